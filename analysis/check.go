@@ -1,0 +1,363 @@
+package analysis
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/spofhq/spof/model"
+)
+
+// Options tune Check.
+type Options struct {
+	// Flows restricts the analysis to these flows (all when empty). Names
+	// must exist in the model; CheckFlows reports those that do not.
+	Flows []string
+}
+
+// CheckFlows returns an error naming the first flow in names that m does
+// not declare, with a "did you mean" hint.
+func CheckFlows(m *model.Model, names []string) error {
+	var all []string
+	for _, f := range m.Flows {
+		all = append(all, f.Name)
+	}
+	for _, n := range names {
+		if m.Flow(n) == nil {
+			msg := fmt.Sprintf("no flow named %q", n)
+			if s := closest(n, all); s != "" {
+				msg += fmt.Sprintf(" (did you mean %q?)", s)
+			} else if len(all) > 0 {
+				msg += " (flows: " + strings.Join(all, ", ") + ")"
+			}
+			return fmt.Errorf("%s", msg)
+		}
+	}
+	return nil
+}
+
+// Check runs the order-1 analysis: every basic event whose failure alone
+// stops, degrades, or blocks the recovery of a flow, and every person with
+// a bus factor of one, ranked. The model must be valid.
+func Check(m *model.Model, opts Options) *Result {
+	a := newAnalyzer(m, opts.Flows)
+	res := &Result{System: m.System}
+	for _, e := range Events(m) {
+		if e.Kind == EventPerson {
+			continue
+		}
+		if f, ok := a.evaluateEvent(e); ok {
+			res.Findings = append(res.Findings, f)
+		}
+	}
+	res.Findings = append(res.Findings, a.operational()...)
+	rankFindings(res.Findings)
+	res.Flows = a.flowSummaries(res.Findings)
+	res.Checklist = checklist(a, res.Findings)
+	return res
+}
+
+// analyzer holds what every event's evaluation shares.
+type analyzer struct {
+	m   *model.Model
+	g   *graph
+	ix  *eventIndex
+	p   *propagator
+	sel flowSet // the flows analysed
+
+	// phasedBy[t] lists the when: edges that have t as a target.
+	phasedBy [][]phasedRef
+}
+
+type phasedRef struct {
+	from int32
+	e    *edge
+}
+
+func newAnalyzer(m *model.Model, flows []string) *analyzer {
+	g := compile(m)
+	a := &analyzer{m: m, g: g, ix: newEventIndex(m), p: newPropagator(g), sel: newFlowSet(g.flows)}
+	for f := range m.Flows {
+		if len(flows) == 0 || slices.Contains(flows, m.Flows[f].Name) {
+			a.sel.add(f)
+		}
+	}
+	a.phasedBy = phasedIndex(g)
+	return a
+}
+
+// effect is what one event does to the flows.
+type effect struct {
+	down, degraded []int // flows, selected only
+	recovery       flowSet
+	recoveryVia    *phasedRef // the first when: edge blocked
+}
+
+// evaluateEvent evaluates one event with the propagator and turns its
+// effect into a finding. It reports false when the event hurts no flow.
+func (a *analyzer) evaluateEvent(e Event) (Finding, bool) {
+	var down []int32
+	for _, x := range a.ix.candidates(a.m, e) {
+		if !singleAvailable(a.m, e, a.m.Components[x]) {
+			down = append(down, x)
+		}
+	}
+	if len(down) == 0 {
+		return Finding{}, false
+	}
+	a.p.run(down)
+	eff := a.effect(a.p, a.p.changed)
+	return a.finding(e, eff, a.p, a.p.changed, func(x int32) string {
+		return downReason(a.m, e, a.m.Components[x])
+	})
+}
+
+// effect computes flow states after an evaluation whose non-up components
+// are changed.
+func (a *analyzer) effect(v stateView, changed []int32) effect {
+	var eff effect
+	g := a.g
+	seen := map[int32]bool{}
+	for _, x := range changed {
+		for _, f := range g.stepOf[x] {
+			if seen[f] || !a.sel.has(int(f)) {
+				continue
+			}
+			seen[f] = true
+			switch g.flowState(v, int(f)) {
+			case Down:
+				eff.down = append(eff.down, int(f))
+			case Degraded:
+				eff.degraded = append(eff.degraded, int(f))
+			}
+		}
+	}
+	if len(eff.down) > 0 || len(eff.degraded) > 0 {
+		return eff
+	}
+	for _, t := range changed {
+		for i := range a.phasedBy[t] {
+			ref := &a.phasedBy[t][i]
+			if edgeResult(ref.e, v, ctxAll) != Down {
+				continue
+			}
+			mask := newFlowSet(g.flows)
+			mask.orMasked(g.member[ref.from], a.sel)
+			if mask.empty() {
+				continue
+			}
+			if eff.recovery == nil {
+				eff.recovery = newFlowSet(g.flows)
+				eff.recoveryVia = ref
+			}
+			eff.recovery.orMasked(mask, nil)
+		}
+	}
+	return eff
+}
+
+// finding builds the Finding for an effect; reason explains why a
+// component that is down by itself is down.
+func (a *analyzer) finding(e Event, eff effect, v stateView, changed []int32, reason func(int32) string) (Finding, bool) {
+	f := Finding{Event: e.String(), Location: eventPos(a.m, e)}
+	var flows []int
+	switch {
+	case len(eff.down) > 0:
+		f.Category, flows = CategorySPOF, eff.down
+	case len(eff.degraded) > 0:
+		f.Category, flows = CategoryDegradation, eff.degraded
+	case eff.recovery != nil:
+		f.Category = CategoryRecovery
+		eff.recovery.each(func(i int) { flows = append(flows, i) })
+	default:
+		return Finding{}, false
+	}
+	worst := a.worstFlow(flows)
+	f.Severity = a.g.crit[worst]
+	for _, i := range flows {
+		f.Flows = append(f.Flows, a.m.Flows[i].Name)
+	}
+	slices.Sort(f.Flows)
+	f.Components = make([]string, 0, len(changed))
+	for _, x := range changed {
+		f.Components = append(f.Components, a.m.Components[x].Name)
+	}
+	slices.Sort(f.Components)
+	f.ID = findingID(f.Event, f.Flows)
+
+	var hops []hop
+	var root int32
+	if f.Category == CategoryRecovery {
+		ref := eff.recoveryVia
+		var start int32 = -1
+		for _, t := range ref.e.targets() {
+			if t >= 0 && v.state(t, ctxAll) == Down {
+				start = t
+				break
+			}
+		}
+		hops, root = a.g.trace(v, start, ctxAll)
+		f.Chain = append(f.Chain, e.String()+" fails", reason(root))
+		f.Chain = append(f.Chain, a.describeHops(hops, v, ctxAll)...)
+		f.Chain = append(f.Chain, a.describePhased(ref, v))
+		f.Chain = append(f.Chain, a.flowList(flows)+" cannot be restarted, scaled out or redeployed while it lasts")
+		f.Fix = a.recoveryFix(ref, root)
+		return f, true
+	}
+	step := a.worstStep(v, worst)
+	hops, root = a.g.trace(v, step, worst)
+	f.Chain = append(f.Chain, e.String()+" fails", reason(root))
+	f.Chain = append(f.Chain, a.describeHops(hops, v, worst)...)
+	f.Chain = append(f.Chain, fmt.Sprintf("%s passes through %s", a.m.Flows[worst].Name, a.m.Components[step].Name))
+	verb := "is down"
+	if f.Category == CategoryDegradation {
+		verb = "is degraded"
+		if len(flows) > 1 {
+			verb = "are degraded"
+		}
+	} else if len(flows) > 1 {
+		verb = "are down"
+	}
+	f.Chain = append(f.Chain, a.flowList(flows)+" "+verb)
+	if f.Category == CategoryDegradation {
+		f.Fix = a.degradationFix(hops, root)
+	} else {
+		f.Fix = a.spofFix(e, hops, root)
+	}
+	return f, true
+}
+
+// worstFlow returns the most critical flow of flows (ties: first by name).
+func (a *analyzer) worstFlow(flows []int) int {
+	best := flows[0]
+	for _, f := range flows[1:] {
+		cf, cb := a.g.crit[f], a.g.crit[best]
+		if cf > cb || (cf == cb && a.m.Flows[f].Name < a.m.Flows[best].Name) {
+			best = f
+		}
+	}
+	return best
+}
+
+// worstStep returns the first step of flow f whose state is the flow's.
+func (a *analyzer) worstStep(v stateView, f int) int32 {
+	want := a.g.flowState(v, f)
+	for _, name := range a.m.Flows[f].Steps {
+		x := int32(a.m.ComponentIndex[name])
+		if v.state(x, f) == want {
+			return x
+		}
+	}
+	return int32(a.m.ComponentIndex[a.m.Flows[f].Steps[0]])
+}
+
+// flowList names flows with their criticality, most critical first:
+// "checkout (critical), login (critical) and browse (high)".
+func (a *analyzer) flowList(flows []int) string {
+	fs := slices.Clone(flows)
+	slices.SortFunc(fs, func(x, y int) int {
+		if c := a.g.crit[y] - a.g.crit[x]; c != 0 {
+			return int(c)
+		}
+		return strings.Compare(a.m.Flows[x].Name, a.m.Flows[y].Name)
+	})
+	parts := make([]string, len(fs))
+	for i, f := range fs {
+		parts[i] = fmt.Sprintf("%s (%s)", a.m.Flows[f].Name, a.g.crit[f])
+	}
+	if len(parts) == 1 {
+		return parts[0]
+	}
+	const most = 6
+	if len(parts) > most {
+		return strings.Join(parts[:most], ", ") + fmt.Sprintf(" and %d more flows", len(parts)-most)
+	}
+	return strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
+}
+
+// findingID is a stable hash of the event and the sorted flow names.
+func findingID(event string, flows []string) string {
+	h := sha256.New()
+	h.Write([]byte(event))
+	for _, f := range flows {
+		h.Write([]byte{0})
+		h.Write([]byte(f))
+	}
+	return hex.EncodeToString(h.Sum(nil)[:8])
+}
+
+// rankFindings orders findings by severity, category, number of flows,
+// blast radius, then event.
+func rankFindings(fs []Finding) {
+	slices.SortStableFunc(fs, func(a, b Finding) int {
+		if a.Severity != b.Severity {
+			return int(b.Severity - a.Severity)
+		}
+		if ra, rb := a.Category.rank(), b.Category.rank(); ra != rb {
+			return ra - rb
+		}
+		if len(a.Flows) != len(b.Flows) {
+			return len(b.Flows) - len(a.Flows)
+		}
+		if len(a.Components) != len(b.Components) {
+			return len(b.Components) - len(a.Components)
+		}
+		return strings.Compare(a.Event, b.Event)
+	})
+}
+
+// flowSummaries describes each selected flow and counts the SPOFs that stop it.
+func (a *analyzer) flowSummaries(findings []Finding) []FlowSummary {
+	var out []FlowSummary
+	for f, fl := range a.m.Flows {
+		if !a.sel.has(f) {
+			continue
+		}
+		s := FlowSummary{Name: fl.Name, Criticality: fl.Criticality, Steps: slices.Clone(fl.Steps),
+			Dependencies: a.g.dependencies(f)}
+		for _, fd := range findings {
+			if fd.Category == CategorySPOF && slices.Contains(fd.Flows, fl.Name) {
+				s.SPOFs++
+			}
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// dependencies lists the components flow f needs while running, steps
+// excluded, in depth-first order from its steps.
+func (g *graph) dependencies(f int) []string {
+	seen := make(map[int32]bool)
+	var out []string
+	var stack []int32
+	steps := g.m.Flows[f].Steps
+	for i := len(steps) - 1; i >= 0; i-- {
+		x := int32(g.m.ComponentIndex[steps[i]])
+		stack = append(stack, x)
+		seen[x] = true
+	}
+	for len(stack) > 0 {
+		x := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if !slices.Contains(steps, g.m.Components[x].Name) {
+			out = append(out, g.m.Components[x].Name)
+		}
+		es := g.edges[x]
+		for i := len(es) - 1; i >= 0; i-- {
+			if !es[i].applies(f) {
+				continue
+			}
+			ts := es[i].targets()
+			for j := len(ts) - 1; j >= 0; j-- {
+				if t := ts[j]; t >= 0 && !seen[t] {
+					seen[t] = true
+					stack = append(stack, t)
+				}
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,218 @@
+package analysis
+
+// stateView gives the state of each component in an evaluation context
+// (a flow index, or ctxAll) and whether it is down by itself.
+type stateView interface {
+	state(x int32, ctx int) State
+	ownDown(x int32) bool
+}
+
+// edgeResult is what one running-time edge contributes to its source's
+// state. This function is the whole edge semantics of docs/model.md:
+//
+//   - hard: the target's state;
+//   - fallback_to Y: target down ⇒ degraded while Y is not down, else down;
+//   - fallback text alone, or async_via: the target's loss degrades at worst;
+//   - async_via Q: the queue's state counts in full.
+func edgeResult(e *edge, v stateView, ctx int) State {
+	r := v.state(e.to, ctx)
+	if e.fallbackTo >= 0 && r == Down && v.state(e.fallbackTo, ctx) != Down {
+		r = Degraded
+	}
+	if e.capped && r > Degraded {
+		r = Degraded
+	}
+	if e.asyncVia >= 0 {
+		r = max(r, v.state(e.asyncVia, ctx))
+	}
+	return r
+}
+
+// nodeState is a component's state from its own availability and its edges.
+func (g *graph) nodeState(x int32, down bool, v stateView, ctx int) State {
+	if down {
+		return Down
+	}
+	s := Up
+	for i := range g.edges[x] {
+		e := &g.edges[x][i]
+		if e.applies(ctx) {
+			if r := edgeResult(e, v, ctx); r > s {
+				s = r
+				if s == Down {
+					break
+				}
+			}
+		}
+	}
+	return s
+}
+
+// evaluation is a full evaluation of every component under a set of
+// unavailable components: one pass in topological order per context,
+// computed on first use. What-if and explain use it; order 1 uses the
+// incremental propagator below.
+type evaluation struct {
+	g    *graph
+	down []bool
+	ctx  map[int][]State
+}
+
+func (g *graph) evaluate(down []bool) *evaluation {
+	return &evaluation{g: g, down: down, ctx: map[int][]State{}}
+}
+
+func (ev *evaluation) states(ctx int) []State {
+	if s, ok := ev.ctx[ctx]; ok {
+		return s
+	}
+	s := make([]State, ev.g.n)
+	ev.ctx[ctx] = s
+	for _, x := range ev.g.topo {
+		s[x] = ev.g.nodeState(x, ev.down[x], ev, ctx)
+	}
+	return s
+}
+
+func (ev *evaluation) state(x int32, ctx int) State { return ev.states(ctx)[x] }
+func (ev *evaluation) ownDown(x int32) bool          { return ev.down[x] }
+
+// flowState is the state of flow f: its worst step.
+func (g *graph) flowState(v stateView, f int) State {
+	s := Up
+	for _, name := range g.m.Flows[f].Steps {
+		if x, ok := g.m.ComponentIndex[name]; ok {
+			s = max(s, v.state(int32(x), f))
+		}
+	}
+	return s
+}
+
+// propagator evaluates single events incrementally: every component starts
+// up, the components the event takes down are pushed, and only the
+// dependents whose state changes are re-evaluated, in topological order.
+// Its cost per event is the size of the event's blast radius, not of the
+// model. Buffers are reused across events; epochs make resetting O(1).
+type propagator struct {
+	g       *graph
+	epoch   uint32
+	stamp   []uint32 // the node's states are valid in this epoch
+	downAt  []uint32 // the node is down by itself in this epoch
+	queued  []uint32 // the node is in the heap in this epoch
+	all     []State
+	perFlow [][]State // for sensitive nodes, indexed by flow
+	heap    []int32
+	changed []int32 // nodes not up, in pop (topological) order
+}
+
+func newPropagator(g *graph) *propagator {
+	p := &propagator{
+		g:       g,
+		stamp:   make([]uint32, g.n),
+		downAt:  make([]uint32, g.n),
+		queued:  make([]uint32, g.n),
+		all:     make([]State, g.n),
+		perFlow: make([][]State, g.n),
+	}
+	for x := 0; x < g.n; x++ {
+		if g.sensitive[x] {
+			p.perFlow[x] = make([]State, g.flows)
+		}
+	}
+	return p
+}
+
+func (p *propagator) state(x int32, ctx int) State {
+	if p.stamp[x] != p.epoch {
+		return Up
+	}
+	if ctx == ctxAll || p.perFlow[x] == nil {
+		return p.all[x]
+	}
+	return p.perFlow[x][ctx]
+}
+
+func (p *propagator) ownDown(x int32) bool { return p.downAt[x] == p.epoch }
+
+// run evaluates the failure of the given components and leaves the
+// non-up components in p.changed.
+func (p *propagator) run(down []int32) {
+	p.epoch++
+	if p.epoch == 0 { // wrapped: clear stamps so old epochs cannot alias
+		clear(p.stamp)
+		clear(p.downAt)
+		clear(p.queued)
+		p.epoch = 1
+	}
+	p.changed = p.changed[:0]
+	p.heap = p.heap[:0]
+	for _, x := range down {
+		p.downAt[x] = p.epoch
+		p.push(x)
+	}
+	g := p.g
+	for len(p.heap) > 0 {
+		x := p.pop()
+		own := p.downAt[x] == p.epoch
+		s := g.nodeState(x, own, p, ctxAll)
+		if s == Up {
+			continue // states are monotone: up in ctxAll means up in every flow
+		}
+		if pf := p.perFlow[x]; pf != nil {
+			g.member[x].each(func(f int) { pf[f] = g.nodeState(x, own, p, f) })
+		}
+		p.all[x] = s
+		p.stamp[x] = p.epoch
+		p.changed = append(p.changed, x)
+		for _, parent := range g.parents[x] {
+			p.push(parent)
+		}
+	}
+}
+
+// push adds x to the heap (keyed by topological rank) once per epoch.
+func (p *propagator) push(x int32) {
+	if p.queued[x] == p.epoch || p.g.rank[x] < 0 {
+		return
+	}
+	p.queued[x] = p.epoch
+	h := append(p.heap, x)
+	rank := p.g.rank
+	i := len(h) - 1
+	for i > 0 {
+		parent := (i - 1) / 2
+		if rank[h[parent]] <= rank[h[i]] {
+			break
+		}
+		h[parent], h[i] = h[i], h[parent]
+		i = parent
+	}
+	p.heap = h
+}
+
+func (p *propagator) pop() int32 {
+	h := p.heap
+	top := h[0]
+	last := len(h) - 1
+	h[0] = h[last]
+	h = h[:last]
+	rank := p.g.rank
+	i := 0
+	for {
+		l := 2*i + 1
+		if l >= len(h) {
+			break
+		}
+		small := l
+		if r := l + 1; r < len(h) && rank[h[r]] < rank[h[l]] {
+			small = r
+		}
+		if rank[h[i]] <= rank[h[small]] {
+			break
+		}
+		h[i], h[small] = h[small], h[i]
+		i = small
+	}
+	p.heap = h
+	return top
+}

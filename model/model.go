@@ -1,0 +1,417 @@
+// Package model holds the types of a spof model (spof.yaml), its strict
+// loader with source positions, its validation and its JSON Schema.
+//
+// The model is a value: Parse takes bytes and returns a *Model or an
+// ErrorList; nothing here does I/O. Semantics (what fails, what depends on
+// what) are documented in docs/model.md and implemented by package analysis.
+package model
+
+import (
+	"fmt"
+	"time"
+)
+
+// Pos is a position in a model source file. Line and Col count from 1; a zero
+// Pos means "unknown".
+type Pos struct {
+	File string `json:"file,omitempty"`
+	Line int    `json:"line,omitempty"`
+	Col  int    `json:"col,omitempty"`
+}
+
+// String formats p as file:line:col, leaving out what is unknown.
+func (p Pos) String() string {
+	switch {
+	case p.Line == 0 && p.File == "":
+		return "-"
+	case p.Line == 0:
+		return p.File
+	default:
+		return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Col)
+	}
+}
+
+// Model is a whole system: its failure domains, components, the flows users
+// care about, the people who operate it and the common-cause hazards.
+//
+// Collections keep declaration order, which is the order reports use when
+// nothing else ranks them; the Index maps give O(1) lookup by name.
+type Model struct {
+	File        string // source file name, as given to Parse
+	Version     int
+	System      string
+	Description string
+	Environment string // e.g. "staging"; checked by chaos guards
+
+	Zones      []*Zone
+	Components []*Component
+	Flows      []*Flow
+	People     []*Person
+	Hazards    []*Hazard
+
+	ZoneIndex      map[string]int
+	ComponentIndex map[string]int
+	FlowIndex      map[string]int
+	PersonIndex    map[string]int
+	HazardIndex    map[string]int
+
+	Pos Pos // position of the document (line 1)
+}
+
+// Zone is a failure domain. Regions are derived from zones.
+type Zone struct {
+	Name   string
+	Region string // may be empty: the zone belongs to no declared region
+	Pos    Pos
+}
+
+// Kind is what a component is. It decides defaults (failover) and fixes.
+type Kind string
+
+// Component kinds.
+const (
+	KindService      Kind = "service"
+	KindLoadBalancer Kind = "loadbalancer"
+	KindDatabase     Kind = "database"
+	KindCache        Kind = "cache"
+	KindQueue        Kind = "queue"
+	KindStorage      Kind = "storage"
+	KindExternal     Kind = "external"
+	KindDNS          Kind = "dns"
+	KindCDN          Kind = "cdn"
+	KindCertificate  Kind = "certificate"
+	KindCI           Kind = "ci"
+	KindMonitoring   Kind = "monitoring"
+	KindConfig       Kind = "config"
+	KindSecrets      Kind = "secrets"
+	KindOther        Kind = "other"
+)
+
+// Kinds lists every valid Kind in documentation order.
+var Kinds = []Kind{KindService, KindLoadBalancer, KindDatabase, KindCache, KindQueue,
+	KindStorage, KindExternal, KindDNS, KindCDN, KindCertificate, KindCI, KindMonitoring,
+	KindConfig, KindSecrets, KindOther}
+
+// Stateful reports whether the kind keeps state that a replica must take over
+// (database, cache, queue, storage). Stateful components need their primary
+// unless failover is automatic.
+func (k Kind) Stateful() bool {
+	switch k {
+	case KindDatabase, KindCache, KindQueue, KindStorage:
+		return true
+	}
+	return false
+}
+
+// Failover says how a replicated component replaces a failed primary.
+type Failover string
+
+// Failover modes.
+const (
+	FailoverAutomatic Failover = "automatic"
+	FailoverManual    Failover = "manual"
+	FailoverNone      Failover = "none"
+)
+
+// Failovers lists every valid Failover.
+var Failovers = []Failover{FailoverAutomatic, FailoverManual, FailoverNone}
+
+// DefaultFailover is automatic for stateless kinds and none for stateful ones.
+func DefaultFailover(k Kind) Failover {
+	if k.Stateful() {
+		return FailoverNone
+	}
+	return FailoverAutomatic
+}
+
+// Component is a box on the architecture diagram (or one that should be):
+// a service, a datastore, an external API, the CI pipeline, a certificate.
+type Component struct {
+	Name        string
+	Kind        Kind
+	Description string
+	Replicas    int      // ≥ 1; defaults to 1
+	MinHealthy  int      // ≥ 1 and ≤ Replicas; defaults to 1
+	Zones       []string // replicas are placed round-robin over these
+	Provider    string   // every replica fails with this provider
+	Failover    Failover // resolved: the default applies when not set
+	FailoverSet bool     // whether the model set failover explicitly
+	DependsOn   []*Edge
+
+	Pos         Pos // the component's key
+	ProviderPos Pos // the provider value, when set
+}
+
+// NeedsPrimary reports whether the component is down when replica 0 is down:
+// a stateful component without automatic failover.
+func (c *Component) NeedsPrimary() bool {
+	return c.Kind.Stateful() && c.Failover != FailoverAutomatic
+}
+
+// ReplicaZone returns the zone replica i is placed in (round-robin over
+// Zones), or "" when the component names no zones.
+func (c *Component) ReplicaZone(i int) string {
+	if len(c.Zones) == 0 {
+		return ""
+	}
+	return c.Zones[i%len(c.Zones)]
+}
+
+// When says at which time a dependency is needed. The zero value means
+// "while running"; the others are needed only to start, deploy or recover.
+type When string
+
+// Phases of a dependency.
+const (
+	WhenRunning  When = ""
+	WhenStartup  When = "startup"
+	WhenDeploy   When = "deploy"
+	WhenRecovery When = "recovery"
+)
+
+// Whens lists the valid values of an edge's when: key.
+var Whens = []When{WhenStartup, WhenDeploy, WhenRecovery}
+
+// Edge is one entry of a component's depends_on list: From needs To.
+type Edge struct {
+	From       string
+	To         string
+	FallbackTo string   // From needs To OR FallbackTo (degraded on FallbackTo)
+	Fallback   string   // what From does without To; alone: To down ⇒ From degraded
+	AsyncVia   string   // From needs AsyncVia, not To; To down ⇒ degraded (backlog)
+	Breaker    *Breaker // a circuit breaker guards the call
+	When       When     // WhenRunning unless only needed to start, deploy or recover
+	Flows      []string // scope: the edge applies only to these flows (all when empty)
+
+	Pos Pos // the list entry
+}
+
+// Running reports whether the edge is needed while the system runs.
+func (e *Edge) Running() bool { return e.When == WhenRunning }
+
+// AppliesTo reports whether the edge is in force for the named flow.
+func (e *Edge) AppliesTo(flow string) bool {
+	if len(e.Flows) == 0 {
+		return true
+	}
+	for _, f := range e.Flows {
+		if f == flow {
+			return true
+		}
+	}
+	return false
+}
+
+// Degrades reports whether losing To leaves From degraded rather than down,
+// given that the fallback target (if any) is up.
+func (e *Edge) Degrades() bool {
+	return e.FallbackTo != "" || e.Fallback != "" || e.AsyncVia != ""
+}
+
+// Breaker records the circuit breaker guarding a call.
+type Breaker struct {
+	Timeout         time.Duration
+	ErrorThreshold  int // percent
+	Reset           time.Duration
+	VolumeThreshold int
+}
+
+// Criticality ranks flows, and findings by the flows they hit.
+type Criticality int
+
+// Criticalities, lowest first so that comparisons read naturally.
+const (
+	CriticalityNone Criticality = iota
+	Low
+	Medium
+	High
+	Critical
+)
+
+// Criticalities lists the valid criticalities, most critical first.
+var Criticalities = []Criticality{Critical, High, Medium, Low}
+
+func (c Criticality) String() string {
+	switch c {
+	case Low:
+		return "low"
+	case Medium:
+		return "medium"
+	case High:
+		return "high"
+	case Critical:
+		return "critical"
+	}
+	return "none"
+}
+
+// ParseCriticality parses "critical", "high", "medium", "low" (and "none",
+// which the CLI's --fail-on accepts).
+func ParseCriticality(s string) (Criticality, bool) {
+	switch s {
+	case "critical":
+		return Critical, true
+	case "high":
+		return High, true
+	case "medium":
+		return Medium, true
+	case "low":
+		return Low, true
+	case "none":
+		return CriticalityNone, true
+	}
+	return CriticalityNone, false
+}
+
+// MarshalText encodes c as its name.
+func (c Criticality) MarshalText() ([]byte, error) { return []byte(c.String()), nil }
+
+// UnmarshalText decodes a criticality name.
+func (c *Criticality) UnmarshalText(b []byte) error {
+	v, ok := ParseCriticality(string(b))
+	if !ok {
+		return fmt.Errorf("unknown criticality %q", b)
+	}
+	*c = v
+	return nil
+}
+
+// Flow is something users do (checkout, login) that must keep working.
+type Flow struct {
+	Name        string
+	Criticality Criticality
+	Description string
+	Steps       []string // components the flow passes through, outermost first
+	Probe       *Probe   // how to observe the flow live (chaos experiments)
+
+	Pos      Pos
+	StepsPos []Pos // position of each step
+}
+
+// Probe is a live check of a flow.
+type Probe struct {
+	HTTP          string
+	ExpectStatus  int
+	DegradedWhen  *DegradedWhen
+	Pos           Pos
+}
+
+// DegradedWhen tells a probe how a degraded answer looks.
+type DegradedWhen struct {
+	Header       string // a response header that is present when degraded
+	BodyContains string // or a substring of the body
+}
+
+// Person operates the system: what they know how to run and what they hold.
+type Person struct {
+	Name  string
+	Knows []string // components
+	Holds []string // resources: credentials, accounts, keys (free names)
+
+	Pos      Pos
+	KnowsPos []Pos
+	HoldsPos []Pos
+}
+
+// Hazard is a common-cause event: one thing that takes several components
+// (or one, in a way replicas do not help) down at once.
+type Hazard struct {
+	Name        string
+	Description string
+	Breaks      []string // components that go down entirely
+	Fix         string   // the mitigation, if the modeller knows it
+
+	Pos Pos
+}
+
+// Component returns the named component, or nil.
+func (m *Model) Component(name string) *Component {
+	if i, ok := m.ComponentIndex[name]; ok {
+		return m.Components[i]
+	}
+	return nil
+}
+
+// Flow returns the named flow, or nil.
+func (m *Model) Flow(name string) *Flow {
+	if i, ok := m.FlowIndex[name]; ok {
+		return m.Flows[i]
+	}
+	return nil
+}
+
+// Zone returns the named zone, or nil.
+func (m *Model) Zone(name string) *Zone {
+	if i, ok := m.ZoneIndex[name]; ok {
+		return m.Zones[i]
+	}
+	return nil
+}
+
+// Hazard returns the named hazard, or nil.
+func (m *Model) Hazard(name string) *Hazard {
+	if i, ok := m.HazardIndex[name]; ok {
+		return m.Hazards[i]
+	}
+	return nil
+}
+
+// Person returns the named person, or nil.
+func (m *Model) Person(name string) *Person {
+	if i, ok := m.PersonIndex[name]; ok {
+		return m.People[i]
+	}
+	return nil
+}
+
+// Regions returns the regions named by zones, in first-seen order.
+func (m *Model) Regions() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, z := range m.Zones {
+		if z.Region != "" && !seen[z.Region] {
+			seen[z.Region] = true
+			out = append(out, z.Region)
+		}
+	}
+	return out
+}
+
+// Providers returns the providers named by components, in first-seen order.
+func (m *Model) Providers() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, c := range m.Components {
+		if c.Provider != "" && !seen[c.Provider] {
+			seen[c.Provider] = true
+			out = append(out, c.Provider)
+		}
+	}
+	return out
+}
+
+// BuildIndex (re)computes the name → index maps from the slices. Parse calls
+// it; code that builds a Model by hand (tests, generators, importers) must
+// call it before handing the model to analysis.
+func (m *Model) BuildIndex() {
+	m.ZoneIndex = make(map[string]int, len(m.Zones))
+	for i, z := range m.Zones {
+		m.ZoneIndex[z.Name] = i
+	}
+	m.ComponentIndex = make(map[string]int, len(m.Components))
+	for i, c := range m.Components {
+		m.ComponentIndex[c.Name] = i
+	}
+	m.FlowIndex = make(map[string]int, len(m.Flows))
+	for i, f := range m.Flows {
+		m.FlowIndex[f.Name] = i
+	}
+	m.PersonIndex = make(map[string]int, len(m.People))
+	for i, p := range m.People {
+		m.PersonIndex[p.Name] = i
+	}
+	m.HazardIndex = make(map[string]int, len(m.Hazards))
+	for i, h := range m.Hazards {
+		m.HazardIndex[h.Name] = i
+	}
+}
