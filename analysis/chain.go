@@ -150,7 +150,7 @@ func (a *analyzer) spofFix(e Event, hops []hop, root int32) string {
 		}
 	case EventInstance:
 		if e.Instance == 0 && c.NeedsPrimary() {
-			return fmt.Sprintf("enable automatic failover for %s (failover: automatic)%s", c.Name, failoverExample(c))
+			return fmt.Sprintf("enable automatic failover for %s (failover: automatic%s)", c.Name, strings.TrimSuffix(strings.Replace(failoverExample(c), " (", ", ", 1), ")"))
 		}
 		return fmt.Sprintf("add replicas to %s or lower min_healthy (now %d of %d), so one lost replica leaves enough", c.Name, c.MinHealthy, c.Replicas)
 	}

@@ -199,7 +199,7 @@ func (a *analyzer) finding(e Event, eff effect, v stateView, changed []int32, re
 			}
 		}
 		hops, root = a.g.trace(v, start, ctxAll)
-		f.Chain = append(f.Chain, e.String()+" fails", reason(root))
+		f.Chain = append(f.Chain, eventHappens(e), reason(root))
 		f.Chain = append(f.Chain, a.describeHops(hops, v, ctxAll)...)
 		f.Chain = append(f.Chain, a.describePhased(ref, v))
 		f.Chain = append(f.Chain, a.flowList(flows)+" cannot be restarted, scaled out or redeployed while it lasts")
@@ -208,7 +208,7 @@ func (a *analyzer) finding(e Event, eff effect, v stateView, changed []int32, re
 	}
 	step := a.worstStep(v, worst)
 	hops, root = a.g.trace(v, step, worst)
-	f.Chain = append(f.Chain, e.String()+" fails", reason(root))
+	f.Chain = append(f.Chain, eventHappens(e), reason(root))
 	f.Chain = append(f.Chain, a.describeHops(hops, v, worst)...)
 	f.Chain = append(f.Chain, fmt.Sprintf("%s passes through %s", a.m.Flows[worst].Name, a.m.Components[step].Name))
 	verb := "is down"
@@ -360,4 +360,12 @@ func (g *graph) dependencies(f int) []string {
 		}
 	}
 	return out
+}
+
+// eventHappens is the first step of a chain.
+func eventHappens(e Event) string {
+	if e.Kind == EventHazard {
+		return e.String() + " happens"
+	}
+	return e.String() + " fails"
 }

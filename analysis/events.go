@@ -29,7 +29,9 @@ func Events(m *model.Model) []Event {
 		out = append(out, Event{Kind: EventRegion, Name: r})
 	}
 	for _, p := range m.Providers() {
-		out = append(out, Event{Kind: EventProvider, Name: p})
+		if !providerIsComponent(m, p) {
+			out = append(out, Event{Kind: EventProvider, Name: p})
+		}
 	}
 	for _, h := range m.Hazards {
 		out = append(out, Event{Kind: EventHazard, Name: h.Name})
@@ -38,6 +40,19 @@ func Events(m *model.Model) []Event {
 		out = append(out, Event{Kind: EventPerson, Name: p.Name})
 	}
 	return out
+}
+
+// providerIsComponent reports whether provider p is used by exactly one
+// component, which has a single replica: then provider:p fails exactly what
+// component:X fails, and Events lists only the latter.
+func providerIsComponent(m *model.Model, p string) bool {
+	var users []*model.Component
+	for _, c := range m.Components {
+		if c.Provider == p {
+			users = append(users, c)
+		}
+	}
+	return len(users) == 1 && users[0].Replicas == 1
 }
 
 // Resolve checks that e names something in m, with a "did you mean" hint
@@ -286,8 +301,15 @@ func singleAvailable(m *model.Model, e Event, c *model.Component) bool {
 func downReason(m *model.Model, e Event, c *model.Component) string {
 	switch e.Kind {
 	case EventComponent:
-		if c.Kind == model.KindExternal {
-			return fmt.Sprintf("%s is an external service with a single provider and no alternative", c.Name)
+		switch c.Kind {
+		case model.KindExternal:
+			return fmt.Sprintf("%s is an external service with no alternative", c.Name)
+		case model.KindDNS:
+			return fmt.Sprintf("%s is served by a single DNS provider with no secondary", c.Name)
+		case model.KindCDN:
+			return fmt.Sprintf("%s is a single CDN with no failover", c.Name)
+		case model.KindCertificate:
+			return fmt.Sprintf("%s is the only certificate: if it expires or is revoked, nothing replaces it", c.Name)
 		}
 		return fmt.Sprintf("%s runs a single replica and nothing takes over", c.Name)
 	case EventInstance:

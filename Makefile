@@ -1,0 +1,26 @@
+# make test: everything CI runs. It installs what the tests need first.
+GO ?= go
+STATICCHECK_VERSION ?= 2026.2.2
+GOBIN ?= $(shell $(GO) env GOPATH)/bin
+
+.PHONY: test deps lint unit bench demo
+
+test: deps lint unit
+
+# Services and tools the tests need. Installed only when missing, so the
+# command works on a fresh Debian machine (as root) and is quick afterwards.
+deps:
+	@./scripts/test-deps.sh
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt: these files need formatting:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	@test -x $(GOBIN)/staticcheck || $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	$(GOBIN)/staticcheck ./...
+
+unit:
+	$(GO) test -race -count=1 ./...
+
+bench:
+	$(GO) test -run XXX -bench . -benchmem ./analysis/ ./model/

@@ -1,0 +1,167 @@
+// Package cli implements the spof command line: cobra commands, flags,
+// model loading, output selection and exit codes.
+//
+// Exit codes: 0 fine; 1 findings at or above --fail-on; 2 bad input or
+// usage; 3 an experiment falsified its hypothesis; 4 a restore failed.
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spofhq/spof/model"
+)
+
+// Exit codes.
+const (
+	ExitOK        = 0
+	ExitFindings  = 1
+	ExitBadInput  = 2
+	ExitFalsified = 3
+	ExitRestore   = 4
+)
+
+// Version is the version the binary reports; the build may override it
+// with -ldflags "-X github.com/spofhq/spof/internal/cli.Version=v1.2.3".
+var Version = "dev"
+
+// exitError carries an exit code up to Main. Err may be nil when the
+// command has already said everything (findings were reported).
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit %d", e.code)
+	}
+	return e.err.Error()
+}
+
+func (e *exitError) Unwrap() error { return e.err }
+
+// usageError marks bad input: exit 2.
+func usageError(format string, args ...any) error {
+	return &exitError{code: ExitBadInput, err: fmt.Errorf(format, args...)}
+}
+
+// env is what a command may touch of the world; tests run Main in-process
+// with their own.
+type env struct {
+	stdout, stderr io.Writer
+	getenv         func(string) string
+	isTerminal     func(w io.Writer) bool
+}
+
+// Main runs spof with args (without the program name) and returns the exit
+// code.
+func Main(args []string, stdout, stderr io.Writer) int {
+	e := &env{stdout: stdout, stderr: stderr, getenv: os.Getenv, isTerminal: isTerminal}
+	root := newRoot(e)
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.Execute()
+	if err == nil {
+		return ExitOK
+	}
+	var ee *exitError
+	code := ExitBadInput // cobra's own errors are usage errors: unknown flag, bad args
+	if errors.As(err, &ee) {
+		code = ee.code
+		err = ee.err
+	}
+	if err != nil {
+		printError(stderr, err)
+	}
+	return code
+}
+
+// printError prints err, one line per model error, prefixed so the user
+// knows which program speaks.
+func printError(w io.Writer, err error) {
+	var list model.ErrorList
+	if errors.As(err, &list) {
+		for _, e := range list {
+			fmt.Fprintln(w, e.Error())
+		}
+		fmt.Fprintf(w, "spof: %d error%s in the model\n", len(list), plural(len(list)))
+		return
+	}
+	msg := err.Error()
+	if !strings.HasPrefix(msg, "spof:") {
+		msg = "spof: " + msg
+	}
+	fmt.Fprintln(w, msg)
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+func newRoot(e *env) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "spof",
+		Short: "Find the single points of failure of a system, explain them, and prove the fallbacks work",
+		Long: `spof reads a model of a system (spof.yaml: components, replicas, zones,
+dependencies with their fallbacks, critical flows, people, hazards) and finds
+every single point of failure of every critical flow, with the chain of
+reasons and a concrete fix.
+
+The model defaults to ./spof.yaml. Exit codes: 0 fine, 1 findings at or
+above --fail-on, 2 bad input or usage.`,
+		Example: `  spof init                                   # write a commented starter spof.yaml
+  spof check                                  # SPOFs of ./spof.yaml
+  spof check examples/seed-audit/spof.yaml --format markdown
+  spof whatif --fail zone:us-east-1a          # what breaks if a zone goes
+  spof explain session-redis                  # blast radius of one component`,
+		SilenceUsage:      true,
+		SilenceErrors:     true,
+		Version:           Version,
+		CompletionOptions: cobra.CompletionOptions{HiddenDefaultCmd: true},
+	}
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return usageError("%v (see %s --help)", err, c.CommandPath())
+	})
+	root.AddCommand(
+		newCheckCmd(e),
+		newValidateCmd(e),
+		newBaselineCmd(e),
+		newChecklistCmd(e),
+		newWhatIfCmd(e),
+		newExplainCmd(e),
+		newGraphCmd(e),
+		newSchemaCmd(e),
+		newInitCmd(e),
+		newGenCmd(e),
+	)
+	return root
+}
+
+// HelpExamples returns the command lines of every command's --help
+// examples, so that tests can run them and they cannot rot.
+func HelpExamples() []string {
+	var out []string
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		for _, line := range strings.Split(c.Example, "\n") {
+			line = strings.TrimSpace(line)
+			if strings.HasPrefix(line, "spof ") {
+				out = append(out, line)
+			}
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(newRoot(&env{}))
+	return out
+}

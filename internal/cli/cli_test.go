@@ -1,0 +1,186 @@
+package cli_test
+
+import (
+	"bufio"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+	"github.com/spofhq/spof/internal/cli"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/script/*.txtar")
+
+// exitFile is where the spof wrapper records its exit code for the
+// exitcode script command.
+const exitFile = "spof-exit"
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"spof": func() {
+			code := cli.Main(os.Args[1:], os.Stdout, os.Stderr)
+			if dir := os.Getenv("TMPDIR"); dir != "" {
+				os.WriteFile(filepath.Join(dir, exitFile), []byte(strconv.Itoa(code)), 0o644)
+			}
+			os.Exit(code)
+		},
+	})
+}
+
+// repoRoot is the module root, two levels up from this package.
+func repoRoot(t testing.TB) string {
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
+// setupWork copies the repository's examples into the script's work
+// directory, so scripts use the same relative paths as the README.
+func setupWork(root string) func(env *testscript.Env) error {
+	return func(env *testscript.Env) error {
+		env.Setenv("NO_COLOR", "")
+		return copyDir(filepath.Join(root, "examples"), filepath.Join(env.WorkDir, "examples"))
+	}
+}
+
+func TestScripts(t *testing.T) {
+	root := repoRoot(t)
+	testscript.Run(t, testscript.Params{
+		Dir:           "testdata/script",
+		UpdateScripts: *update,
+		Setup:         setupWork(root),
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			// exitcode N asserts the exit code of the last spof run.
+			"exitcode": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) != 1 {
+					ts.Fatalf("usage: exitcode N")
+				}
+				got, err := os.ReadFile(filepath.Join(ts.Getenv("TMPDIR"), exitFile))
+				ts.Check(err)
+				if (string(got) == args[0]) == neg {
+					ts.Fatalf("spof exited %s, want %s%s", got, map[bool]string{true: "not ", false: ""}[neg], args[0])
+				}
+			},
+		},
+	})
+}
+
+func copyDir(src, dst string) error {
+	return filepath.WalkDir(src, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, path)
+		target := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, data, 0o644)
+	})
+}
+
+// docCommands extracts the spof command lines of a document: lines in
+// fenced sh/bash/console blocks that start with "spof " or "go run
+// ./cmd/spof ", split at && and cut at a pipe or a comment.
+func docCommands(text string) [][]string {
+	var out [][]string
+	inBlock := false
+	sc := bufio.NewScanner(strings.NewReader(text))
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if strings.HasPrefix(line, "```") {
+			lang := strings.TrimPrefix(line, "```")
+			inBlock = !inBlock && (lang == "sh" || lang == "bash" || lang == "console" || lang == "shell")
+			continue
+		}
+		if !inBlock {
+			continue
+		}
+		out = append(out, commandsOf(line)...)
+	}
+	return out
+}
+
+// commandsOf turns one shell line into spof argument lists.
+func commandsOf(line string) [][]string {
+	line = strings.TrimPrefix(strings.TrimSpace(line), "$ ")
+	if i := strings.Index(line, " #"); i >= 0 {
+		line = line[:i]
+	}
+	var out [][]string
+	for _, part := range strings.Split(line, "&&") {
+		if i := strings.Index(part, "|"); i >= 0 {
+			part = part[:i]
+		}
+		if i := strings.Index(part, ">"); i >= 0 {
+			part = part[:i]
+		}
+		fields := strings.Fields(part)
+		switch {
+		case len(fields) >= 3 && fields[0] == "go" && fields[1] == "run" && fields[2] == "./cmd/spof":
+			out = append(out, fields[3:])
+		case len(fields) >= 1 && fields[0] == "spof":
+			out = append(out, fields[1:])
+		}
+	}
+	return out
+}
+
+// runInDir runs spof in-process with dir as the working directory.
+func runInDir(t *testing.T, dir string, args []string) (int, string) {
+	t.Helper()
+	t.Chdir(dir)
+	var out, errb strings.Builder
+	code := cli.Main(args, &out, &errb)
+	return code, errb.String()
+}
+
+// TestDocExamples runs every spof command in README.md and docs/*.md, and
+// every example of every command's --help, in a directory holding the
+// examples and a starter spof.yaml. None may be a usage error (exit 2).
+func TestDocExamples(t *testing.T) {
+	root := repoRoot(t)
+	docs := []string{filepath.Join(root, "README.md")}
+	more, _ := filepath.Glob(filepath.Join(root, "docs", "*.md"))
+	docs = append(docs, more...)
+	var cmds [][]string
+	for _, d := range docs {
+		data, err := os.ReadFile(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmds = append(cmds, docCommands(string(data))...)
+	}
+	if len(cmds) < 5 {
+		t.Fatalf("found only %d spof commands in the README and docs; the parser is broken", len(cmds))
+	}
+	for _, ex := range cli.HelpExamples() {
+		cmds = append(cmds, commandsOf(ex)...)
+	}
+	for i, args := range cmds {
+		t.Run(fmt.Sprintf("%d:%s", i, strings.Join(args, " ")), func(t *testing.T) {
+			dir := t.TempDir()
+			if err := copyDir(filepath.Join(root, "examples"), filepath.Join(dir, "examples")); err != nil {
+				t.Fatal(err)
+			}
+			if code, stderr := runInDir(t, dir, []string{"init"}); code != 0 {
+				t.Fatalf("spof init: exit %d: %s", code, stderr)
+			}
+			code, stderr := runInDir(t, dir, args)
+			if code != cli.ExitOK && code != cli.ExitFindings {
+				t.Fatalf("spof %s: exit %d:\n%s", strings.Join(args, " "), code, stderr)
+			}
+		})
+	}
+}

@@ -1,0 +1,242 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+
+	"github.com/spf13/cobra"
+	"github.com/spofhq/spof/analysis"
+	"github.com/spofhq/spof/model"
+	"github.com/spofhq/spof/report"
+)
+
+func newValidateCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "validate [FILE]",
+		Short: "Check a model strictly: keys, types, names, zones, cycles",
+		Long: `validate parses the model strictly and reports every problem as
+file:line:col: path: message (hint), then exits 2. A valid model prints a
+one-line summary and exits 0.`,
+		Example: `  spof validate
+  spof validate examples/seed-audit/spof.yaml`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			path := modelArg(args)
+			m, err := loadModel(path)
+			if err != nil {
+				return err
+			}
+			edges := 0
+			for _, c := range m.Components {
+				edges += len(c.DependsOn)
+			}
+			fmt.Fprintf(e.stdout, "%s: ok: system %s, %d components, %d dependencies, %d flows, %d people, %d hazards\n",
+				path, m.System, len(m.Components), edges, len(m.Flows), len(m.People), len(m.Hazards))
+			return nil
+		},
+	}
+}
+
+func newChecklistCmd(e *env) *cobra.Command {
+	var o outputFlags
+	c := &cobra.Command{
+		Use:   "checklist [FILE]",
+		Short: "The seven-item SPOF elimination checklist, with evidence",
+		Long: `checklist evaluates the SPOF elimination checklist against the model:
+  1 stateful components have a replica in another zone with automatic failover
+  2 every external dependency has a circuit breaker and a fallback
+  3 the dependency map is complete (needs imports or traces: unknown for now)
+  4 chaos experiments verified every fallback recently (needs chaos history)
+  5 no single person holds critical credentials or knowledge
+  6 a CI/CD failure does not block every team
+  7 monitoring does not share fate with what it monitors
+Each item is pass, fail or unknown, with the evidence. It exits 1 if an
+item fails.`,
+		Example: `  spof checklist
+  spof checklist examples/seed-audit/spof-fixed.yaml --format markdown`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := report.CheckFormat(report.OutputChecklist, o.format); err != nil {
+				return usageError("--format: %v", err)
+			}
+			m, err := loadModel(modelArg(args))
+			if err != nil {
+				return err
+			}
+			items := analysis.Checklist(m)
+			if err := o.emit(e, func(w io.Writer) error { return report.Checklist(w, items, o.format, o.color(e)) }); err != nil {
+				return err
+			}
+			for _, it := range items {
+				if it.Status == analysis.Fail {
+					return &exitError{code: ExitFindings}
+				}
+			}
+			return nil
+		},
+	}
+	o.register(c, "text", "text, json, markdown")
+	return c
+}
+
+func newWhatIfCmd(e *env) *cobra.Command {
+	var o outputFlags
+	var fail []string
+	c := &cobra.Command{
+		Use:   "whatif [FILE] --fail EVENT...",
+		Short: "Every flow's state (up, degraded, down) with the given events failed, and why",
+		Long: `whatif fails the given basic events together and prints the state of
+every flow with the chain of reasons. Events:
+  component:X     the component X (all its replicas)
+  instance:X/i    replica i of X, counted from 0 (replica 0 is the primary)
+  zone:Z  region:R  provider:P  hazard:H
+It exits 1 if a flow is down.`,
+		Example: `  spof whatif --fail zone:us-east-1a
+  spof whatif examples/seed-audit/spof-fixed.yaml --fail region:us-east-1 --fail component:recommendations`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(fail) == 0 {
+				return usageError("whatif: name at least one event with --fail (e.g. --fail zone:us-east-1a)")
+			}
+			if err := report.CheckFormat(report.OutputWhatIf, o.format); err != nil {
+				return usageError("--format: %v", err)
+			}
+			m, err := loadModel(modelArg(args))
+			if err != nil {
+				return err
+			}
+			var events []analysis.Event
+			for _, s := range fail {
+				ev, err := analysis.ParseEvent(s)
+				if err != nil {
+					return usageError("--fail: %v", err)
+				}
+				if err := analysis.Resolve(m, ev); err != nil {
+					return usageError("--fail: %v", err)
+				}
+				if ev.Kind == analysis.EventPerson {
+					return usageError("--fail %s: people do not change running flows; spof check reports them as operational findings", s)
+				}
+				events = append(events, ev)
+			}
+			outcomes := analysis.WhatIf(m, events)
+			if err := o.emit(e, func(w io.Writer) error { return report.WhatIf(w, outcomes, fail, o.format, o.color(e)) }); err != nil {
+				return err
+			}
+			for _, oc := range outcomes {
+				if oc.State == analysis.Down {
+					return &exitError{code: ExitFindings}
+				}
+			}
+			return nil
+		},
+	}
+	o.register(c, "text", "text, json, markdown")
+	c.Flags().StringArrayVar(&fail, "fail", nil, "fail this `EVENT` (repeatable): component:X, instance:X/i, zone:Z, region:R, provider:P, hazard:H")
+	return c
+}
+
+func newExplainCmd(e *env) *cobra.Command {
+	var o outputFlags
+	c := &cobra.Command{
+		Use:   "explain [FILE] COMPONENT",
+		Short: "Blast radius of a component: what needs it, which flows it stops or degrades",
+		Long: `explain takes a component down (all its replicas) and shows every
+component that needs it, directly or not, with the state each is left in
+and through which edge; every flow's state and why; and what needs it only
+to start, deploy or recover.`,
+		Example: `  spof explain session-redis
+  spof explain examples/seed-audit/spof.yaml postgres --format json`,
+		Args: cobra.RangeArgs(1, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			path, name := defaultModel, args[0]
+			if len(args) == 2 {
+				path, name = args[0], args[1]
+			}
+			if err := report.CheckFormat(report.OutputExplain, o.format); err != nil {
+				return usageError("--format: %v", err)
+			}
+			m, err := loadModel(path)
+			if err != nil {
+				return err
+			}
+			imp, err := analysis.Explain(m, name)
+			if err != nil {
+				return usageError("explain: %v", err)
+			}
+			return o.emit(e, func(w io.Writer) error { return report.Explain(w, imp, o.format, o.color(e)) })
+		},
+	}
+	o.register(c, "text", "text, json, markdown")
+	return c
+}
+
+func newGraphCmd(e *env) *cobra.Command {
+	var o outputFlags
+	c := &cobra.Command{
+		Use:   "graph [FILE]",
+		Short: "The dependency graph with SPOFs marked, as Graphviz DOT, Mermaid or JSON",
+		Example: `  spof graph | dot -Tsvg > spof.svg
+  spof graph examples/seed-audit/spof.yaml --format mermaid`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := report.CheckFormat(report.OutputGraph, o.format); err != nil {
+				return usageError("--format: %v", err)
+			}
+			m, err := loadModel(modelArg(args))
+			if err != nil {
+				return err
+			}
+			res := analysis.Check(m, analysis.Options{})
+			return o.emit(e, func(w io.Writer) error { return report.Graph(w, m, res, o.format) })
+		},
+	}
+	o.register(c, "dot", "dot, mermaid, json")
+	return c
+}
+
+func newSchemaCmd(e *env) *cobra.Command {
+	var o outputFlags
+	c := &cobra.Command{
+		Use:   "schema",
+		Short: "Print the JSON Schema of spof.yaml, for editors",
+		Example: `  spof schema -o spof.schema.json
+  # then, in VS Code with the YAML extension, on the first line of spof.yaml:
+  # yaml-language-server: $schema=./spof.schema.json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return o.emit(e, func(w io.Writer) error { _, err := w.Write(model.Schema()); return err })
+		},
+	}
+	c.Flags().StringVarP(&o.output, "output", "o", "", "write the schema to `FILE` instead of standard output")
+	return c
+}
+
+func newInitCmd(e *env) *cobra.Command {
+	var force bool
+	c := &cobra.Command{
+		Use:   "init [FILE]",
+		Short: "Write a commented starter model (default ./spof.yaml)",
+		Example: `  spof init && spof check
+  spof init services/shop/spof.yaml`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			path := modelArg(args)
+			if _, err := os.Stat(path); err == nil && !force {
+				return usageError("%s already exists; use --force to overwrite it", path)
+			} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return usageError("%v", err)
+			}
+			if err := writeFileAtomic(path, model.Starter, 0o644); err != nil {
+				return usageError("writing %s: %v", path, err)
+			}
+			fmt.Fprintf(e.stdout, "wrote %s: edit it, then run spof check %s\n", path, path)
+			return nil
+		},
+	}
+	c.Flags().BoolVar(&force, "force", false, "overwrite an existing file")
+	return c
+}
