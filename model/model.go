@@ -290,10 +290,10 @@ type Flow struct {
 
 // Probe is a live check of a flow.
 type Probe struct {
-	HTTP          string
-	ExpectStatus  int
-	DegradedWhen  *DegradedWhen
-	Pos           Pos
+	HTTP         string
+	ExpectStatus int
+	DegradedWhen *DegradedWhen
+	Pos          Pos
 }
 
 // DegradedWhen tells a probe how a degraded answer looks.

@@ -35,7 +35,10 @@ flows they hit, then by blast radius; then the SPOF elimination checklist.
 
 It exits 1 when a finding of category spof, recovery or operational has a
 severity at or above --fail-on (default critical); degradations never fail
-the check. With --baseline, only findings absent from the baseline count.`,
+the check. With --baseline, only findings absent from the baseline count.
+
+SARIF paths are relative to $GITHUB_WORKSPACE when it is set (GitHub
+Actions), else to the current directory: run spof from the repository root.`,
 		Example: `  spof check examples/seed-audit/spof.yaml
   spof check --flow checkout --fail-on high
   spof check --format sarif -o spof.sarif          # for GitHub code scanning
@@ -83,8 +86,7 @@ func runCheck(e *env, f *checkFlags, path string) error {
 		case report.FormatMarkdown:
 			return report.Markdown(w, res)
 		case report.FormatSARIF:
-			wd, _ := os.Getwd()
-			return report.SARIF(w, res, report.SARIFOptions{ToolVersion: Version, BaseDir: wd})
+			return report.SARIF(w, res, report.SARIFOptions{ToolVersion: Version, BaseDir: sarifRoot(e), ModelFile: path})
 		case report.FormatJUnit:
 			return report.JUnit(w, res, report.JUnitOptions{FailOn: failOn})
 		}
@@ -104,6 +106,16 @@ func runCheck(e *env, f *checkFlags, path string) error {
 		}
 	}
 	return &exitError{code: ExitFindings}
+}
+
+// sarifRoot is the directory SARIF paths are relative to: the checkout in
+// GitHub Actions (GITHUB_WORKSPACE), else the working directory.
+func sarifRoot(e *env) string {
+	if ws := e.getenv("GITHUB_WORKSPACE"); ws != "" {
+		return ws
+	}
+	wd, _ := os.Getwd()
+	return wd
 }
 
 // gate returns the findings that fail the check: not degradations, at or

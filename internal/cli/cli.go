@@ -121,8 +121,8 @@ above --fail-on, 2 bad input or usage.`,
 		Example: `  spof init                                   # write a commented starter spof.yaml
   spof check                                  # SPOFs of ./spof.yaml
   spof check examples/seed-audit/spof.yaml --format markdown
-  spof whatif --fail zone:us-east-1a          # what breaks if a zone goes
-  spof explain session-redis                  # blast radius of one component`,
+  spof whatif --fail zone:zone-a              # what breaks if a zone goes
+  spof explain cache                          # blast radius of one component`,
 		SilenceUsage:      true,
 		SilenceErrors:     true,
 		Version:           Version,
@@ -147,15 +147,16 @@ above --fail-on, 2 bad input or usage.`,
 }
 
 // HelpExamples returns the command lines of every command's --help
-// examples, so that tests can run them and they cannot rot.
-func HelpExamples() []string {
-	var out []string
+// examples, by command name, so that tests can run them and they cannot
+// rot.
+func HelpExamples() map[string][]string {
+	out := map[string][]string{}
 	var walk func(c *cobra.Command)
 	walk = func(c *cobra.Command) {
 		for _, line := range strings.Split(c.Example, "\n") {
 			line = strings.TrimSpace(line)
 			if strings.HasPrefix(line, "spof ") {
-				out = append(out, line)
+				out[c.Name()] = append(out[c.Name()], line)
 			}
 		}
 		for _, sub := range c.Commands() {

@@ -3,7 +3,6 @@ package cli_test
 import (
 	"bufio"
 	"flag"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -146,40 +145,62 @@ func runInDir(t *testing.T, dir string, args []string) (int, string) {
 	return code, errb.String()
 }
 
-// TestDocExamples runs every spof command in README.md and docs/*.md, and
-// every example of every command's --help, in a directory holding the
-// examples and a starter spof.yaml. None may be a usage error (exit 2).
+// TestDocExamples runs the spof commands of README.md and docs/*.md, each
+// document in order in one directory (as a reader following it would), and
+// the examples of every command's --help, each command's in order in a
+// directory whose spof.yaml is the seed-audit example (init's start from an
+// empty one). None may be a usage error (exit 2).
 func TestDocExamples(t *testing.T) {
 	root := repoRoot(t)
+	type group struct {
+		name      string
+		cmds      [][]string
+		seedModel bool
+	}
+	var groups []group
 	docs := []string{filepath.Join(root, "README.md")}
 	more, _ := filepath.Glob(filepath.Join(root, "docs", "*.md"))
 	docs = append(docs, more...)
-	var cmds [][]string
+	total := 0
 	for _, d := range docs {
 		data, err := os.ReadFile(d)
 		if err != nil {
 			t.Fatal(err)
 		}
-		cmds = append(cmds, docCommands(string(data))...)
+		cmds := docCommands(string(data))
+		total += len(cmds)
+		groups = append(groups, group{name: filepath.Base(d), cmds: cmds})
 	}
-	if len(cmds) < 5 {
-		t.Fatalf("found only %d spof commands in the README and docs; the parser is broken", len(cmds))
+	if total < 5 {
+		t.Fatalf("found only %d spof commands in the README and docs; the parser is broken", total)
 	}
-	for _, ex := range cli.HelpExamples() {
-		cmds = append(cmds, commandsOf(ex)...)
+	for name, lines := range cli.HelpExamples() {
+		var cmds [][]string
+		for _, l := range lines {
+			cmds = append(cmds, commandsOf(l)...)
+		}
+		groups = append(groups, group{name: "help-" + name, cmds: cmds, seedModel: name != "init" && name != "spof"})
 	}
-	for i, args := range cmds {
-		t.Run(fmt.Sprintf("%d:%s", i, strings.Join(args, " ")), func(t *testing.T) {
+	for _, g := range groups {
+		t.Run(g.name, func(t *testing.T) {
 			dir := t.TempDir()
 			if err := copyDir(filepath.Join(root, "examples"), filepath.Join(dir, "examples")); err != nil {
 				t.Fatal(err)
 			}
-			if code, stderr := runInDir(t, dir, []string{"init"}); code != 0 {
-				t.Fatalf("spof init: exit %d: %s", code, stderr)
+			if g.seedModel {
+				data, err := os.ReadFile(filepath.Join(root, "examples", "seed-audit", "spof.yaml"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(filepath.Join(dir, "spof.yaml"), data, 0o644); err != nil {
+					t.Fatal(err)
+				}
 			}
-			code, stderr := runInDir(t, dir, args)
-			if code != cli.ExitOK && code != cli.ExitFindings {
-				t.Fatalf("spof %s: exit %d:\n%s", strings.Join(args, " "), code, stderr)
+			for _, args := range g.cmds {
+				code, stderr := runInDir(t, dir, args)
+				if code != cli.ExitOK && code != cli.ExitFindings {
+					t.Errorf("spof %s: exit %d:\n%s", strings.Join(args, " "), code, stderr)
+				}
 			}
 		})
 	}

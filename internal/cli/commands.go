@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 	"github.com/spofhq/spof/analysis"
@@ -228,6 +229,9 @@ func newInitCmd(e *env) *cobra.Command {
 			if _, err := os.Stat(path); err == nil && !force {
 				return usageError("%s already exists; use --force to overwrite it", path)
 			} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return usageError("%v", err)
+			}
+			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 				return usageError("%v", err)
 			}
 			if err := writeFileAtomic(path, model.Starter, 0o644); err != nil {

@@ -1,0 +1,338 @@
+package model
+
+import (
+	"fmt"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// model decodes the root mapping of a document.
+func (d *decoder) model(root *yaml.Node) *Model {
+	if root.Kind != yaml.MappingNode {
+		d.errorf(root, "", `a model is a mapping that starts with "version: 1"`,
+			"want a mapping at the top level, got %s", describe(root))
+		return nil
+	}
+	vs := d.object(root, modelObject, "", root)
+	m := &Model{
+		File:        d.file,
+		Version:     vs.get("version").num,
+		System:      vs.get("system").str,
+		Description: vs.get("description").str,
+		Environment: vs.get("environment").str,
+		Pos:         Pos{File: d.file, Line: 1, Col: 1},
+	}
+
+	// Names first: components refer to zones and flows declared later.
+	zones, components, flows := vs.get("zones"), vs.get("components"), vs.get("flows")
+	for _, s := range []struct {
+		kind refKind
+		v    *value
+	}{{refZone, zones}, {refComponent, components}, {refFlow, flows}} {
+		d.declare(s.kind, s.v.pairs)
+		d.unchecked[s.kind] = s.v.set && !s.v.ok
+	}
+
+	for _, p := range zones.pairs {
+		if z := d.zone(p); z != nil {
+			m.Zones = append(m.Zones, z)
+		}
+	}
+	m.Components = make([]*Component, 0, len(components.pairs))
+	for i, p := range components.pairs {
+		if c := d.component(int32(i), p); c != nil {
+			m.Components = append(m.Components, c)
+		}
+	}
+	for _, p := range flows.pairs {
+		if f := d.flow(p); f != nil {
+			m.Flows = append(m.Flows, f)
+		}
+	}
+	for _, p := range vs.get("people").pairs {
+		if person := d.person(p); person != nil {
+			m.People = append(m.People, person)
+		}
+	}
+	for _, p := range vs.get("hazards").pairs {
+		if h := d.hazard(p); h != nil {
+			m.Hazards = append(m.Hazards, h)
+		}
+	}
+	d.findCycles()
+	m.BuildIndex()
+	return m
+}
+
+func (d *decoder) zone(p pair) *Zone {
+	z := &Zone{Name: p.key.Value, Pos: d.pos(p.key)}
+	if p.val.ShortTag() == "!!null" {
+		return z
+	}
+	vs := d.object(p.val, zoneObject, join("zones", z.Name), p.key)
+	if vs == nil {
+		return nil
+	}
+	z.Region = vs.get("region").str
+	return z
+}
+
+// component decodes the component declared id-th.
+func (d *decoder) component(id int32, p pair) *Component {
+	path := join("components", p.key.Value)
+	vs := d.object(p.val, componentObject, path, p.key)
+	if vs == nil {
+		return nil
+	}
+	c := &Component{
+		Name:        p.key.Value,
+		Kind:        Kind(vs.get("kind").str),
+		Description: vs.get("description").str,
+		Replicas:    1,
+		MinHealthy:  1,
+		Zones:       vs.get("zones").list,
+		Pos:         d.pos(p.key),
+	}
+	replicas, minHealthy := vs.get("replicas"), vs.get("min_healthy")
+	if replicas.ok {
+		c.Replicas = replicas.num
+	}
+	if minHealthy.ok {
+		c.MinHealthy = minHealthy.num
+		if c.MinHealthy > c.Replicas && (replicas.ok || !replicas.set) {
+			d.errorf(minHealthy.node, join(path, "min_healthy"), "raise replicas or lower min_healthy",
+				"min_healthy (%d) is greater than replicas (%d)", c.MinHealthy, c.Replicas)
+		}
+	}
+	if provider := vs.get("provider"); provider.ok {
+		c.Provider, c.ProviderPos = provider.str, d.pos(provider.node)
+	}
+	if failover := vs.get("failover"); failover.ok {
+		c.Failover, c.FailoverSet = Failover(failover.str), true
+	} else {
+		c.Failover = DefaultFailover(c.Kind)
+	}
+	if deps := vs.get("depends_on"); deps.ok {
+		d.dependsOn(id, c, deps.node, join(path, "depends_on"))
+	}
+	return c
+}
+
+// dependsOn decodes the depends_on list of component c, declared id-th.
+func (d *decoder) dependsOn(id int32, c *Component, n *yaml.Node, path string) {
+	type key struct {
+		to   string
+		when When
+	}
+	c.DependsOn = make([]*Edge, 0, len(n.Content))
+	items := make([]int, 0, len(n.Content)) // the list index of each edge
+	var seen map[key]int                    // only for long lists
+	if len(n.Content) > 16 {
+		seen = make(map[key]int, len(n.Content))
+	}
+	for i, item := range n.Content {
+		p := indexPath(path, i)
+		e, target, running := d.edge(c.Name, resolve(item), p)
+		if e == nil {
+			continue
+		}
+		if e.To == c.Name {
+			d.errorf(target, p, "remove this entry", "component depends on itself")
+		}
+		first := -1
+		if seen != nil {
+			if j, dup := seen[key{e.To, e.When}]; dup {
+				first = j
+			} else {
+				seen[key{e.To, e.When}] = i
+			}
+		} else {
+			for j, prev := range c.DependsOn {
+				if prev.To == e.To && prev.When == e.When {
+					first = items[j]
+					break
+				}
+			}
+		}
+		if first >= 0 {
+			d.errorf(target, p, fmt.Sprintf("merge it with depends_on[%d]", first), "duplicate dependency on %q", e.To)
+			continue
+		}
+		c.DependsOn = append(c.DependsOn, e)
+		items = append(items, i)
+		if running {
+			for _, to := range []string{e.To, e.FallbackTo, e.AsyncVia} {
+				if t, ok := d.index[refComponent][to]; ok && to != c.Name {
+					d.arcs = append(d.arcs, arc{from: id, to: t, item: int32(i), edge: e})
+				}
+			}
+		}
+	}
+}
+
+// edge decodes one entry of a depends_on list. It returns the edge (nil if
+// the entry is unusable), the node naming the target, and whether the edge
+// is needed while running (and so part of cycle detection).
+func (d *decoder) edge(from string, n *yaml.Node, path string) (e *Edge, target *yaml.Node, running bool) {
+	e = &Edge{From: from, Pos: d.pos(n)}
+	switch {
+	case isString(n):
+		e.To = n.Value
+		d.ref(n, func() string { return path }, refComponent, e.To)
+		return e, n, true
+	case n.Kind != yaml.MappingNode:
+		d.typeError(n, path, "a component name or a mapping")
+		return nil, nil, false
+	}
+	pairs := d.pairs(n, path)
+	if len(pairs) != 1 {
+		keys := make([]string, len(pairs))
+		for i, p := range pairs {
+			keys[i] = p.key.Value
+		}
+		switch {
+		case len(pairs) == 0:
+			d.errorf(n, path, `write "- name" or "- name: {options}"`, "want one key, the component's name, got none")
+		case pairs[0].val.ShortTag() == "!!null" && edgeObject.lookup(pairs[1].key.Value) >= 0:
+			d.errorf(n, path, fmt.Sprintf("indent the options under %q", pairs[0].key.Value+":"),
+				"want one key, the component's name, got %d: %s", len(keys), strings.Join(keys, ", "))
+		default:
+			d.errorf(n, path, "write each dependency as its own list entry",
+				"want one key, the component's name, got %d: %s", len(keys), strings.Join(keys, ", "))
+		}
+		return nil, nil, false
+	}
+	target, opts := pairs[0].key, pairs[0].val
+	e.To = target.Value
+	d.ref(target, func() string { return path }, refComponent, e.To)
+	if opts.ShortTag() == "!!null" {
+		return e, target, true
+	}
+	if opts.Kind != yaml.MappingNode {
+		d.errorf(opts, path, fmt.Sprintf(`write "- %s: {fallback: ...}", or "- %s" without options`, e.To, e.To),
+			"want a mapping of options, got %s", describe(opts))
+		return e, target, false
+	}
+	vs := d.object(opts, edgeObject, path, target)
+	fallbackTo, asyncVia, when := vs.get("fallback_to"), vs.get("async_via"), vs.get("when")
+	e.FallbackTo = fallbackTo.str
+	e.Fallback = vs.get("fallback").str
+	e.AsyncVia = asyncVia.str
+	e.When = When(when.str)
+	e.Flows = vs.get("flows").list
+	if b := vs.get("breaker"); b.ok {
+		e.Breaker = d.breaker(b.node, join(path, "breaker"), b.key)
+	}
+	for _, alt := range []struct {
+		key string
+		v   *value
+	}{{"fallback_to", fallbackTo}, {"async_via", asyncVia}} {
+		switch {
+		case !alt.v.ok:
+		case alt.v.str == e.To:
+			d.errorf(alt.v.node, join(path, alt.key), "name another component", "%s is the dependency itself", alt.key)
+		case alt.v.str == from:
+			d.errorf(alt.v.node, join(path, alt.key), "name another component", "component depends on itself")
+		}
+	}
+	return e, target, e.When == WhenRunning && !when.set
+}
+
+func (d *decoder) breaker(n *yaml.Node, path string, at *yaml.Node) *Breaker {
+	vs := d.object(n, breakerObject, path, at)
+	if vs == nil {
+		return nil
+	}
+	return &Breaker{
+		Timeout:         vs.get("timeout").dur,
+		ErrorThreshold:  vs.get("error_threshold").num,
+		Reset:           vs.get("reset").dur,
+		VolumeThreshold: vs.get("volume_threshold").num,
+	}
+}
+
+func (d *decoder) flow(p pair) *Flow {
+	path := join("flows", p.key.Value)
+	vs := d.object(p.val, flowObject, path, p.key)
+	if vs == nil {
+		return nil
+	}
+	crit, _ := ParseCriticality(vs.get("criticality").str)
+	steps := vs.get("steps")
+	f := &Flow{
+		Name:        p.key.Value,
+		Criticality: crit,
+		Description: vs.get("description").str,
+		Steps:       steps.list,
+		StepsPos:    d.positions(steps.items),
+		Pos:         d.pos(p.key),
+	}
+	if probe := vs.get("probe"); probe.ok {
+		f.Probe = d.probe(probe.node, join(path, "probe"), probe.key)
+	}
+	return f
+}
+
+func (d *decoder) probe(n *yaml.Node, path string, at *yaml.Node) *Probe {
+	vs := d.object(n, probeObject, path, at)
+	if vs == nil {
+		return nil
+	}
+	p := &Probe{
+		HTTP:         vs.get("http").str,
+		ExpectStatus: vs.get("expect_status").num,
+		Pos:          d.pos(at),
+	}
+	if dw := vs.get("degraded_when"); dw.ok {
+		if vs := d.object(dw.node, degradedWhenObject, join(path, "degraded_when"), dw.key); vs != nil {
+			p.DegradedWhen = &DegradedWhen{
+				Header:       vs.get("header").str,
+				BodyContains: vs.get("body_contains").str,
+			}
+		}
+	}
+	return p
+}
+
+func (d *decoder) person(p pair) *Person {
+	vs := d.object(p.val, personObject, join("people", p.key.Value), p.key)
+	if vs == nil {
+		return nil
+	}
+	knows, holds := vs.get("knows"), vs.get("holds")
+	return &Person{
+		Name:     p.key.Value,
+		Knows:    knows.list,
+		Holds:    holds.list,
+		Pos:      d.pos(p.key),
+		KnowsPos: d.positions(knows.items),
+		HoldsPos: d.positions(holds.items),
+	}
+}
+
+func (d *decoder) hazard(p pair) *Hazard {
+	vs := d.object(p.val, hazardObject, join("hazards", p.key.Value), p.key)
+	if vs == nil {
+		return nil
+	}
+	return &Hazard{
+		Name:        p.key.Value,
+		Description: vs.get("description").str,
+		Breaks:      vs.get("breaks").list,
+		Fix:         vs.get("fix").str,
+		Pos:         d.pos(p.key),
+	}
+}
+
+// positions returns the position of each node, or nil for none.
+func (d *decoder) positions(nodes []*yaml.Node) []Pos {
+	if len(nodes) == 0 {
+		return nil
+	}
+	out := make([]Pos, len(nodes))
+	for i, n := range nodes {
+		out[i] = d.pos(n)
+	}
+	return out
+}

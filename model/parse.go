@@ -1,0 +1,675 @@
+package model
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Parse reads a model from data, the contents of file. It does no I/O: file
+// is used only in positions.
+//
+// On bad input Parse returns an ErrorList holding every problem it found,
+// sorted by position. On success the model is resolved: defaults applied,
+// every Pos filled, Edge.From set and the indexes built.
+func Parse(file string, data []byte) (*Model, error) {
+	d := &decoder{file: file}
+	if root := d.document(data); root != nil {
+		if m := d.model(root); len(d.errs) == 0 {
+			return m, nil
+		}
+	}
+	return nil, d.finish()
+}
+
+// decoder walks the YAML node tree, building the model and collecting
+// errors. It keeps going after an error so that one run reports everything.
+type decoder struct {
+	file string
+	errs ErrorList
+	// lazy holds hints that are costly to compute (did-you-mean over every
+	// component name); finish computes them for the first errors only.
+	lazy map[*Error]func() string
+
+	// Declared names, in declaration order, and their index there.
+	names [numRefKinds][]string
+	index [numRefKinds]map[string]int32
+	// unchecked kinds of references: their section is malformed, so
+	// reporting every reference as unknown would only be noise.
+	unchecked [numRefKinds]bool
+
+	arcs []arc // running-time dependencies, for cycle detection
+}
+
+// maxLazyHints bounds how many did-you-mean hints over declared names are
+// computed, so that a model with many broken references still loads in
+// linear time.
+const maxLazyHints = 100
+
+func (d *decoder) pos(n *yaml.Node) Pos {
+	if n == nil {
+		return Pos{File: d.file}
+	}
+	return Pos{File: d.file, Line: n.Line, Col: n.Column}
+}
+
+// errorf records an error at node n (nil: the whole file).
+func (d *decoder) errorf(n *yaml.Node, path, hint, format string, args ...any) *Error {
+	return d.errorAt(d.pos(n), path, hint, format, args...)
+}
+
+func (d *decoder) errorAt(pos Pos, path, hint, format string, args ...any) *Error {
+	e := &Error{Pos: pos, Path: path, Msg: fmt.Sprintf(format, args...), Hint: hint}
+	d.errs = append(d.errs, e)
+	return e
+}
+
+// finish sorts and deduplicates the errors and fills in the lazy hints.
+func (d *decoder) finish() ErrorList {
+	d.errs.Sort()
+	computed := 0
+	out := d.errs[:0]
+	seen := make(map[string]bool, len(d.errs))
+	for _, e := range d.errs {
+		if f := d.lazy[e]; f != nil && computed < maxLazyHints {
+			e.Hint = f()
+			computed++
+		}
+		s := e.Error()
+		if seen[s] {
+			continue
+		}
+		seen[s] = true
+		out = append(out, e)
+	}
+	return out
+}
+
+// document parses data as one YAML document and returns its root node, or
+// nil after recording why there is none.
+func (d *decoder) document(data []byte) (root *yaml.Node) {
+	defer func() {
+		// yaml.v3 panics on a few malformed inputs instead of returning an
+		// error; bad input must never crash the caller.
+		if r := recover(); r != nil {
+			d.errorf(nil, "", "", "syntax error: the YAML parser failed: %v", r)
+			root = nil
+		}
+	}()
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if err == io.EOF {
+			d.errorf(nil, "", `start with "version: 1", "system:" and "components:", or run "spof init"`, "empty model")
+		} else {
+			d.syntaxError(data, err)
+		}
+		return nil
+	}
+	var next yaml.Node
+	switch err := dec.Decode(&next); {
+	case err == nil:
+		d.errorf(&next, "", `a model is one YAML document: remove the "---" and what follows`, "multiple documents")
+		return nil
+	case err != io.EOF:
+		d.syntaxError(data, err)
+		return nil
+	}
+	if len(doc.Content) == 0 || doc.Content[0].ShortTag() == "!!null" {
+		d.errorf(nil, "", `start with "version: 1", "system:" and "components:", or run "spof init"`, "empty model")
+		return nil
+	}
+	root = doc.Content[0]
+	if !d.checkAliases(root) {
+		return nil
+	}
+	return root
+}
+
+// syntaxError records a yaml.v3 error at the best position it allows.
+//
+// yaml.v3 gives a line ("yaml: line 3: ...") but no column, so the column is
+// 1. Its scanner counts lines from 1 but its parser from 0, and it leaves
+// out "line 0": parserProblems tells the two apart.
+func (d *decoder) syntaxError(data []byte, err error) {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	line := 0
+	if rest, ok := strings.CutPrefix(msg, "line "); ok {
+		if num, after, ok := strings.Cut(rest, ": "); ok {
+			if n, err := strconv.Atoi(num); err == nil && n > 0 {
+				line, msg = n, after
+			}
+		}
+	}
+	pos := Pos{File: d.file, Line: line, Col: 1}
+	switch {
+	case strings.HasPrefix(msg, "unknown anchor '"):
+		name, _, _ := strings.Cut(strings.TrimPrefix(msg, "unknown anchor '"), "'")
+		pos = d.aliasPos(data, name)
+	case strings.HasPrefix(msg, "attempted to go past"):
+		pos = Pos{File: d.file}
+	case parserProblems[msg]:
+		pos.Line++
+	case line == 0:
+		pos.Line = 1
+	}
+	d.errorAt(pos, "", "", "syntax error: %s", msg)
+}
+
+// parserProblems are the messages of yaml.v3's parser, whose line numbers
+// count from 0 (those of its scanner count from 1).
+var parserProblems = map[string]bool{
+	"did not find expected ',' or ']'":       true,
+	"did not find expected ',' or '}'":       true,
+	"did not find expected '-' indicator":    true,
+	"did not find expected <document start>": true,
+	"did not find expected <stream-start>":   true,
+	"did not find expected key":              true,
+	"did not find expected node content":     true,
+	"found duplicate %TAG directive":         true,
+	"found duplicate %YAML directive":        true,
+	"found incompatible YAML document":       true,
+	"found undefined tag handle":             true,
+}
+
+// aliasPos finds the first use of alias *name in data, for the error about
+// an unknown anchor, which yaml.v3 reports without a position.
+func (d *decoder) aliasPos(data []byte, name string) Pos {
+	needle := []byte("*" + name)
+	for off := 0; ; {
+		i := bytes.Index(data[off:], needle)
+		if i < 0 {
+			return Pos{File: d.file}
+		}
+		i += off
+		end := i + len(needle)
+		if end == len(data) || bytes.IndexByte([]byte(" \t\r\n,]}"), data[end]) >= 0 {
+			line := 1 + bytes.Count(data[:i], []byte("\n"))
+			col := 1 + utf8.RuneCount(data[bytes.LastIndexByte(data[:i], '\n')+1:i])
+			return Pos{File: d.file, Line: line, Col: col}
+		}
+		off = end
+	}
+}
+
+// checkAliases rejects aliases that the decoder could not follow: an alias
+// inside the value it names (a cycle), and aliases that expand the document
+// to far more nodes than it holds ("billion laughs").
+func (d *decoder) checkAliases(root *yaml.Node) bool {
+	const (
+		limit      = 1 << 40
+		inProgress = -1
+	)
+	raw, aliases := 0, false
+	var cycle *yaml.Node
+	expanded := map[*yaml.Node]int{} // size of each anchored node
+	var walk func(n *yaml.Node, counting bool) int
+	walk = func(n *yaml.Node, counting bool) int {
+		if n == nil || cycle != nil {
+			return 0
+		}
+		if counting {
+			raw++
+		}
+		if n.Kind == yaml.AliasNode {
+			aliases = true
+			if n.Alias == nil {
+				return 1
+			}
+			switch s, ok := expanded[n.Alias]; {
+			case ok && s == inProgress:
+				cycle = n
+				return 1
+			case ok:
+				return s
+			}
+			return walk(n.Alias, false)
+		}
+		if n.Anchor != "" {
+			expanded[n] = inProgress
+		}
+		size := 1
+		for _, c := range n.Content {
+			size = min(size+walk(c, counting), limit)
+		}
+		if n.Anchor != "" {
+			expanded[n] = size
+		}
+		return size
+	}
+	size := walk(root, true)
+	switch {
+	case cycle != nil:
+		d.errorf(cycle, "", "", "alias *%s is inside the value it names", cycle.Value)
+		return false
+	case aliases && size > 10*raw+100000:
+		d.errorf(nil, "", "use fewer nested aliases", "aliases expand the document from %d to %d nodes", raw, size)
+		return false
+	}
+	return true
+}
+
+// resolve follows an alias to the node it names.
+func resolve(n *yaml.Node) *yaml.Node {
+	for i := 0; n != nil && n.Kind == yaml.AliasNode && i < 100; i++ {
+		n = n.Alias
+	}
+	return n
+}
+
+// pair is one key: value of a mapping, with the value's aliases resolved.
+type pair struct{ key, val *yaml.Node }
+
+// pairs returns the entries of mapping n in order, without duplicates
+// (reported), with merge keys (<<: *base) expanded: explicit keys win over
+// merged ones.
+func (d *decoder) pairs(n *yaml.Node, path string) []pair {
+	c := n.Content
+	out := make([]pair, 0, len(c)/2)
+	var seen map[string]*yaml.Node // built once out is too long to scan
+	find := func(key string) *yaml.Node {
+		if seen == nil && len(out) > 16 {
+			seen = make(map[string]*yaml.Node, len(c)/2)
+			for _, p := range out {
+				seen[p.key.Value] = p.key
+			}
+		}
+		if seen != nil {
+			return seen[key]
+		}
+		for _, p := range out {
+			if p.key.Value == key {
+				return p.key
+			}
+		}
+		return nil
+	}
+	var merges []*yaml.Node
+	for i := 0; i+1 < len(c); i += 2 {
+		k, v := resolve(c[i]), resolve(c[i+1])
+		if k == nil || v == nil {
+			continue
+		}
+		if k.Kind != yaml.ScalarNode {
+			d.errorf(k, path, "", "want a string key, got %s", describe(k))
+			continue
+		}
+		if k.ShortTag() == "!!merge" {
+			merges = append(merges, v)
+			continue
+		}
+		if first := find(k.Value); first != nil {
+			d.errorf(k, join(path, k.Value), fmt.Sprintf("first defined at line %d", first.Line), "duplicate key")
+			continue
+		}
+		if seen != nil {
+			seen[k.Value] = k
+		}
+		out = append(out, pair{k, v})
+	}
+	for _, m := range merges {
+		var sources []*yaml.Node
+		switch m.Kind {
+		case yaml.MappingNode:
+			sources = []*yaml.Node{m}
+		case yaml.SequenceNode:
+			for _, s := range m.Content {
+				sources = append(sources, resolve(s))
+			}
+		default:
+			d.errorf(m, path, "", "want a mapping to merge (<<), got %s", describe(m))
+		}
+		for _, s := range sources {
+			if s == nil || s.Kind != yaml.MappingNode {
+				got := m
+				if s != nil {
+					got = s
+				}
+				d.errorf(got, path, "", "want a mapping to merge (<<), got %s", describe(got))
+				break
+			}
+			for _, p := range d.pairs(s, path) {
+				if find(p.key.Value) == nil {
+					if seen != nil {
+						seen[p.key.Value] = p.key
+					}
+					out = append(out, p)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// join appends a key to a path.
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+func indexPath(path string, i int) string {
+	return path + "[" + strconv.Itoa(i) + "]"
+}
+
+// describe names what a node holds, for "want X, got Y" messages.
+func describe(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.DocumentNode:
+		return "a document"
+	}
+	v := n.Value
+	if len(v) > 40 {
+		v = v[:37] + "..."
+	}
+	switch n.ShortTag() {
+	case "!!str":
+		return "string " + strconv.Quote(v)
+	case "!!int":
+		return "integer " + v
+	case "!!float":
+		return "number " + v
+	case "!!bool":
+		return "boolean " + v
+	case "!!null":
+		return "null"
+	}
+	return "value " + strconv.Quote(v) + " tagged " + n.Tag
+}
+
+// typeError records that n is not what was wanted (want: "a string").
+func (d *decoder) typeError(n *yaml.Node, path, want string) {
+	hint := ""
+	switch {
+	case n.Kind == yaml.ScalarNode && n.ShortTag() != "!!null" && (want == "a string" || want == "a list"):
+		if want == "a list" {
+			hint = fmt.Sprintf("write [%s] to make it a list", n.Value)
+		} else {
+			hint = fmt.Sprintf("quote it: %q", n.Value)
+		}
+	case want == "an integer" && isString(n):
+		if _, err := strconv.Atoi(n.Value); err == nil {
+			hint = "remove the quotes: " + n.Value
+		}
+	case strings.HasPrefix(want, "a duration") && n.ShortTag() == "!!int":
+		hint = fmt.Sprintf("add a unit: %q", n.Value+"s")
+	}
+	d.errorf(n, path, hint, "want %s, got %s", want, describe(n))
+}
+
+func isString(n *yaml.Node) bool {
+	return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!str"
+}
+
+// value is what a key of an object holds once checked against its field.
+type value struct {
+	set   bool       // the key is present
+	ok    bool       // and its value has the right type and bounds
+	key   *yaml.Node // the key
+	node  *yaml.Node // the value, aliases resolved
+	str   string     // typeString, typeEnum, typeURL
+	num   int        // typeInt
+	dur   time.Duration
+	list  []string     // typeList
+	items []*yaml.Node // typeList: the node of each entry of list
+	pairs []pair       // typeMap
+}
+
+// values are the checked keys of one object.
+type values struct {
+	obj  *object
+	vals []value
+}
+
+// get returns the value of key, which must be a field of the object.
+func (vs *values) get(key string) *value {
+	i := vs.obj.lookup(key)
+	if i < 0 {
+		panic("model: internal error: no key " + key + " in " + vs.obj.name)
+	}
+	return &vs.vals[i]
+}
+
+// object checks mapping n against obj: unknown and missing keys, and the
+// type, bounds and references of each scalar or list value. at is the node
+// that missing-key errors point to (the object's own key). It returns nil
+// when n is not a mapping.
+func (d *decoder) object(n *yaml.Node, obj *object, path string, at *yaml.Node) *values {
+	if n.Kind != yaml.MappingNode {
+		d.typeError(n, path, "a mapping")
+		return nil
+	}
+	vs := &values{obj: obj, vals: make([]value, len(obj.fields))}
+	for _, p := range d.pairs(n, path) {
+		i := obj.lookup(p.key.Value)
+		if i < 0 {
+			hint := didYouMean(p.key.Value, obj.keys())
+			for _, f := range obj.fields {
+				if hint == "" && f.typ == typeObject && f.object.lookup(p.key.Value) >= 0 {
+					hint = fmt.Sprintf("%s goes under %s:", p.key.Value, f.key)
+				}
+			}
+			if hint == "" {
+				hint = "valid keys: " + strings.Join(obj.keys(), ", ")
+			}
+			d.errorf(p.key, join(path, p.key.Value), hint, "unknown key")
+			continue
+		}
+		vs.vals[i].key = p.key
+		d.check(&obj.fields[i], p.val, path, &vs.vals[i])
+	}
+	for i := range obj.fields {
+		if f := &obj.fields[i]; f.required && !vs.vals[i].set {
+			d.errorf(at, path, "example: "+f.example, "missing required key %q", f.key)
+		}
+	}
+	return vs
+}
+
+// check checks the value n of field f and records it in v.
+func (d *decoder) check(f *field, n *yaml.Node, parent string, v *value) {
+	v.set, v.node = true, n
+	// Paths are built only for errors: most values have none.
+	path := func() string { return join(parent, f.key) }
+	switch f.typ {
+	case typeString:
+		v.str, v.ok = d.str(f, n, path)
+	case typeEnum:
+		if !isString(n) {
+			d.typeError(n, path(), "a string")
+			return
+		}
+		for _, e := range f.enum {
+			if n.Value == e {
+				v.str, v.ok = e, true
+				return
+			}
+		}
+		hint := didYouMean(n.Value, f.enum)
+		if hint == "" {
+			hint = "want one of: " + strings.Join(f.enum, ", ")
+		}
+		d.errorf(n, path(), hint, "invalid value %q", n.Value)
+	case typeInt:
+		var i int
+		if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!int" {
+			d.typeError(n, path(), "an integer")
+			return
+		}
+		if n.Decode(&i) != nil {
+			d.errorf(n, path(), "", "integer %s is out of range", n.Value)
+			return
+		}
+		switch {
+		case f.max > 0 && f.min == f.max && i != f.min:
+			d.errorf(n, path(), "", "must be %d, got %d", f.min, i)
+		case i < f.min:
+			d.errorf(n, path(), "", "must be at least %d, got %d", f.min, i)
+		case f.max > 0 && i > f.max:
+			d.errorf(n, path(), "", "must be at most %d, got %d", f.max, i)
+		default:
+			v.num, v.ok = i, true
+		}
+	case typeDuration:
+		if !isString(n) {
+			d.typeError(n, path(), `a duration such as "3s"`)
+			return
+		}
+		dur, err := time.ParseDuration(n.Value)
+		switch {
+		case err != nil:
+			d.errorf(n, path(), `write a duration such as "500ms", "3s" or "1m"`, "invalid duration %q", n.Value)
+		case dur <= 0:
+			d.errorf(n, path(), "", "must be greater than 0, got %q", n.Value)
+		default:
+			v.dur, v.ok = dur, true
+		}
+	case typeURL:
+		if !isString(n) {
+			d.typeError(n, path(), "a string")
+			return
+		}
+		u, err := url.Parse(n.Value)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			d.errorf(n, path(), `want an http:// or https:// URL with a host`, "invalid URL %q", n.Value)
+			return
+		}
+		v.str, v.ok = n.Value, true
+	case typeList:
+		v.list, v.items, v.ok = d.list(f, n, path)
+	case typeObject:
+		switch {
+		case n.Kind == yaml.MappingNode:
+			v.ok = true
+		case f.nullable && n.ShortTag() == "!!null":
+			v.ok = true
+		default:
+			d.typeError(n, path(), "a mapping")
+		}
+	case typeMap:
+		if n.Kind != yaml.MappingNode {
+			d.typeError(n, path(), "a mapping")
+			return
+		}
+		v.ok = true
+		v.pairs = d.pairs(n, path())
+		if f.nonEmpty && len(v.pairs) == 0 {
+			d.errorf(n, path(), "", "must have at least one %s", f.noun)
+		}
+		if f.name {
+			for _, p := range v.pairs {
+				if !validName(p.key.Value) {
+					d.errorf(p.key, join(path(), p.key.Value), nameHint, "invalid name %q", p.key.Value)
+				}
+			}
+		}
+	case typeDependsOn:
+		if n.Kind != yaml.SequenceNode {
+			d.typeError(n, path(), "a list")
+			return
+		}
+		v.ok = true
+	}
+}
+
+// str checks a string value, its name syntax and what it refers to.
+func (d *decoder) str(f *field, n *yaml.Node, path func() string) (string, bool) {
+	if !isString(n) {
+		d.typeError(n, path(), "a string")
+		return "", false
+	}
+	if f.name && !validName(n.Value) {
+		d.errorf(n, path(), nameHint, "invalid name %q", n.Value)
+	}
+	if f.ref != refNone {
+		d.ref(n, path, f.ref, n.Value)
+	}
+	return n.Value, true
+}
+
+// list checks a list of strings: the type of each entry, duplicates and
+// references. Entries of the wrong type are left out.
+func (d *decoder) list(f *field, n *yaml.Node, path func() string) ([]string, []*yaml.Node, bool) {
+	if n.Kind != yaml.SequenceNode {
+		d.typeError(n, path(), "a list")
+		return nil, nil, false
+	}
+	if f.nonEmpty && len(n.Content) == 0 {
+		d.errorf(n, path(), "", "must have at least one %s", f.noun)
+	}
+	list := make([]string, 0, len(n.Content))
+	items := make([]*yaml.Node, 0, len(n.Content))
+	var seen map[string]int // only for long lists
+	if len(n.Content) > 16 {
+		seen = make(map[string]int, len(n.Content))
+	}
+	for i, item := range n.Content {
+		item = resolve(item)
+		p := func() string { return indexPath(path(), i) }
+		if !isString(item) {
+			d.typeError(item, p(), "a string")
+			continue
+		}
+		s, first := item.Value, -1
+		if seen != nil {
+			if j, dup := seen[s]; dup {
+				first = j
+			} else {
+				seen[s] = i
+			}
+		} else {
+			for j, prev := range n.Content[:i] {
+				if prev = resolve(prev); isString(prev) && prev.Value == s {
+					first = j
+					break
+				}
+			}
+		}
+		if first >= 0 {
+			d.errorf(item, p(), "already listed at "+indexPath(f.key, first), "duplicate %s %q", f.noun, s)
+			continue
+		}
+		d.str(f, item, p)
+		list = append(list, s)
+		items = append(items, item)
+	}
+	return list, items, true
+}
+
+// declare records the names of a section (zones, components, flows) so that
+// references to them can be checked wherever they appear.
+func (d *decoder) declare(kind refKind, pairs []pair) {
+	names := make([]string, len(pairs))
+	index := make(map[string]int32, len(pairs))
+	for i, p := range pairs {
+		names[i] = p.key.Value
+		index[p.key.Value] = int32(i)
+	}
+	d.names[kind], d.index[kind] = names, index
+}
+
+// ref checks that name is declared, and records an error at n if not.
+func (d *decoder) ref(n *yaml.Node, path func() string, kind refKind, name string) bool {
+	if _, ok := d.index[kind][name]; ok || d.unchecked[kind] {
+		return ok
+	}
+	e := d.errorf(n, path(), "", "unknown %s %q", refNouns[kind], name)
+	if d.lazy == nil {
+		d.lazy = map[*Error]func() string{}
+	}
+	names := d.names[kind]
+	d.lazy[e] = func() string { return didYouMean(name, names) }
+	return false
+}

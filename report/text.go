@@ -1,0 +1,351 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/spofhq/spof/analysis"
+	"github.com/spofhq/spof/model"
+)
+
+// TextOptions controls Text and the text form of the other reports.
+type TextOptions struct {
+	// Color turns on ANSI colours. The caller decides when (a terminal,
+	// NO_COLOR, --no-color); Text never looks at the environment.
+	Color bool
+}
+
+// textWidth is the column text output wraps at, so that reports read on an
+// 80-column terminal.
+const textWidth = 80
+
+// blastNames is how many blast-radius components a text or Markdown report
+// names before it says "+K more".
+const blastNames = 8
+
+// Text writes r for a person at a terminal: a summary, the flows with what
+// they need, the ranked findings with why and how to fix each, and the
+// checklist.
+func Text(w io.Writer, r *analysis.Result, o TextOptions) error {
+	st := style{o.Color}
+	var b strings.Builder
+	b.WriteString(st.paint("spof check: system "+r.System, sgrBold) + "\n")
+	b.WriteString(tallyFindings(r.Findings).text(st) + "\n")
+
+	b.WriteString("\n" + st.paint("Flows", sgrBold) + "\n")
+	writeFlowsText(&b, r.Flows, st)
+
+	b.WriteString("\n" + st.paint("Findings", sgrBold) + "\n")
+	writeFindingsText(&b, r.Findings, st)
+
+	if len(r.Checklist) > 0 {
+		b.WriteString("\n" + st.paint("Checklist", sgrBold) + "\n")
+		writeChecklistText(&b, r.Checklist, st)
+	}
+	return write(w, "text report", []byte(b.String()))
+}
+
+func writeFlowsText(b *strings.Builder, flows []analysis.FlowSummary, st style) {
+	if len(flows) == 0 {
+		b.WriteString("  no flows declared\n")
+		return
+	}
+	nameWidth := 0
+	for _, f := range flows {
+		nameWidth = max(nameWidth, flowTitleWidth(f.Name, f.Criticality))
+	}
+	for _, f := range flows {
+		b.WriteString("  " + flowTitle(f.Name, f.Criticality, nameWidth, st) + "  " +
+			strings.Join(f.Steps, " → ") + "\n")
+		if len(f.Dependencies) > 0 {
+			writeWrapped(b, "    needs: ", "           ", strings.Join(f.Dependencies, ", "))
+		}
+		n := plural(f.SPOFs, "SPOF", "SPOFs")
+		if f.SPOFs > 0 {
+			n = st.paint(n, sgrRed)
+		} else {
+			n = st.paint(n, sgrGreen)
+		}
+		b.WriteString("    " + n + "\n")
+	}
+}
+
+// flowTitle formats "checkout (critical)", padded to width columns.
+func flowTitle(name string, c model.Criticality, width int, st style) string {
+	pad := strings.Repeat(" ", max(0, width-flowTitleWidth(name, c)))
+	return st.paint(name, sgrBold) + " " + st.severity(c, "("+c.String()+")") + pad
+}
+
+func flowTitleWidth(name string, c model.Criticality) int {
+	return utf8.RuneCountInString(name) + len(c.String()) + 3
+}
+
+func writeFindingsText(b *strings.Builder, findings []analysis.Finding, st style) {
+	if len(findings) == 0 {
+		b.WriteString("  " + st.paint("no single points of failure found", sgrGreen) + "\n")
+		return
+	}
+	numWidth := len(strconv.Itoa(len(findings)))
+	indent := strings.Repeat(" ", 2+numWidth+2)
+	for i, f := range findings {
+		if i > 0 {
+			b.WriteString("\n")
+		}
+		sev := fmt.Sprintf("%-8s", strings.ToUpper(f.Severity.String()))
+		cat := fmt.Sprintf("%-11s", f.Category)
+		fmt.Fprintf(b, "  %*d. %s %s %s\n", numWidth, i+1,
+			st.severity(f.Severity, sev), st.paint(cat, sgrDim), st.paint(f.Event, sgrBold))
+		if len(f.Flows) > 0 {
+			writeWrapped(b, indent+"flows: ", indent+"       ", strings.Join(f.Flows, ", "))
+		}
+		if len(f.Chain) > 0 {
+			writeChainText(b, indent+"why:   ", indent+"       ", f.Chain)
+		}
+		if f.Fix != "" {
+			writeWrapped(b, indent+"fix:   ", indent+"       ", f.Fix)
+		}
+		writeWrapped(b, indent+"blast radius: ", indent+"              ", blastRadius(f.Components))
+		if at := locationText(f.Location); at != "" {
+			b.WriteString(indent + "at: " + at + "\n")
+		}
+	}
+}
+
+// writeChainText writes each step of a chain on its own line, the last (the
+// outcome) marked with an arrow.
+func writeChainText(b *strings.Builder, first, rest string, chain []string) {
+	for i, step := range chain {
+		prefix := rest
+		if i == 0 {
+			prefix = first
+		}
+		if i == len(chain)-1 && len(chain) > 1 {
+			writeWrapped(b, prefix+"→ ", rest+"  ", step)
+			continue
+		}
+		writeWrapped(b, prefix, rest, step)
+	}
+}
+
+// writeChecklistText writes checklist items as "[pass] 1. title" with the
+// evidence indented below.
+func writeChecklistText(b *strings.Builder, items []analysis.ChecklistItem, st style) {
+	for _, it := range items {
+		title := strconv.Itoa(it.Item) + ". " + it.Title
+		writeWrapped(b, "  "+st.status(it.Status)+" ", "         ", title)
+		for _, e := range it.Evidence {
+			writeWrapped(b, "         ", "           ", e)
+		}
+	}
+}
+
+// locationText formats where a finding is declared, or "" when unknown.
+func locationText(p model.Pos) string {
+	if p.Line == 0 && p.File == "" {
+		return ""
+	}
+	return p.String()
+}
+
+// blastRadius formats "3 components (a, b, c)", naming at most blastNames.
+func blastRadius(components []string) string {
+	s := plural(len(components), "component", "components")
+	if len(components) == 0 {
+		return s
+	}
+	names := components
+	more := ""
+	if len(names) > blastNames {
+		names = names[:blastNames]
+		more = fmt.Sprintf(", … +%d more", len(components)-blastNames)
+	}
+	return s + " (" + strings.Join(names, ", ") + more + ")"
+}
+
+// plural formats "1 SPOF" or "2 SPOFs".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
+}
+
+// tally counts findings by category, and SPOFs by severity.
+type tally struct {
+	spof, recovery, operational, degradation int
+	spofBySeverity                           [model.Critical + 1]int
+}
+
+func tallyFindings(findings []analysis.Finding) tally {
+	var t tally
+	for _, f := range findings {
+		switch f.Category {
+		case analysis.CategorySPOF:
+			t.spof++
+			if f.Severity >= 0 && f.Severity <= model.Critical {
+				t.spofBySeverity[f.Severity]++
+			}
+		case analysis.CategoryRecovery:
+			t.recovery++
+		case analysis.CategoryOperational:
+			t.operational++
+		case analysis.CategoryDegradation:
+			t.degradation++
+		}
+	}
+	return t
+}
+
+// severities formats the SPOFs by severity, most severe first: "3 critical,
+// 1 high", or "" when there are none.
+func (t tally) severities() string {
+	var parts []string
+	for _, c := range model.Criticalities {
+		if n := t.spofBySeverity[c]; n > 0 {
+			parts = append(parts, strconv.Itoa(n)+" "+c.String())
+		}
+	}
+	if n := t.spofBySeverity[model.CriticalityNone]; n > 0 {
+		parts = append(parts, strconv.Itoa(n)+" unranked")
+	}
+	return strings.Join(parts, ", ")
+}
+
+// text formats the one-line summary, e.g. "4 SPOFs (3 critical, 1 high),
+// 2 recovery, 1 operational, 3 degradations".
+func (t tally) text(st style) string {
+	spofs := plural(t.spof, "SPOF", "SPOFs")
+	if sev := t.severities(); sev != "" {
+		spofs += " (" + sev + ")"
+	}
+	if t.spof > 0 {
+		spofs = st.paint(spofs, sgrBold, sgrRed)
+	} else {
+		spofs = st.paint(spofs, sgrGreen)
+	}
+	return spofs + ", " + strconv.Itoa(t.recovery) + " recovery, " +
+		strconv.Itoa(t.operational) + " operational, " +
+		plural(t.degradation, "degradation", "degradations")
+}
+
+// writeWrapped writes text after first, wrapped at textWidth columns with the
+// continuation lines after rest. Words longer than a line are not broken.
+func writeWrapped(b *strings.Builder, first, rest, text string) {
+	width := textWidth - max(visibleWidth(first), visibleWidth(rest))
+	for i, line := range wrap(text, max(width, 20)) {
+		if i == 0 {
+			b.WriteString(first)
+		} else {
+			b.WriteString(rest)
+		}
+		b.WriteString(line + "\n")
+	}
+}
+
+// visibleWidth counts the columns s takes on a terminal: its runes, less
+// the ANSI escape sequences style adds.
+func visibleWidth(s string) int {
+	n := 0
+	for i := 0; i < len(s); {
+		if strings.HasPrefix(s[i:], "\x1b[") {
+			end := strings.IndexByte(s[i:], 'm')
+			if end < 0 {
+				break
+			}
+			i += end + 1
+			continue
+		}
+		_, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+		n++
+	}
+	return n
+}
+
+// wrap splits text at spaces into lines of at most width runes. Runs of
+// white space (including newlines) become single spaces.
+func wrap(text string, width int) []string {
+	words := strings.Fields(text)
+	if len(words) == 0 {
+		return []string{""}
+	}
+	var lines []string
+	line := words[0]
+	n := utf8.RuneCountInString(line)
+	for _, w := range words[1:] {
+		wn := utf8.RuneCountInString(w)
+		if n+1+wn > width {
+			lines = append(lines, line)
+			line, n = w, wn
+			continue
+		}
+		line += " " + w
+		n += 1 + wn
+	}
+	return append(lines, line)
+}
+
+// style paints text with ANSI SGR sequences when on, and leaves it alone
+// otherwise.
+type style struct{ on bool }
+
+// SGR parameters used by the text reports.
+const (
+	sgrBold   = "1"
+	sgrDim    = "2"
+	sgrRed    = "31"
+	sgrGreen  = "32"
+	sgrYellow = "33"
+	sgrCyan   = "36"
+)
+
+func (s style) paint(text string, codes ...string) string {
+	if !s.on || len(codes) == 0 || text == "" {
+		return text
+	}
+	return "\x1b[" + strings.Join(codes, ";") + "m" + text + "\x1b[0m"
+}
+
+// severity colours text by criticality: critical red bold, high red, medium
+// yellow, low cyan.
+func (s style) severity(c model.Criticality, text string) string {
+	switch c {
+	case model.Critical:
+		return s.paint(text, sgrBold, sgrRed)
+	case model.High:
+		return s.paint(text, sgrRed)
+	case model.Medium:
+		return s.paint(text, sgrYellow)
+	case model.Low:
+		return s.paint(text, sgrCyan)
+	}
+	return text
+}
+
+// state colours text by state: up green, degraded yellow, down red.
+func (s style) state(st analysis.State, text string) string {
+	switch st {
+	case analysis.Up:
+		return s.paint(text, sgrGreen)
+	case analysis.Degraded:
+		return s.paint(text, sgrYellow)
+	case analysis.Down:
+		return s.paint(text, sgrBold, sgrRed)
+	}
+	return text
+}
+
+// status formats a checklist status as a fixed-width box: [pass], [FAIL] or
+// [ ?  ].
+func (s style) status(st analysis.Status) string {
+	switch st {
+	case analysis.Pass:
+		return s.paint("[pass]", sgrGreen)
+	case analysis.Fail:
+		return s.paint("[FAIL]", sgrBold, sgrRed)
+	}
+	return s.paint("[ ?  ]", sgrYellow)
+}
