@@ -162,9 +162,9 @@ func (a *analyzer) spofFix(e Event, hops []hop, root int32) string {
 		}
 		return fmt.Sprintf("give %s an alternative provider, or make the flows that need it work without it", c.Name)
 	case model.KindDNS:
-		return fmt.Sprintf("add a second DNS provider for %s (secondary name servers at another provider) and protect the registrar account with 2FA", c.Name)
+		return fmt.Sprintf("serve %s from a second DNS provider too (secondary name servers) and protect the registrar account with 2FA", c.Name)
 	case model.KindCDN:
-		return fmt.Sprintf("add a second CDN for %s, or a health-checked DNS failover straight to the origin; keep its configuration in version control", c.Name)
+		return fmt.Sprintf("put a second CDN beside %s, or a health-checked DNS failover straight to the origin; keep its configuration in version control", c.Name)
 	case model.KindCertificate:
 		return fmt.Sprintf("automate renewal of %s (ACME/cert-manager or a managed certificate) and alert well before it expires", c.Name)
 	case model.KindLoadBalancer:
@@ -189,6 +189,69 @@ func (a *analyzer) spofFix(e Event, hops []hop, root int32) string {
 		fix += fmt.Sprintf(", or give %s a fallback when %s is down", dependent, c.Name)
 	}
 	return fix + breakerNote
+}
+
+// domainFix is the fix for a zone or region that takes a flow down: every
+// component the domain takes down by itself and some flow needs, grouped by
+// what to do about it.
+func (a *analyzer) domainFix(e Event, down []int32) string {
+	var whole, primary, spread []string
+	for _, x := range down {
+		mask := newFlowSet(a.g.flows)
+		mask.orMasked(a.g.needs[x], a.sel)
+		if mask.empty() {
+			continue
+		}
+		c := a.m.Components[x]
+		lost, primaryLost := 0, false
+		for i := 0; i < c.Replicas; i++ {
+			if singleReplicaFails(a.m, e, c, i) {
+				lost++
+				primaryLost = primaryLost || i == 0
+			}
+		}
+		switch {
+		case lost == c.Replicas:
+			whole = append(whole, c.Name)
+		case primaryLost && c.NeedsPrimary():
+			primary = append(primary, c.Name)
+		default:
+			spread = append(spread, c.Name)
+		}
+	}
+	var parts []string
+	if len(whole) > 0 {
+		fix := fmt.Sprintf("run %s in another zone too", nameList(whole))
+		if e.Kind == EventRegion {
+			fix = fmt.Sprintf("run %s in a second region too, behind health-checked DNS failover", nameList(whole))
+		}
+		for _, n := range whole {
+			if a.m.Component(n).Kind.Stateful() {
+				fix += ", the stateful ones with automatic failover"
+				break
+			}
+		}
+		parts = append(parts, fix)
+	}
+	if len(primary) > 0 {
+		parts = append(parts, fmt.Sprintf("enable automatic failover for %s", nameList(primary)))
+	}
+	if len(spread) > 0 {
+		parts = append(parts, fmt.Sprintf("spread %s over more zones so that losing %s leaves min_healthy replicas", nameList(spread), e.Name))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// nameList joins names as "a, b and c", eliding past eight.
+func nameList(names []string) string {
+	const most = 8
+	if len(names) > most {
+		return strings.Join(names[:most], ", ") + fmt.Sprintf(" and %d more", len(names)-most)
+	}
+	if len(names) == 1 {
+		return names[0]
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }
 
 // failoverAdvice completes "add a replica of X in another zone".

@@ -109,9 +109,13 @@ func (a *analyzer) evaluateEvent(e Event) (Finding, bool) {
 	}
 	a.p.run(down)
 	eff := a.effect(a.p, a.p.changed)
-	return a.finding(e, eff, a.p, a.p.changed, func(x int32) string {
+	f, ok := a.finding(e, eff, a.p, a.p.changed, func(x int32) string {
 		return downReason(a.m, e, a.m.Components[x])
 	})
+	if ok && f.Category == CategorySPOF && (e.Kind == EventZone || e.Kind == EventRegion) {
+		f.Fix = a.domainFix(e, down)
+	}
+	return f, ok
 }
 
 // effect computes flow states after an evaluation whose non-up components

@@ -75,7 +75,7 @@ func (ev *evaluation) states(ctx int) []State {
 }
 
 func (ev *evaluation) state(x int32, ctx int) State { return ev.states(ctx)[x] }
-func (ev *evaluation) ownDown(x int32) bool          { return ev.down[x] }
+func (ev *evaluation) ownDown(x int32) bool         { return ev.down[x] }
 
 // flowState is the state of flow f: its worst step.
 func (g *graph) flowState(v stateView, f int) State {
