@@ -69,6 +69,48 @@ type analyzer struct {
 
 	// phasedBy[t] lists the when: edges that have t as a target.
 	phasedBy [][]phasedRef
+
+	// nameRank[x] is the position of component x in name order, computed
+	// on first use by sortedNames.
+	nameRank []int32
+}
+
+// sortedNames returns the names of components xs in name order. A long
+// list is sorted by each component's rank in name order, computed once for
+// all the findings: the blast radii of zone and region events together
+// hold several times the model's components, and comparing integers is
+// much cheaper than comparing names.
+func (a *analyzer) sortedNames(xs []int32) []string {
+	out := make([]string, len(xs))
+	if len(xs) < 256 {
+		for i, x := range xs {
+			out[i] = a.m.Components[x].Name
+		}
+		slices.Sort(out)
+		return out
+	}
+	if a.nameRank == nil {
+		byName := make([]int32, len(a.m.Components))
+		for i := range byName {
+			byName[i] = int32(i)
+		}
+		slices.SortFunc(byName, func(x, y int32) int {
+			return strings.Compare(a.m.Components[x].Name, a.m.Components[y].Name)
+		})
+		a.nameRank = make([]int32, len(byName))
+		for r, x := range byName {
+			a.nameRank[x] = int32(r)
+		}
+	}
+	ranked := make([]uint64, len(xs))
+	for i, x := range xs {
+		ranked[i] = uint64(a.nameRank[x])<<32 | uint64(uint32(x))
+	}
+	slices.Sort(ranked)
+	for i, r := range ranked {
+		out[i] = a.m.Components[int32(uint32(r))].Name
+	}
+	return out
 }
 
 type phasedRef struct {
@@ -184,11 +226,7 @@ func (a *analyzer) finding(e Event, eff effect, v stateView, changed []int32, re
 		f.Flows = append(f.Flows, a.m.Flows[i].Name)
 	}
 	slices.Sort(f.Flows)
-	f.Components = make([]string, 0, len(changed))
-	for _, x := range changed {
-		f.Components = append(f.Components, a.m.Components[x].Name)
-	}
-	slices.Sort(f.Components)
+	f.Components = a.sortedNames(changed)
 	f.ID = findingID(f.Event, f.Flows)
 
 	var hops []hop

@@ -97,12 +97,18 @@ func distinctZones(c *model.Component) int {
 func checkExternal(a *analyzer) ChecklistItem {
 	var it ChecklistItem
 	failed := false
-	for _, c := range a.m.Components {
-		for _, e := range c.DependsOn {
-			t := a.m.Component(e.To)
-			if t == nil || t.Kind != model.KindExternal || !e.Running() {
+	external := make([]bool, len(a.m.Components))
+	for x, c := range a.m.Components {
+		external[x] = c.Kind == model.KindExternal
+	}
+	for x, c := range a.m.Components {
+		// The compiled running-time edges, in declaration order: no name
+		// lookups.
+		for i := range a.g.edges[x] {
+			if !external[a.g.edges[x][i].to] {
 				continue
 			}
+			e := a.g.edges[x][i].src
 			name := c.Name + " → " + e.To
 			switch {
 			case e.AsyncVia != "":
@@ -167,7 +173,7 @@ func checkVerified(a *analyzer) ChecklistItem {
 	for _, c := range a.m.Components {
 		for _, e := range c.DependsOn {
 			if e.Degrades() {
-				fallbacks = append(fallbacks, fmt.Sprintf("%s → %s (%s)", c.Name, e.To, fallbackDescription(e)))
+				fallbacks = append(fallbacks, c.Name+" → "+e.To+" ("+fallbackDescription(e)+")")
 			}
 		}
 	}

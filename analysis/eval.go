@@ -101,8 +101,8 @@ type propagator struct {
 	queued  []uint32 // the node is in the heap in this epoch
 	all     []State
 	perFlow [][]State // for sensitive nodes, indexed by flow
-	heap    []int32
-	changed []int32 // nodes not up, in pop (topological) order
+	heap    []uint64  // rank<<32 | node: comparisons need no lookup
+	changed []int32   // nodes not up, in pop (topological) order
 }
 
 func newPropagator(g *graph) *propagator {
@@ -154,12 +154,12 @@ func (p *propagator) run(down []int32) {
 	for len(p.heap) > 0 {
 		x := p.pop()
 		own := p.downAt[x] == p.epoch
-		s := g.nodeState(x, own, p, ctxAll)
+		s := p.nodeState(x, own, ctxAll)
 		if s == Up {
 			continue // states are monotone: up in ctxAll means up in every flow
 		}
 		if pf := p.perFlow[x]; pf != nil {
-			g.member[x].each(func(f int) { pf[f] = g.nodeState(x, own, p, f) })
+			g.member[x].each(func(f int) { pf[f] = p.nodeState(x, own, f) })
 		}
 		p.all[x] = s
 		p.stamp[x] = p.epoch
@@ -170,18 +170,45 @@ func (p *propagator) run(down []int32) {
 	}
 }
 
+// nodeState is graph.nodeState for the propagator, with a shortcut: an
+// edge whose target and queue are both untouched in this epoch is up in
+// every context (edgeResult would say Up whatever the fallback), so only
+// the edges into the blast radius are evaluated. Most edges of a dependent
+// lead elsewhere.
+func (p *propagator) nodeState(x int32, down bool, ctx int) State {
+	if down {
+		return Down
+	}
+	s := Up
+	for i := range p.g.edges[x] {
+		e := &p.g.edges[x][i]
+		if p.stamp[e.to] != p.epoch && (e.asyncVia < 0 || p.stamp[e.asyncVia] != p.epoch) {
+			continue
+		}
+		if e.applies(ctx) {
+			if r := edgeResult(e, p, ctx); r > s {
+				s = r
+				if s == Down {
+					break
+				}
+			}
+		}
+	}
+	return s
+}
+
 // push adds x to the heap (keyed by topological rank) once per epoch.
 func (p *propagator) push(x int32) {
-	if p.queued[x] == p.epoch || p.g.rank[x] < 0 {
+	rank := p.g.rank[x]
+	if p.queued[x] == p.epoch || rank < 0 {
 		return
 	}
 	p.queued[x] = p.epoch
-	h := append(p.heap, x)
-	rank := p.g.rank
+	h := append(p.heap, uint64(rank)<<32|uint64(uint32(x)))
 	i := len(h) - 1
 	for i > 0 {
 		parent := (i - 1) / 2
-		if rank[h[parent]] <= rank[h[i]] {
+		if h[parent] <= h[i] {
 			break
 		}
 		h[parent], h[i] = h[i], h[parent]
@@ -196,7 +223,6 @@ func (p *propagator) pop() int32 {
 	last := len(h) - 1
 	h[0] = h[last]
 	h = h[:last]
-	rank := p.g.rank
 	i := 0
 	for {
 		l := 2*i + 1
@@ -204,15 +230,15 @@ func (p *propagator) pop() int32 {
 			break
 		}
 		small := l
-		if r := l + 1; r < len(h) && rank[h[r]] < rank[h[l]] {
+		if r := l + 1; r < len(h) && h[r] < h[l] {
 			small = r
 		}
-		if rank[h[i]] <= rank[h[small]] {
+		if h[i] <= h[small] {
 			break
 		}
 		h[i], h[small] = h[small], h[i]
 		i = small
 	}
 	p.heap = h
-	return top
+	return int32(uint32(top))
 }

@@ -12,7 +12,12 @@ import (
 // component (component:X, or instance:X/i for each replica), then zones,
 // regions, providers, hazards and people.
 func Events(m *model.Model) []Event {
-	var out []Event
+	regions, providers := m.Regions(), m.Providers()
+	n := len(m.Zones) + len(regions) + len(providers) + len(m.Hazards) + len(m.People)
+	for _, c := range m.Components {
+		n += max(1, c.Replicas)
+	}
+	out := make([]Event, 0, n)
 	for _, c := range m.Components {
 		if c.Replicas <= 1 {
 			out = append(out, Event{Kind: EventComponent, Name: c.Name})
@@ -25,11 +30,12 @@ func Events(m *model.Model) []Event {
 	for _, z := range m.Zones {
 		out = append(out, Event{Kind: EventZone, Name: z.Name})
 	}
-	for _, r := range m.Regions() {
+	for _, r := range regions {
 		out = append(out, Event{Kind: EventRegion, Name: r})
 	}
-	for _, p := range m.Providers() {
-		if !providerIsComponent(m, p) {
+	single := providersOfOneComponent(m)
+	for _, p := range providers {
+		if !single[p] {
 			out = append(out, Event{Kind: EventProvider, Name: p})
 		}
 	}
@@ -42,17 +48,25 @@ func Events(m *model.Model) []Event {
 	return out
 }
 
-// providerIsComponent reports whether provider p is used by exactly one
+// providersOfOneComponent returns the providers used by exactly one
 // component, which has a single replica: then provider:p fails exactly what
 // component:X fails, and Events lists only the latter.
-func providerIsComponent(m *model.Model, p string) bool {
-	var users []*model.Component
+func providersOfOneComponent(m *model.Model) map[string]bool {
+	users := map[string]int{}
+	last := map[string]*model.Component{}
 	for _, c := range m.Components {
-		if c.Provider == p {
-			users = append(users, c)
+		if c.Provider != "" {
+			users[c.Provider]++
+			last[c.Provider] = c
 		}
 	}
-	return len(users) == 1 && users[0].Replicas == 1
+	out := map[string]bool{}
+	for p, n := range users {
+		if n == 1 && last[p].Replicas == 1 {
+			out[p] = true
+		}
+	}
+	return out
 }
 
 // Resolve checks that e names something in m, with a "did you mean" hint
@@ -283,6 +297,19 @@ func singleAvailable(m *model.Model, e Event, c *model.Component) bool {
 			return false
 		}
 		return true
+	}
+	if e.Kind == EventComponent || e.Kind == EventInstance {
+		// The loop below in closed form, for the most frequent events:
+		// every replica fails (component:X), or one (instance:X/i).
+		lost, primary := 0, false
+		switch {
+		case e.Name != c.Name:
+		case e.Kind == EventComponent:
+			lost, primary = c.Replicas, c.Replicas > 0
+		case e.Instance >= 0 && e.Instance < c.Replicas:
+			lost, primary = 1, e.Instance == 0
+		}
+		return !(primary && c.NeedsPrimary()) && c.Replicas-lost >= c.MinHealthy
 	}
 	up := 0
 	for i := 0; i < c.Replicas; i++ {

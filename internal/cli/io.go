@@ -94,6 +94,12 @@ func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
 	if err != nil {
+		// The temporary file's name means nothing to the user: say what
+		// is wrong with the directory instead.
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			return fmt.Errorf("cannot create a file in %s: %w", dir, pe.Err)
+		}
 		return err
 	}
 	tmp := f.Name()
