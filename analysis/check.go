@@ -27,7 +27,7 @@ func CheckFlows(m *model.Model, names []string) error {
 	for _, n := range names {
 		if m.Flow(n) == nil {
 			msg := fmt.Sprintf("no flow named %q", n)
-			if s := closest(n, all); s != "" {
+			if s := model.Closest(n, all); s != "" {
 				msg += fmt.Sprintf(" (did you mean %q?)", s)
 			} else if len(all) > 0 {
 				msg += " (flows: " + strings.Join(all, ", ") + ")"

@@ -117,7 +117,7 @@ func Resolve(m *model.Model, e Event) error {
 		return nil
 	}
 	msg := fmt.Sprintf("event %s: no %s named %q in the model", e, e.Kind, e.Name)
-	if s := closest(e.Name, names); s != "" {
+	if s := model.Closest(e.Name, names); s != "" {
 		msg += fmt.Sprintf(" (did you mean %q?)", s)
 	}
 	return fmt.Errorf("%s", msg)
@@ -437,38 +437,6 @@ func eventPos(m *model.Model, e Event) model.Pos {
 		}
 	}
 	return model.Pos{File: m.File}
-}
-
-// closest returns the candidate nearest to s by edit distance when it is
-// near enough to be a plausible typo, or "".
-func closest(s string, candidates []string) string {
-	best, bestD := "", len(s)/3+2
-	for _, c := range candidates {
-		if d := editDistance(s, c); d < bestD {
-			best, bestD = c, d
-		}
-	}
-	return best
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 func sortStrings(s []string) { slices.Sort(s) }

@@ -106,7 +106,7 @@ func Explain(m *model.Model, name string) (*Impact, error) {
 			names = append(names, c.Name)
 		}
 		msg := fmt.Sprintf("no component named %q", name)
-		if s := closest(name, names); s != "" {
+		if s := model.Closest(name, names); s != "" {
 			msg += fmt.Sprintf(" (did you mean %q?)", s)
 		}
 		return nil, fmt.Errorf("%s", msg)

@@ -140,7 +140,7 @@ func TestParseEvent(t *testing.T) {
 	for s, msg := range map[string]string{
 		"component:apq":  `event component:apq: no component named "apq" in the model (did you mean "app"?)`,
 		"instance:db/2":  `event instance:db/2: db has 2 replica(s), counted from 0`,
-		"zone:c":         `event zone:c: no zone named "c" in the model (did you mean "a"?)`,
+		"zone:c":         `event zone:c: no zone named "c" in the model`,
 		"hazard:nothing": `event hazard:nothing: no hazard named "nothing" in the model`,
 	} {
 		e, _ := ParseEvent(s)

@@ -10,13 +10,17 @@ import (
 // edit distance, or "" when none is close enough to be a plausible typo.
 // Ties go to the candidate listed first.
 func didYouMean(s string, candidates []string) string {
-	if best, ok := closest(s, candidates); ok {
+	if best := Closest(s, candidates); best != "" {
 		return fmt.Sprintf("did you mean %q?", best)
 	}
 	return ""
 }
 
-func closest(s string, candidates []string) (string, bool) {
+// Closest returns the candidate nearest to s by case-insensitive edit
+// distance when it is near enough to be a plausible typo, or "". Ties go to
+// the candidate listed first. The analysis uses it for the names given on
+// the command line (events, flows, components).
+func Closest(s string, candidates []string) string {
 	limit := min(1+len(s)/4, 3)
 	ls := []rune(strings.ToLower(s))
 	var lc []rune // reused for each candidate
@@ -36,7 +40,7 @@ func closest(s string, candidates []string) (string, bool) {
 			best, bestDist = c, dist
 		}
 	}
-	return best, best != ""
+	return best
 }
 
 // editDistance returns the Levenshtein distance between a and b, or a
