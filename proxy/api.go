@@ -1,0 +1,346 @@
+package proxy
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Version is what GET /version reports: the Toxiproxy API version this
+// server is compatible with, and ours.
+const Version = "2.12.0-spof"
+
+// maxBody bounds request bodies: a proxy list of this size is already
+// absurd.
+const maxBody = 4 << 20
+
+// Handler returns the HTTP API, compatible with Toxiproxy 2.x: the same
+// paths, JSON shapes, status codes and error bodies ({"error": "...",
+// "status": N}), plus /metrics in the Prometheus format.
+//
+// Like Toxiproxy, it refuses requests from browsers (a User-Agent that
+// starts with "Mozilla/"), so that a web page cannot reach a proxy API
+// on localhost behind the user's back.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /version", s.version)
+	mux.HandleFunc("GET /metrics", s.metrics)
+	mux.HandleFunc("POST /reset", s.reset)
+	mux.HandleFunc("POST /populate", s.populate)
+	mux.HandleFunc("GET /proxies", s.proxyIndex)
+	mux.HandleFunc("POST /proxies", s.proxyCreate)
+	mux.HandleFunc("GET /proxies/{proxy}", s.proxyShow)
+	mux.HandleFunc("POST /proxies/{proxy}", s.proxyUpdate)
+	mux.HandleFunc("PATCH /proxies/{proxy}", s.proxyUpdate)
+	mux.HandleFunc("DELETE /proxies/{proxy}", s.proxyDelete)
+	mux.HandleFunc("GET /proxies/{proxy}/toxics", s.toxicIndex)
+	mux.HandleFunc("POST /proxies/{proxy}/toxics", s.toxicCreate)
+	mux.HandleFunc("GET /proxies/{proxy}/toxics/{toxic}", s.toxicShow)
+	mux.HandleFunc("POST /proxies/{proxy}/toxics/{toxic}", s.toxicUpdate)
+	mux.HandleFunc("PATCH /proxies/{proxy}/toxics/{toxic}", s.toxicUpdate)
+	mux.HandleFunc("DELETE /proxies/{proxy}/toxics/{toxic}", s.toxicDelete)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, &Error{"no such endpoint: " + r.Method + " " + r.URL.Path +
+			" (see https://github.com/Shopify/toxiproxy#http-api)", http.StatusNotFound})
+	})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.UserAgent(), "Mozilla/") {
+			http.Error(w, "User agent not allowed", http.StatusForbidden)
+			return
+		}
+		// A method the path does not take: ServeMux answers 405 in
+		// plain text; answer in the API's JSON instead.
+		if _, pattern := mux.Handler(r); pattern == "" {
+			writeError(w, &Error{"method " + r.Method + " not allowed on " + r.URL.Path, http.StatusMethodNotAllowed})
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	w.Write(data)
+}
+
+func writeError(w http.ResponseWriter, err error) {
+	var e *Error
+	if !errors.As(err, &e) {
+		e = &Error{err.Error(), StatusOf(err)}
+	}
+	data, _ := json.Marshal(e)
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(e.Status)
+	w.Write(append(data, '\n'))
+}
+
+func readBody(r *http.Request) ([]byte, error) {
+	data, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBody))
+	if err != nil {
+		return nil, badRequest("bad request body: %v", err)
+	}
+	return data, nil
+}
+
+// decodeStrict decodes one JSON value into v, refusing unknown fields.
+func decodeStrict(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return badRequest("bad request body: %s", jsonError(err))
+	}
+	if dec.More() {
+		return badRequest("bad request body: more than one JSON value")
+	}
+	return nil
+}
+
+func (s *Server) version(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json;charset=utf-8")
+	w.Write([]byte(`{"version": "` + Version + `"}` + "\n"))
+}
+
+func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+	s.WriteMetrics(w)
+}
+
+func (s *Server) reset(w http.ResponseWriter, r *http.Request) {
+	if err := s.Reset(); err != nil {
+		writeError(w, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// proxyInput is a proxy in a request: enabled defaults to true.
+type proxyInput struct {
+	Name     string  `json:"name"`
+	Listen   string  `json:"listen"`
+	Upstream string  `json:"upstream"`
+	Enabled  *bool   `json:"enabled"`
+	Toxics   []Toxic `json:"toxics"` // accepted and ignored, as in Toxiproxy
+}
+
+func (in proxyInput) config() ProxyConfig {
+	return ProxyConfig{Name: in.Name, Listen: in.Listen, Upstream: in.Upstream, Enabled: in.Enabled == nil || *in.Enabled}
+}
+
+// ParseProxies decodes a list of proxies in the format of Toxiproxy's
+// /populate and configuration file: a JSON array of {name, listen,
+// upstream, enabled}, enabled defaulting to true.
+func ParseProxies(data []byte) ([]ProxyConfig, error) {
+	var in []proxyInput
+	if err := decodeStrict(data, &in); err != nil {
+		return nil, err
+	}
+	out := make([]ProxyConfig, len(in))
+	for i := range in {
+		out[i] = in[i].config()
+	}
+	return out, nil
+}
+
+func (s *Server) populate(w http.ResponseWriter, r *http.Request) {
+	data, err := readBody(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	cfgs, err := ParseProxies(data)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	proxies, err := s.Populate(cfgs)
+	if proxies == nil {
+		proxies = []ProxyInfo{}
+	}
+	if err != nil {
+		// As Toxiproxy: the error and the proxies handled before it.
+		var e *Error
+		if !errors.As(err, &e) {
+			e = &Error{err.Error(), StatusOf(err)}
+		}
+		writeJSON(w, e.Status, struct {
+			Message string      `json:"error"`
+			Status  int         `json:"status"`
+			Proxies []ProxyInfo `json:"proxies"`
+		}{e.Message, e.Status, proxies})
+		return
+	}
+	writeJSON(w, http.StatusCreated, struct {
+		Proxies []ProxyInfo `json:"proxies"`
+	}{proxies})
+}
+
+func (s *Server) proxyIndex(w http.ResponseWriter, r *http.Request) {
+	out := map[string]ProxyInfo{}
+	for _, p := range s.Proxies() {
+		out[p.Name] = p
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) proxyCreate(w http.ResponseWriter, r *http.Request) {
+	data, err := readBody(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	var in proxyInput
+	if err := decodeStrict(data, &in); err != nil {
+		writeError(w, err)
+		return
+	}
+	p, err := s.CreateProxy(in.config())
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, p)
+}
+
+func (s *Server) proxyShow(w http.ResponseWriter, r *http.Request) {
+	p, err := s.Proxy(r.PathValue("proxy"))
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, p)
+}
+
+func (s *Server) proxyUpdate(w http.ResponseWriter, r *http.Request) {
+	data, err := readBody(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	// Toxiproxy's clients send the whole proxy back, name and toxics
+	// included: accept them, but the name cannot change.
+	var in struct {
+		ProxyUpdate
+		Name   *string `json:"name"`
+		Toxics []Toxic `json:"toxics"`
+	}
+	if err := decodeStrict(data, &in); err != nil {
+		writeError(w, err)
+		return
+	}
+	name := r.PathValue("proxy")
+	if in.Name != nil && *in.Name != name {
+		writeError(w, badRequest("proxy %s cannot be renamed to %s (delete it and create a new one)", name, *in.Name))
+		return
+	}
+	p, err := s.UpdateProxy(name, in.ProxyUpdate)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, p)
+}
+
+func (s *Server) proxyDelete(w http.ResponseWriter, r *http.Request) {
+	if err := s.DeleteProxy(r.PathValue("proxy")); err != nil {
+		writeError(w, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) toxicIndex(w http.ResponseWriter, r *http.Request) {
+	ts, err := s.Toxics(r.PathValue("proxy"))
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, ts)
+}
+
+func (s *Server) toxicCreate(w http.ResponseWriter, r *http.Request) {
+	if _, err := s.get(r.PathValue("proxy")); err != nil {
+		writeError(w, err)
+		return
+	}
+	data, err := readBody(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	t, err := ParseToxic(data)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	t, err = s.AddToxic(r.PathValue("proxy"), t)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, t)
+}
+
+func (s *Server) toxicShow(w http.ResponseWriter, r *http.Request) {
+	t, err := s.Toxic(r.PathValue("proxy"), r.PathValue("toxic"))
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, t)
+}
+
+// toxicUpdate changes the fields the body names, keeping the others.
+func (s *Server) toxicUpdate(w http.ResponseWriter, r *http.Request) {
+	proxy, name := r.PathValue("proxy"), r.PathValue("toxic")
+	t, err := s.Toxic(proxy, name)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	data, err := readBody(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	patch, err := decodeToxicPatch(data)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	if patch.Name != nil && *patch.Name != name {
+		writeError(w, badRequest("toxic %s cannot be renamed to %s (remove it and add a new one)", name, *patch.Name))
+		return
+	}
+	if err := t.apply(patch); err != nil {
+		writeError(w, err)
+		return
+	}
+	if patch.TTL != nil {
+		t.ExpiresAt = time.Time{} // a TTL given again counts from now
+	}
+	t, err = s.UpdateToxic(proxy, t)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, t)
+}
+
+func (s *Server) toxicDelete(w http.ResponseWriter, r *http.Request) {
+	if err := s.RemoveToxic(r.PathValue("proxy"), r.PathValue("toxic")); err != nil {
+		writeError(w, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}

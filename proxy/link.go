@@ -1,0 +1,576 @@
+package proxy
+
+import (
+	"errors"
+	"io"
+	"net"
+	"os"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Directions of a connection, indexing link.pipes and stats.bytes.
+const (
+	dirUpstream   = 0 // client → upstream server
+	dirDownstream = 1 // upstream server → client
+)
+
+// A stage is one toxic in a connection's chain for one direction: the
+// toxic's identity and the settings in force.
+type stage struct {
+	id *toxicEntry
+	t  *Toxic
+}
+
+// A link is one client connection and its connection to the upstream.
+type link struct {
+	p              *tcpProxy
+	client, server *net.TCPConn
+	pipes          [2]pipe
+	// draws records, per toxic, whether its toxicity draw made it apply
+	// to this connection. Guarded by p.mu.
+	draws map[*toxicEntry]bool
+
+	once sync.Once
+	done chan struct{} // closed by close
+}
+
+// A pipe copies one direction of a link.
+type pipe struct {
+	l        *link
+	dir      int
+	src, dst *net.TCPConn
+	// chain is the toxics applying to this direction, nil for none. A
+	// change stores the new chain, then interrupts the copy with a read
+	// deadline in the past: the copy clears the deadline, then loads the
+	// chain, so it never misses a change.
+	chain  atomic.Pointer[[]stage]
+	notify chan struct{} // a change, for the toxic writer; capacity 1
+	lr     io.LimitedReader
+}
+
+func newLink(p *tcpProxy, client *net.TCPConn) *link {
+	l := &link{p: p, client: client, draws: map[*toxicEntry]bool{}, done: make(chan struct{})}
+	for d := range l.pipes {
+		l.pipes[d] = pipe{l: l, dir: d, notify: make(chan struct{}, 1)}
+	}
+	return l
+}
+
+// draw reports whether toxic e applies to l, drawing against its toxicity
+// the first time. p.mu must be held.
+func (l *link) draw(e *toxicEntry, rand func() float64) bool {
+	applies, ok := l.draws[e]
+	if !ok {
+		applies = rand() < e.t.Toxicity
+		l.draws[e] = applies
+	}
+	return applies
+}
+
+// connect completes the link with its upstream connection.
+func (l *link) connect(server *net.TCPConn) {
+	l.server = server
+	l.pipes[dirUpstream].src, l.pipes[dirUpstream].dst = l.client, server
+	l.pipes[dirDownstream].src, l.pipes[dirDownstream].dst = server, l.client
+}
+
+// close ends the link; with reset, both peers get a TCP RST instead of a
+// FIN.
+func (l *link) close(reset bool) {
+	l.once.Do(func() {
+		for _, c := range []*net.TCPConn{l.client, l.server} {
+			if c == nil {
+				continue
+			}
+			if reset {
+				c.SetLinger(0)
+			}
+			c.Close()
+		}
+		close(l.done)
+	})
+}
+
+func (l *link) closed() bool {
+	select {
+	case <-l.done:
+		return true
+	default:
+		return false
+	}
+}
+
+func (l *link) setChains(chains [2][]stage) {
+	for d := range l.pipes {
+		l.pipes[d].set(chains[d])
+	}
+}
+
+// run copies both directions until both end, then closes the link.
+func (l *link) run() {
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		l.pipes[dirUpstream].run()
+	}()
+	l.pipes[dirDownstream].run()
+	wg.Wait()
+	l.close(false)
+}
+
+// aLongTimeAgo is a read deadline that interrupts a blocked read at once.
+var aLongTimeAgo = time.Unix(1, 0)
+
+// errSwitch tells copy to pick the path again: the toxics changed.
+var errSwitch = errors.New("toxics changed")
+
+// errLinkClosed ends a toxic writer whose link was closed, by a toxic or
+// from outside.
+var errLinkClosed = errors.New("connection closed")
+
+func (p *pipe) set(chain []stage) {
+	old := p.chain.Load()
+	if (old == nil && len(chain) == 0) || (old != nil && slices.Equal(*old, chain)) {
+		return
+	}
+	if len(chain) == 0 {
+		p.chain.Store(nil)
+	} else {
+		p.chain.Store(&chain)
+	}
+	select {
+	case p.notify <- struct{}{}:
+	default:
+	}
+	if p.src != nil {
+		p.src.SetReadDeadline(aLongTimeAgo)
+	}
+}
+
+func (p *pipe) run() {
+	err := p.copy()
+	if err == nil {
+		// End of stream: pass it on, and let the other direction finish.
+		p.dst.CloseWrite()
+		return
+	}
+	if !p.l.closed() && !errors.Is(err, errLinkClosed) {
+		p.l.p.stats.errors[errIO].Add(1)
+	}
+	p.l.close(false)
+}
+
+// copy copies until the end of the stream (nil) or an error, on the fast
+// path while no toxic applies and on the toxic path otherwise.
+func (p *pipe) copy() error {
+	for {
+		var err error
+		if p.chain.Load() == nil {
+			err = p.fast()
+		} else {
+			err = p.slow()
+		}
+		if err != errSwitch {
+			return err
+		}
+	}
+}
+
+// segment is how much the fast path copies between updates of the byte
+// counters: big enough to cost nothing, small enough for live metrics.
+const segment = 4 << 20
+
+// fast is the bare relay's path: TCPConn.ReadFrom from a TCPConn (behind a
+// LimitedReader, which it unwraps) is splice(2) on Linux, so the bytes
+// never leave the kernel.
+func (p *pipe) fast() error {
+	p.lr.R = p.src
+	for {
+		p.lr.N = segment
+		n, err := p.dst.ReadFrom(&p.lr)
+		p.l.p.stats.bytes[p.dir].Add(n)
+		if err != nil {
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				p.src.SetReadDeadline(time.Time{})
+				return errSwitch
+			}
+			return err
+		}
+		if p.lr.N > 0 {
+			return nil // end of stream before the end of the segment
+		}
+	}
+}
+
+// A chunk is what one read returned, stamped with when it arrived.
+type chunk struct {
+	data []byte
+	at   time.Time
+	buf  *[]byte // to give back to bufPool
+	eof  bool
+}
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+// slow reads chunks and hands them to a writer goroutine that applies the
+// toxics: reading on while the writer holds data back keeps the arrival
+// times true, as latency needs.
+func (p *pipe) slow() error {
+	chunks := make(chan chunk, 8)
+	w := &writer{p: p, done: make(chan struct{})}
+	go w.run(chunks)
+	send := func(c chunk) bool {
+		select {
+		case chunks <- c:
+			return true
+		case <-w.done:
+			return false
+		}
+	}
+	for {
+		bp := bufPool.Get().(*[]byte)
+		n, err := p.src.Read(*bp)
+		if n > 0 {
+			if !send(chunk{data: (*bp)[:n], at: time.Now(), buf: bp}) {
+				bufPool.Put(bp)
+				<-w.done
+				return w.err
+			}
+		} else {
+			bufPool.Put(bp)
+		}
+		switch {
+		case err == nil:
+			continue
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			p.src.SetReadDeadline(time.Time{})
+			if p.chain.Load() != nil {
+				continue
+			}
+			// The last toxic is gone: flush what the writer holds, then
+			// back to the fast path.
+			close(chunks)
+			<-w.done
+			if w.err != nil {
+				return w.err
+			}
+			return errSwitch
+		case err == io.EOF:
+			send(chunk{eof: true})
+			close(chunks)
+			<-w.done
+			return w.err
+		default:
+			close(chunks)
+			<-w.done
+			return err
+		}
+	}
+}
+
+// A writer applies a pipe's toxics to its chunks, in order, and writes
+// what comes out.
+type writer struct {
+	p      *pipe
+	stages []*stageState // a new slice on every change: a chunk keeps its snapshot
+	byID   map[*toxicEntry]*stageState
+	timer  *time.Timer
+	done   chan struct{}
+	err    error // set before done is closed
+}
+
+// stageState is one toxic's state on one direction of one connection.
+type stageState struct {
+	t       *Toxic
+	removed bool        // removed since a chunk started through the chain
+	sent    int64       // limit_data: bytes let through
+	next    time.Time   // bandwidth: when the link is free again
+	closer  *time.Timer // timeout: closes the connection
+	closeAt int64       // timeout: the setting closer was armed for
+}
+
+func (w *writer) run(chunks <-chan chunk) {
+	defer close(w.done)
+	w.timer = time.NewTimer(time.Hour)
+	w.timer.Stop()
+	w.rebuild()
+	defer func() {
+		for _, st := range w.byID {
+			st.stop()
+		}
+	}()
+	for {
+		select {
+		case <-w.p.notify:
+			w.rebuild()
+			continue
+		default:
+		}
+		select {
+		case c, ok := <-chunks:
+			if !ok {
+				return
+			}
+			if c.eof {
+				w.err = w.end(w.stages)
+				return
+			}
+			err := w.push(w.stages, c.data, c.at)
+			bufPool.Put(c.buf)
+			if err != nil {
+				w.err = err
+				w.drain(chunks)
+				return
+			}
+		case <-w.p.notify:
+			w.rebuild()
+		case <-w.p.l.done:
+			w.err = errLinkClosed
+			w.drain(chunks)
+			return
+		}
+	}
+}
+
+// drain gives back the buffers of chunks the writer will not write; the
+// reader stops on its own once the link is closed.
+func (w *writer) drain(chunks <-chan chunk) {
+	for {
+		select {
+		case c, ok := <-chunks:
+			if !ok {
+				return
+			}
+			if c.buf != nil {
+				bufPool.Put(c.buf)
+			}
+		default:
+			return
+		}
+	}
+}
+
+// rebuild takes the pipe's current chain, keeping the state of the toxics
+// that stay and marking the others removed.
+func (w *writer) rebuild() {
+	var chain []stage
+	if c := w.p.chain.Load(); c != nil {
+		chain = *c
+	}
+	stages := make([]*stageState, 0, len(chain))
+	byID := make(map[*toxicEntry]*stageState, len(chain))
+	for _, s := range chain {
+		st := w.byID[s.id]
+		if st == nil {
+			st = &stageState{}
+		}
+		st.t = s.t
+		w.arm(st)
+		stages = append(stages, st)
+		byID[s.id] = st
+	}
+	for id, st := range w.byID {
+		if byID[id] == nil {
+			st.removed = true
+			st.stop()
+		}
+	}
+	w.stages, w.byID = stages, byID
+}
+
+// arm starts a timeout toxic's closer, again if its setting changed.
+func (w *writer) arm(st *stageState) {
+	if st.t.Type != "timeout" && st.t.Type != "blackhole" {
+		return
+	}
+	ms := st.t.Attributes["timeout"]
+	if st.closer != nil && st.closeAt == ms {
+		return
+	}
+	st.stop()
+	st.closeAt = ms
+	if ms > 0 {
+		l := w.p.l
+		st.closer = time.AfterFunc(time.Duration(ms)*time.Millisecond, func() { l.close(false) })
+	}
+}
+
+func (st *stageState) stop() {
+	if st.closer != nil {
+		st.closer.Stop()
+		st.closer = nil
+	}
+}
+
+// sleepUntil waits until t, or less if st's toxic is removed meanwhile.
+func (w *writer) sleepUntil(t time.Time, st *stageState) error {
+	d := time.Until(t)
+	if d <= 0 {
+		return nil
+	}
+	w.timer.Reset(d)
+	defer w.timer.Stop()
+	for {
+		select {
+		case <-w.timer.C:
+			return nil
+		case <-w.p.notify:
+			w.rebuild()
+			if st.removed {
+				return nil
+			}
+		case <-w.p.l.done:
+			return errLinkClosed
+		}
+	}
+}
+
+func (w *writer) rand() float64 { return w.p.l.p.srv.opts.Rand() }
+
+// push passes data, which arrived at time at, through stages and writes
+// what comes out.
+func (w *writer) push(stages []*stageState, data []byte, at time.Time) error {
+	for len(stages) > 0 && stages[0].removed {
+		stages = stages[1:]
+	}
+	if len(stages) == 0 {
+		n, err := w.p.dst.Write(data)
+		w.p.l.p.stats.bytes[w.p.dir].Add(int64(n))
+		return err
+	}
+	st, rest := stages[0], stages[1:]
+	a := st.t.Attributes
+	switch st.t.Type {
+	case "latency":
+		delay := time.Duration(a["latency"]) * time.Millisecond
+		if j := a["jitter"]; j > 0 {
+			delay += time.Duration(int64(w.rand()*float64(2*j+1))-j) * time.Millisecond
+		}
+		until := at.Add(delay)
+		if err := w.sleepUntil(until, st); err != nil {
+			return err
+		}
+		return w.push(rest, data, until)
+
+	case "bandwidth":
+		rate := a["rate"] // KB/s, that is bytes per millisecond
+		if rate <= 0 {
+			return w.push(rest, data, at)
+		}
+		for len(data) > 0 {
+			n := min(int64(len(data)), rate*100) // at most 100 ms at a time
+			now := time.Now()
+			if st.next.Before(now) {
+				st.next = now
+			}
+			st.next = st.next.Add(time.Duration(n) * time.Millisecond / time.Duration(rate))
+			if err := w.sleepUntil(st.next, st); err != nil {
+				return err
+			}
+			if st.removed {
+				return w.push(rest, data, at)
+			}
+			if err := w.push(rest, data[:n], at); err != nil {
+				return err
+			}
+			data = data[n:]
+		}
+		return nil
+
+	case "timeout", "blackhole":
+		return nil // swallowed
+
+	case "reset_peer":
+		if err := w.sleepUntil(time.Now().Add(time.Duration(a["timeout"])*time.Millisecond), st); err != nil {
+			return err
+		}
+		if st.removed {
+			return w.push(rest, data, at)
+		}
+		w.p.l.close(true)
+		return errLinkClosed
+
+	case "slicer":
+		cuts := slice(a["average_size"], a["size_variation"], len(data), w.rand)
+		delay := time.Duration(a["delay"]) * time.Microsecond
+		start := 0
+		for i, end := range cuts {
+			if st.removed {
+				return w.push(rest, data[start:], at)
+			}
+			if err := w.push(rest, data[start:end], at); err != nil {
+				return err
+			}
+			start = end
+			if i < len(cuts)-1 {
+				if err := w.sleepUntil(time.Now().Add(delay), st); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+
+	case "limit_data":
+		left := a["bytes"] - st.sent
+		if int64(len(data)) > left {
+			data = data[:max(left, 0)]
+		}
+		if len(data) > 0 {
+			if err := w.push(rest, data, at); err != nil {
+				return err
+			}
+			st.sent += int64(len(data))
+		}
+		if st.sent >= a["bytes"] {
+			w.p.l.close(false)
+			return errLinkClosed
+		}
+		return nil
+	}
+	// slow_close acts at the end of the stream; down at the proxy.
+	return w.push(rest, data, at)
+}
+
+// end passes the end of the stream through stages: slow_close holds it
+// back.
+func (w *writer) end(stages []*stageState) error {
+	for _, st := range stages {
+		if st.removed || st.t.Type != "slow_close" {
+			continue
+		}
+		d := time.Duration(st.t.Attributes["delay"]) * time.Millisecond
+		if err := w.sleepUntil(time.Now().Add(d), st); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// slice returns the ends of the pieces that a slicer toxic cuts n bytes
+// into, as Toxiproxy does: halves, moved by up to ±variation, until each
+// is at most average+variation long. An average of 0 cuts nothing.
+func slice(average, variation int64, n int, rand func() float64) []int {
+	if average <= 0 || int64(n) <= average+variation {
+		return []int{n}
+	}
+	var cuts []int
+	var cut func(start, end int)
+	cut = func(start, end int) {
+		if int64(end-start)-average <= variation {
+			cuts = append(cuts, end)
+			return
+		}
+		mid := start + (end-start)/2
+		if variation > 0 {
+			mid += int(int64(rand()*float64(2*variation)) - variation)
+		}
+		cut(start, mid)
+		cut(mid, end)
+	}
+	cut(0, n)
+	return cuts
+}
