@@ -3,7 +3,6 @@ package proxy
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"strings"
@@ -43,7 +42,16 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /proxies/{proxy}/toxics/{toxic}", s.toxicUpdate)
 	mux.HandleFunc("PATCH /proxies/{proxy}/toxics/{toxic}", s.toxicUpdate)
 	mux.HandleFunc("DELETE /proxies/{proxy}/toxics/{toxic}", s.toxicDelete)
+	// Everything else: a method the path does not take (ServeMux would
+	// answer 405 in plain text; answer in the API's JSON instead), or no
+	// such path.
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if allowed := allowedMethods(mux, r); len(allowed) > 0 {
+			w.Header().Set("Allow", strings.Join(allowed, ", "))
+			writeError(w, &Error{"method " + r.Method + " not allowed on " + r.URL.Path +
+				" (allowed: " + strings.Join(allowed, ", ") + ")", http.StatusMethodNotAllowed})
+			return
+		}
 		writeError(w, &Error{"no such endpoint: " + r.Method + " " + r.URL.Path +
 			" (see https://github.com/Shopify/toxiproxy#http-api)", http.StatusNotFound})
 	})
@@ -52,14 +60,21 @@ func (s *Server) Handler() http.Handler {
 			http.Error(w, "User agent not allowed", http.StatusForbidden)
 			return
 		}
-		// A method the path does not take: ServeMux answers 405 in
-		// plain text; answer in the API's JSON instead.
-		if _, pattern := mux.Handler(r); pattern == "" {
-			writeError(w, &Error{"method " + r.Method + " not allowed on " + r.URL.Path, http.StatusMethodNotAllowed})
-			return
-		}
 		mux.ServeHTTP(w, r)
 	})
+}
+
+// allowedMethods returns the methods that have a route for r's path.
+func allowedMethods(mux *http.ServeMux, r *http.Request) []string {
+	var allowed []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPatch, http.MethodDelete} {
+		r2 := r.Clone(r.Context())
+		r2.Method = m
+		if _, pattern := mux.Handler(r2); pattern != "/" && pattern != "" {
+			allowed = append(allowed, m)
+		}
+	}
+	return allowed
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -74,10 +89,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func writeError(w http.ResponseWriter, err error) {
-	var e *Error
-	if !errors.As(err, &e) {
-		e = &Error{err.Error(), StatusOf(err)}
-	}
+	// The whole message: a wrapped *Error gives the status, and the
+	// wrapping says where (which proxy).
+	e := &Error{err.Error(), StatusOf(err)}
 	data, _ := json.Marshal(e)
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
@@ -169,10 +183,7 @@ func (s *Server) populate(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		// As Toxiproxy: the error and the proxies handled before it.
-		var e *Error
-		if !errors.As(err, &e) {
-			e = &Error{err.Error(), StatusOf(err)}
-		}
+		e := &Error{err.Error(), StatusOf(err)}
 		writeJSON(w, e.Status, struct {
 			Message string      `json:"error"`
 			Status  int         `json:"status"`
@@ -229,10 +240,13 @@ func (s *Server) proxyUpdate(w http.ResponseWriter, r *http.Request) {
 	}
 	// Toxiproxy's clients send the whole proxy back, name and toxics
 	// included: accept them, but the name cannot change.
+	// Not embedding ProxyUpdate, whose name would show in decoding errors.
 	var in struct {
-		ProxyUpdate
-		Name   *string `json:"name"`
-		Toxics []Toxic `json:"toxics"`
+		Listen   *string `json:"listen"`
+		Upstream *string `json:"upstream"`
+		Enabled  *bool   `json:"enabled"`
+		Name     *string `json:"name"`
+		Toxics   []Toxic `json:"toxics"`
 	}
 	if err := decodeStrict(data, &in); err != nil {
 		writeError(w, err)
@@ -243,7 +257,7 @@ func (s *Server) proxyUpdate(w http.ResponseWriter, r *http.Request) {
 		writeError(w, badRequest("proxy %s cannot be renamed to %s (delete it and create a new one)", name, *in.Name))
 		return
 	}
-	p, err := s.UpdateProxy(name, in.ProxyUpdate)
+	p, err := s.UpdateProxy(name, ProxyUpdate{Listen: in.Listen, Upstream: in.Upstream, Enabled: in.Enabled})
 	if err != nil {
 		writeError(w, err)
 		return

@@ -49,12 +49,17 @@ type pipe struct {
 	chain  atomic.Pointer[[]stage]
 	notify chan struct{} // a change, for the toxic writer; capacity 1
 	lr     io.LimitedReader
+	// copying is held (capacity 1) by the fast path while it copies. A
+	// change that moves the pipe off the fast path waits for it: a copy
+	// parked for data can be woken by data that arrives after the read
+	// deadline was set, and would splice it with no toxic.
+	copying chan struct{}
 }
 
 func newLink(p *tcpProxy, client *net.TCPConn) *link {
 	l := &link{p: p, client: client, draws: map[*toxicEntry]bool{}, done: make(chan struct{})}
 	for d := range l.pipes {
-		l.pipes[d] = pipe{l: l, dir: d, notify: make(chan struct{}, 1)}
+		l.pipes[d] = pipe{l: l, dir: d, notify: make(chan struct{}, 1), copying: make(chan struct{}, 1)}
 	}
 	return l
 }
@@ -81,6 +86,10 @@ func (l *link) connect(server *net.TCPConn) {
 // FIN.
 func (l *link) close(reset bool) {
 	l.once.Do(func() {
+		// Mark the link closed before closing the sockets: a pipe whose
+		// copy fails because of this close must see closed() and not
+		// count the error as an I/O failure.
+		close(l.done)
 		for _, c := range []*net.TCPConn{l.client, l.server} {
 			if c == nil {
 				continue
@@ -90,7 +99,6 @@ func (l *link) close(reset bool) {
 			}
 			c.Close()
 		}
-		close(l.done)
 	})
 }
 
@@ -103,9 +111,27 @@ func (l *link) closed() bool {
 	}
 }
 
-func (l *link) setChains(chains [2][]stage) {
+// setChains gives each direction its toxics and returns the directions
+// that leave the fast path (see settle).
+func (l *link) setChains(chains [2][]stage) (moved []*pipe) {
 	for d := range l.pipes {
-		l.pipes[d].set(chains[d])
+		if l.pipes[d].set(chains[d]) {
+			moved = append(moved, &l.pipes[d])
+		}
+	}
+	return moved
+}
+
+// settle waits until p is not in the middle of a fast-path copy, so that
+// whatever arrives from now on meets the toxics set before. It gives up
+// when stop is closed: a copy can be stuck writing to a peer that does
+// not read, and it reads nothing more then anyway.
+func (p *pipe) settle(stop <-chan struct{}) {
+	select {
+	case p.copying <- struct{}{}:
+		<-p.copying
+	case <-p.l.done:
+	case <-stop:
 	}
 }
 
@@ -132,10 +158,12 @@ var errSwitch = errors.New("toxics changed")
 // from outside.
 var errLinkClosed = errors.New("connection closed")
 
-func (p *pipe) set(chain []stage) {
+// set publishes a new chain and interrupts the copy; it reports whether
+// the pipe leaves the fast path.
+func (p *pipe) set(chain []stage) bool {
 	old := p.chain.Load()
 	if (old == nil && len(chain) == 0) || (old != nil && slices.Equal(*old, chain)) {
-		return
+		return false
 	}
 	if len(chain) == 0 {
 		p.chain.Store(nil)
@@ -149,6 +177,7 @@ func (p *pipe) set(chain []stage) {
 	if p.src != nil {
 		p.src.SetReadDeadline(aLongTimeAgo)
 	}
+	return old == nil
 }
 
 func (p *pipe) run() {
@@ -191,7 +220,9 @@ func (p *pipe) fast() error {
 	p.lr.R = p.src
 	for {
 		p.lr.N = segment
+		p.copying <- struct{}{}
 		n, err := p.dst.ReadFrom(&p.lr)
+		<-p.copying
 		p.l.p.stats.bytes[p.dir].Add(n)
 		if err != nil {
 			if errors.Is(err, os.ErrDeadlineExceeded) {
@@ -315,6 +346,13 @@ func (w *writer) run(chunks <-chan chunk) {
 			if !ok {
 				return
 			}
+			// The change may have come before the chunk was read, and
+			// select picks among ready cases at random.
+			select {
+			case <-w.p.notify:
+				w.rebuild()
+			default:
+			}
 			if c.eof {
 				w.err = w.end(w.stages)
 				return
@@ -406,15 +444,17 @@ func (st *stageState) stop() {
 	}
 }
 
-// sleepUntil waits until t, or less if st's toxic is removed meanwhile.
-func (w *writer) sleepUntil(t time.Time, st *stageState) error {
-	d := time.Until(t)
-	if d <= 0 {
-		return nil
-	}
-	w.timer.Reset(d)
+// sleepUntil waits until the time until returns, or less if st's toxic is
+// removed meanwhile. A change of the toxic asks until again, so that data
+// held back meets the new setting (latency lowered to 0 releases it).
+func (w *writer) sleepUntil(until func() time.Time, st *stageState) error {
 	defer w.timer.Stop()
 	for {
+		d := time.Until(until())
+		if d <= 0 {
+			return nil
+		}
+		w.timer.Reset(d)
 		select {
 		case <-w.timer.C:
 			return nil
@@ -428,6 +468,9 @@ func (w *writer) sleepUntil(t time.Time, st *stageState) error {
 		}
 	}
 }
+
+// fixedTime returns a func for sleepUntil that always returns t.
+func fixedTime(t time.Time) func() time.Time { return func() time.Time { return t } }
 
 func (w *writer) rand() float64 { return w.p.l.p.srv.opts.Rand() }
 
@@ -446,15 +489,25 @@ func (w *writer) push(stages []*stageState, data []byte, at time.Time) error {
 	a := st.t.Attributes
 	switch st.t.Type {
 	case "latency":
-		delay := time.Duration(a["latency"]) * time.Millisecond
-		if j := a["jitter"]; j > 0 {
-			delay += time.Duration(int64(w.rand()*float64(2*j+1))-j) * time.Millisecond
+		draw := -1.0 // the jitter draw, once per chunk
+		until := func() time.Time {
+			a := st.t.Attributes
+			delay := time.Duration(a["latency"]) * time.Millisecond
+			if j := a["jitter"]; j > 0 {
+				if draw < 0 {
+					draw = w.rand()
+				}
+				delay += time.Duration(int64(draw*float64(2*j+1))-j) * time.Millisecond
+			}
+			return at.Add(delay)
 		}
-		until := at.Add(delay)
 		if err := w.sleepUntil(until, st); err != nil {
 			return err
 		}
-		return w.push(rest, data, until)
+		if st.removed {
+			return w.push(rest, data, at)
+		}
+		return w.push(rest, data, until())
 
 	case "bandwidth":
 		rate := a["rate"] // KB/s, that is bytes per millisecond
@@ -468,7 +521,7 @@ func (w *writer) push(stages []*stageState, data []byte, at time.Time) error {
 				st.next = now
 			}
 			st.next = st.next.Add(time.Duration(n) * time.Millisecond / time.Duration(rate))
-			if err := w.sleepUntil(st.next, st); err != nil {
+			if err := w.sleepUntil(fixedTime(st.next), st); err != nil {
 				return err
 			}
 			if st.removed {
@@ -485,7 +538,9 @@ func (w *writer) push(stages []*stageState, data []byte, at time.Time) error {
 		return nil // swallowed
 
 	case "reset_peer":
-		if err := w.sleepUntil(time.Now().Add(time.Duration(a["timeout"])*time.Millisecond), st); err != nil {
+		start := time.Now()
+		until := func() time.Time { return start.Add(time.Duration(st.t.Attributes["timeout"]) * time.Millisecond) }
+		if err := w.sleepUntil(until, st); err != nil {
 			return err
 		}
 		if st.removed {
@@ -507,7 +562,7 @@ func (w *writer) push(stages []*stageState, data []byte, at time.Time) error {
 			}
 			start = end
 			if i < len(cuts)-1 {
-				if err := w.sleepUntil(time.Now().Add(delay), st); err != nil {
+				if err := w.sleepUntil(fixedTime(time.Now().Add(delay)), st); err != nil {
 					return err
 				}
 			}
@@ -542,8 +597,9 @@ func (w *writer) end(stages []*stageState) error {
 		if st.removed || st.t.Type != "slow_close" {
 			continue
 		}
-		d := time.Duration(st.t.Attributes["delay"]) * time.Millisecond
-		if err := w.sleepUntil(time.Now().Add(d), st); err != nil {
+		start := time.Now()
+		until := func() time.Time { return start.Add(time.Duration(st.t.Attributes["delay"]) * time.Millisecond) }
+		if err := w.sleepUntil(until, st); err != nil {
 			return err
 		}
 	}

@@ -268,7 +268,7 @@ func (s *Server) RemoveToxic(proxy, name string) error {
 	if err != nil {
 		return err
 	}
-	return p.removeToxic(name, nil)
+	return p.removeToxic(name)
 }
 
 // Toxics returns the toxics of a proxy, in the order they were added.

@@ -27,6 +27,7 @@ type tcpProxy struct {
 	ctx    context.Context
 	toxics []*toxicEntry // in the order they were added
 	links  map[*link]struct{}
+	moved  []*pipe // left the fast path in this change; see unlock
 }
 
 // A toxicEntry is one toxic of a proxy. Its identity outlives updates, so
@@ -35,6 +36,7 @@ type tcpProxy struct {
 type toxicEntry struct {
 	t       *Toxic // replaced, never modified, by an update
 	stopTTL func() bool
+	armed   int // counts setTTL calls: an expiry acts only if it is the last
 }
 
 func newTCPProxy(s *Server, cfg ProxyConfig) *tcpProxy {
@@ -254,7 +256,7 @@ func (p *tcpProxy) register(l *link, ctx context.Context) bool {
 	if ctx.Err() != nil {
 		return false
 	}
-	if p.applyLocked(l) {
+	if cut, _ := p.applyLocked(l); cut {
 		return false
 	}
 	p.links[l] = struct{}{}
@@ -262,8 +264,9 @@ func (p *tcpProxy) register(l *link, ctx context.Context) bool {
 }
 
 // applyLocked gives l its toxic chains, drawing toxicity for the toxics it
-// has not seen, and reports whether a down toxic cuts it.
-func (p *tcpProxy) applyLocked(l *link) (cut bool) {
+// has not seen, and reports whether a down toxic cuts it and whether a
+// direction left the fast path.
+func (p *tcpProxy) applyLocked(l *link) (cut bool, moved []*pipe) {
 	var chains [2][]stage
 	for _, e := range p.toxics {
 		if !l.draw(e, p.srv.opts.Rand) {
@@ -279,17 +282,42 @@ func (p *tcpProxy) applyLocked(l *link) (cut bool) {
 		}
 		chains[d] = append(chains[d], stage{id: e, t: e.t})
 	}
-	l.setChains(chains)
-	return cut
+	moved = l.setChains(chains)
+	return cut, moved
 }
 
 // applyAllLocked re-applies the toxics to every connection after a change.
+// The connections that leave the fast path are settled by unlock.
 func (p *tcpProxy) applyAllLocked() {
 	for l := range p.links {
-		if p.applyLocked(l) {
+		cut, moved := p.applyLocked(l)
+		if cut {
 			l.close(true)
 			delete(p.links, l)
+		} else {
+			p.moved = append(p.moved, moved...)
 		}
+	}
+}
+
+// settleTimeout bounds how long a toxic change waits for connections to
+// leave the fast path.
+const settleTimeout = time.Second
+
+// unlock releases p.mu, then waits for the connections that the change
+// moved off the fast path to stop copying there, so that data sent after
+// the change returns meets the new toxics.
+func (p *tcpProxy) unlock() {
+	moved := p.moved
+	p.moved = nil
+	p.mu.Unlock()
+	if len(moved) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), settleTimeout)
+	defer cancel()
+	for _, pp := range moved {
+		pp.settle(ctx.Done())
 	}
 }
 
@@ -299,7 +327,7 @@ func (p *tcpProxy) find(name string) int {
 
 func (p *tcpProxy) addToxic(t Toxic) (Toxic, error) {
 	p.mu.Lock()
-	defer p.mu.Unlock()
+	defer p.unlock()
 	if p.find(t.Name) >= 0 {
 		return Toxic{}, &Error{ErrToxicExists.Message + ": " + t.Name, ErrToxicExists.Status}
 	}
@@ -313,7 +341,7 @@ func (p *tcpProxy) addToxic(t Toxic) (Toxic, error) {
 
 func (p *tcpProxy) updateToxic(t Toxic) (Toxic, error) {
 	p.mu.Lock()
-	defer p.mu.Unlock()
+	defer p.unlock()
 	i := p.find(t.Name)
 	if i < 0 {
 		return Toxic{}, notFound(ErrToxicNotFound, t.Name)
@@ -345,6 +373,8 @@ func (p *tcpProxy) setTTL(e *toxicEntry, t *Toxic) {
 		e.stopTTL()
 		e.stopTTL = nil
 	}
+	e.armed++
+	armed := e.armed
 	if max := p.srv.opts.MaxTTL; max > 0 && (t.TTL == 0 || t.TTL > max) {
 		t.TTL = max
 	}
@@ -356,20 +386,34 @@ func (p *tcpProxy) setTTL(e *toxicEntry, t *Toxic) {
 	t.ExpiresAt = clock.Now().Add(t.TTL)
 	name := t.Name
 	e.stopTTL = clock.AfterFunc(t.TTL, func() {
-		if p.removeToxic(name, e) == nil {
+		if p.expire(e, armed) {
 			p.stats.expired.Add(1)
 			p.srv.opts.Logger.Info("toxic expired", "proxy", p.name, "toxic", name)
 		}
 	})
 }
 
-// removeToxic removes the named toxic; if only is not nil, only if it is
-// still that entry (a TTL firing for a toxic since replaced does nothing).
-func (p *tcpProxy) removeToxic(name string, only *toxicEntry) error {
+// expire removes toxic e if its expiry armed is still the last one set:
+// an expiry that fires as the toxic is re-armed or removed, too late to
+// be stopped, does nothing.
+func (p *tcpProxy) expire(e *toxicEntry, armed int) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	i := slices.Index(p.toxics, e)
+	if i < 0 || e.armed != armed {
+		return false
+	}
+	p.removeLocked(i)
+	p.applyAllLocked()
+	return true
+}
+
+// removeToxic removes the named toxic.
+func (p *tcpProxy) removeToxic(name string) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	i := p.find(name)
-	if i < 0 || (only != nil && p.toxics[i] != only) {
+	if i < 0 {
 		return notFound(ErrToxicNotFound, name)
 	}
 	p.removeLocked(i)

@@ -90,6 +90,30 @@ func (t Toxic) MarshalJSON() ([]byte, error) {
 	return json.Marshal(w)
 }
 
+// UnmarshalJSON reads the form MarshalJSON writes, so that a toxic read
+// from the API round-trips: it applies no defaults and checks nothing but
+// the ttl (ParseToxic parses requests). Unknown fields are ignored, so
+// that a client can read the toxics of a newer server.
+func (t *Toxic) UnmarshalJSON(data []byte) error {
+	var w toxicJSON
+	if err := json.Unmarshal(data, &w); err != nil {
+		return err
+	}
+	out := Toxic{Name: w.Name, Type: w.Type, Stream: w.Stream, Toxicity: w.Toxicity, Attributes: w.Attributes}
+	if w.TTL != "" {
+		d, err := time.ParseDuration(w.TTL)
+		if err != nil || d < 0 {
+			return fmt.Errorf("toxic %s: ttl %q: want a duration such as \"30s\" or \"5m\"", w.Name, w.TTL)
+		}
+		out.TTL = d
+	}
+	if w.ExpiresAt != nil {
+		out.ExpiresAt = *w.ExpiresAt
+	}
+	*t = out
+	return nil
+}
+
 // toxicPatch is a decoded request body: nil fields were absent, so that an
 // update changes only what it names and a create can apply defaults.
 type toxicPatch struct {

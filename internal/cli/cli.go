@@ -142,6 +142,7 @@ above --fail-on, 2 bad input or usage.`,
 		newSchemaCmd(e),
 		newInitCmd(e),
 		newGenCmd(e),
+		newProxyCmd(e),
 	)
 	return root
 }

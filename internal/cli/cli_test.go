@@ -5,6 +5,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -67,6 +68,15 @@ func TestScripts(t *testing.T) {
 					ts.Fatalf("spof exited %s, want %s%s", got, map[bool]string{true: "not ", false: ""}[neg], args[0])
 				}
 			},
+			// Commands that drive servers (spof proxy) from scripts:
+			// proxy_test.go.
+			"freeport": cmdFreePort,
+			"envsubst": cmdEnvSubst,
+			"waithttp": cmdWaitHTTP,
+			"http":     cmdHTTP,
+			"sigterm":  cmdSigterm,
+			"tcpecho":  cmdTCPEcho,
+			"tcpconn":  cmdTCPConn,
 		},
 	})
 }
@@ -197,6 +207,12 @@ func TestDocExamples(t *testing.T) {
 				}
 			}
 			for _, args := range g.cmds {
+				if len(args) > 0 && args[0] == "proxy" {
+					// spof proxy serves until a signal: check only that
+					// its flags parse (cobra parses them all before it
+					// prints the help). proxy*.txtar runs the server.
+					args = append(slices.Clone(args), "--help")
+				}
 				code, stderr := runInDir(t, dir, args)
 				if code != cli.ExitOK && code != cli.ExitFindings {
 					t.Errorf("spof %s: exit %d:\n%s", strings.Join(args, " "), code, stderr)

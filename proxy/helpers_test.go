@@ -1,0 +1,407 @@
+package proxy
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// TestMain fails the run if a test leaves a goroutine behind.
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// testTimeout bounds every wait on the network, so that a bug fails a
+// test instead of hanging the suite.
+const testTimeout = 10 * time.Second
+
+// newServer returns a Server closed when the test ends. Tests close their
+// own connections first (cleanups run last in, first out), so a
+// connection still open at the end is a failure to drain.
+func newServer(t testing.TB, opts Options) *Server {
+	t.Helper()
+	s := New(opts)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+		defer cancel()
+		if err := s.Close(ctx); err != nil {
+			t.Errorf("closing the server: %v", err)
+		}
+	})
+	return s
+}
+
+// A testProxy is one proxy of a test's Server, with helpers that fail the
+// test on error.
+type testProxy struct {
+	t    testing.TB
+	s    *Server
+	name string
+	addr string // where it listens
+}
+
+// startProxy starts a Server with opts and one proxy to upstream on a free
+// loopback port.
+func startProxy(t testing.TB, opts Options, upstream string) *testProxy {
+	t.Helper()
+	s := newServer(t, opts)
+	info, err := s.CreateProxy(ProxyConfig{Name: "test", Listen: "127.0.0.1:0", Upstream: upstream, Enabled: true})
+	if err != nil {
+		t.Fatalf("creating the proxy: %v", err)
+	}
+	return &testProxy{t: t, s: s, name: info.Name, addr: info.Listen}
+}
+
+func (tp *testProxy) add(tx Toxic) Toxic {
+	tp.t.Helper()
+	got, err := tp.s.AddToxic(tp.name, tx)
+	if err != nil {
+		tp.t.Fatalf("adding toxic %+v: %v", tx, err)
+	}
+	return got
+}
+
+func (tp *testProxy) update(tx Toxic) Toxic {
+	tp.t.Helper()
+	got, err := tp.s.UpdateToxic(tp.name, tx)
+	if err != nil {
+		tp.t.Fatalf("updating toxic %+v: %v", tx, err)
+	}
+	return got
+}
+
+func (tp *testProxy) remove(name string) {
+	tp.t.Helper()
+	if err := tp.s.RemoveToxic(tp.name, name); err != nil {
+		tp.t.Fatalf("removing toxic %s: %v", name, err)
+	}
+}
+
+// dial connects to the proxy; the connection is closed when the test ends.
+func (tp *testProxy) dial() *net.TCPConn {
+	tp.t.Helper()
+	return dial(tp.t, tp.addr)
+}
+
+// metric returns the value of one series of the proxy, such as
+// `spof_proxy_errors_total{kind="io"}` (the proxy label is added).
+func (tp *testProxy) metric(series string) int64 {
+	tp.t.Helper()
+	name, labels, _ := strings.Cut(series, "{")
+	key := name + `{proxy="` + tp.name + `"`
+	if labels != "" {
+		key += "," + labels
+	} else {
+		key += "}"
+	}
+	var b bytes.Buffer
+	if err := tp.s.WriteMetrics(&b); err != nil {
+		tp.t.Fatalf("writing metrics: %v", err)
+	}
+	sc := bufio.NewScanner(&b)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), key+" "); ok {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				tp.t.Fatalf("metric %s: %v", key, err)
+			}
+			return n
+		}
+	}
+	tp.t.Fatalf("no metric %s in:\n%s", key, b.String())
+	return 0
+}
+
+// waitMetric polls until the series has value want: counters updated
+// when a connection ends trail what the client sees.
+func (tp *testProxy) waitMetric(series string, want int64) {
+	tp.t.Helper()
+	waitFor(tp.t, func() string {
+		if got := tp.metric(series); got != want {
+			return fmt.Sprintf("%s = %d, want %d", series, got, want)
+		}
+		return ""
+	})
+}
+
+// waitFor polls cond until it returns "", failing the test with its last
+// answer after testTimeout. Only for state that has no event to wait on.
+func waitFor(t testing.TB, cond func() string) {
+	t.Helper()
+	deadline := time.Now().Add(testTimeout)
+	for {
+		msg := cond()
+		if msg == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after %v: %s", testTimeout, msg)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func dial(t testing.TB, addr string) *net.TCPConn {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, testTimeout)
+	if err != nil {
+		t.Fatalf("dialling %s: %v", addr, err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.SetDeadline(time.Now().Add(testTimeout))
+	return c.(*net.TCPConn)
+}
+
+// serveTCP runs handle for each connection to a new loopback listener and
+// returns its address. When the test ends it closes the listener and
+// every connection, and waits for the handlers.
+func serveTCP(t testing.TB, handle func(c *net.TCPConn)) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		conns = map[net.Conn]bool{}
+	)
+	wg.Go(func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns[c] = true
+			mu.Unlock()
+			wg.Go(func() {
+				defer func() {
+					mu.Lock()
+					delete(conns, c)
+					mu.Unlock()
+					c.Close()
+				}()
+				c.SetDeadline(time.Now().Add(testTimeout))
+				handle(c.(*net.TCPConn))
+			})
+		}
+	})
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		for c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+	return ln.Addr().String()
+}
+
+// startEcho starts a server that writes back what it reads and closes its
+// side when the client has closed its own.
+func startEcho(t testing.TB) string {
+	return serveTCP(t, func(c *net.TCPConn) { io.Copy(c, c) })
+}
+
+// startSink starts a server that reads until the end of the stream and
+// sends what it read, one value per connection, on the returned channel.
+func startSink(t testing.TB) (string, <-chan []byte) {
+	got := make(chan []byte, 16)
+	addr := serveTCP(t, func(c *net.TCPConn) {
+		data, _ := io.ReadAll(c)
+		got <- data
+	})
+	return addr, got
+}
+
+// startSource starts a server that writes data to each connection and
+// closes it.
+func startSource(t testing.TB, data []byte) string {
+	return serveTCP(t, func(c *net.TCPConn) { c.Write(data) })
+}
+
+// refusedAddr returns a loopback address where connections are refused: a
+// socket is bound to the port, so no other test can take it, but it does
+// not listen.
+func refusedAddr(t testing.TB) string {
+	t.Helper()
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Close(fd) })
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	sa, err := syscall.Getsockname(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(sa.(*syscall.SockaddrInet4).Port))
+}
+
+// roundTrip writes msg to c, reads the echo back, and returns how long it
+// took.
+func roundTrip(t testing.TB, c net.Conn, msg string) time.Duration {
+	t.Helper()
+	start := time.Now()
+	if _, err := io.WriteString(c, msg); err != nil {
+		t.Fatalf("writing %q: %v", msg, err)
+	}
+	got := make([]byte, len(msg))
+	if _, err := io.ReadFull(c, got); err != nil {
+		t.Fatalf("reading the echo of %q: %v (got %q)", msg, err, got)
+	}
+	if string(got) != msg {
+		t.Fatalf("echo = %q, want %q", got, msg)
+	}
+	return time.Since(start)
+}
+
+// held reports whether nothing arrives on c within d: data is being held
+// back. It leaves c's deadline at testTimeout from now.
+func held(t testing.TB, c net.Conn, d time.Duration) bool {
+	t.Helper()
+	defer c.SetReadDeadline(time.Now().Add(testTimeout))
+	c.SetReadDeadline(time.Now().Add(d))
+	var b [1]byte
+	n, err := c.Read(b[:])
+	if n == 0 && errors.Is(err, os.ErrDeadlineExceeded) {
+		return true
+	}
+	t.Logf("read %d bytes, err %v", n, err)
+	return false
+}
+
+// numbered returns n bytes of numbered data: the big-endian index of each
+// 4-byte word, so that a byte lost, duplicated or reordered shows as a
+// word out of place.
+func numbered(n int) []byte {
+	b := make([]byte, (n+3)/4*4)
+	for i := 0; i < len(b); i += 4 {
+		binary.BigEndian.PutUint32(b[i:], uint32(i/4))
+	}
+	return b[:n]
+}
+
+// checkNumbered reports where got departs from numbered(len(want)).
+func checkNumbered(got, want []byte) error {
+	if len(got) != len(want) {
+		return fmt.Errorf("got %d bytes, want %d", len(got), len(want))
+	}
+	for i := range got {
+		if got[i] != want[i] {
+			word := i / 4 * 4
+			return fmt.Errorf("byte %d: word %x, want %x", i, got[word:min(word+4, len(got))], want[word:min(word+4, len(want))])
+		}
+	}
+	return nil
+}
+
+// isReset reports whether err is a TCP reset, as a client sees it.
+func isReset(err error) bool {
+	return errors.Is(err, syscall.ECONNRESET)
+}
+
+// fakeClock is a Clock whose time moves only when the test advances it.
+// Advance runs the functions that fall due, in the test's goroutine, so
+// that their effects are visible when it returns.
+type fakeClock struct {
+	mu     sync.Mutex
+	now    time.Time
+	timers []*fakeTimer
+}
+
+type fakeTimer struct {
+	at   time.Time
+	f    func()
+	done bool // fired or stopped
+}
+
+func newFakeClock() *fakeClock {
+	return &fakeClock{now: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)}
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) AfterFunc(d time.Duration, f func()) func() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	tm := &fakeTimer{at: c.now.Add(d), f: f}
+	c.timers = append(c.timers, tm)
+	return func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		stopped := !tm.done
+		tm.done = true
+		return stopped
+	}
+}
+
+// Advance moves the clock by d and runs the functions due by then.
+func (c *fakeClock) Advance(d time.Duration) {
+	for _, f := range c.fire(d) {
+		f()
+	}
+}
+
+// fire moves the clock by d and returns the functions due, earliest
+// first, without running them: their timers count as fired, so stopping
+// them fails, as with a time.Timer whose function has started but not
+// yet got anywhere.
+func (c *fakeClock) fire(d time.Duration) []func() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+	var due []*fakeTimer
+	c.timers = slices.DeleteFunc(c.timers, func(tm *fakeTimer) bool {
+		if !tm.done && !tm.at.After(c.now) {
+			due = append(due, tm)
+			tm.done = true
+		}
+		return tm.done
+	})
+	slices.SortStableFunc(due, func(a, b *fakeTimer) int { return a.at.Compare(b.at) })
+	fs := make([]func(), len(due))
+	for i, tm := range due {
+		fs[i] = tm.f
+	}
+	return fs
+}
+
+// pending returns how many timers are armed.
+func (c *fakeClock) pending() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, tm := range c.timers {
+		if !tm.done {
+			n++
+		}
+	}
+	return n
+}
