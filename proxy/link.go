@@ -54,6 +54,8 @@ type pipe struct {
 	// parked for data can be woken by data that arrives after the read
 	// deadline was set, and would splice it with no toxic.
 	copying chan struct{}
+	w       *writer // made when the first toxic applies
+	filled  int     // reads in a row that filled the buffer (> 0) or were small (< 0)
 }
 
 func newLink(p *tcpProxy, client *net.TCPConn) *link {
@@ -193,20 +195,61 @@ func (p *pipe) run() {
 	p.l.close(false)
 }
 
-// copy copies until the end of the stream (nil) or an error, on the fast
-// path while no toxic applies and on the toxic path otherwise.
+// copy copies until the end of the stream (nil) or an error: on the fast
+// path while no toxic applies; in the reading goroutine while the toxics
+// never hold data back (limit_data, timeout, latency 0, ...); through a
+// writer goroutine while one may.
 func (p *pipe) copy() error {
+	defer func() {
+		if p.w != nil {
+			p.w.stopAll()
+		}
+	}()
 	for {
 		var err error
-		if p.chain.Load() == nil {
+		c := p.chain.Load()
+		if c != nil && p.w == nil {
+			p.w = newWriter(p)
+		}
+		switch {
+		case c == nil:
 			err = p.fast()
-		} else {
+		case holdsData(*c):
 			err = p.slow()
+		default:
+			err = p.inline()
 		}
 		if err != errSwitch {
 			return err
 		}
 	}
+}
+
+// holdsData reports whether a chain may keep data waiting: then reading
+// must go on meanwhile, in its own goroutine, to stamp arrivals on time.
+func holdsData(chain []stage) bool {
+	for _, s := range chain {
+		a := s.t.Attributes
+		switch s.t.Type {
+		case "latency":
+			if a["latency"] > 0 || a["jitter"] > 0 {
+				return true
+			}
+		case "bandwidth":
+			if a["rate"] > 0 {
+				return true
+			}
+		case "slicer":
+			if a["average_size"] > 0 && a["delay"] > 0 {
+				return true
+			}
+		case "reset_peer":
+			if a["timeout"] > 0 {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // segment is how much the fast path copies between updates of the byte
@@ -245,20 +288,89 @@ type chunk struct {
 	eof  bool
 }
 
-var bufPool = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+var (
+	bufPool    = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+	bigBufPool = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
+)
+
+// inline applies toxics that never hold data back in the goroutine that
+// reads: no hand-off between goroutines for each chunk.
+func (p *pipe) inline() error {
+	w := p.w
+	cur := p.chain.Load()
+	w.rebuild()
+	// A bulk transfer fills the buffer at every read: move it to a bigger
+	// one, for fewer system calls per byte, and back once reads are small
+	// again, so that idle connections hold little memory.
+	pool := &bufPool
+	bp := pool.Get().(*[]byte)
+	defer func() { pool.Put(bp) }()
+	for {
+		if pool == &bufPool && p.filled >= 4 {
+			pool.Put(bp)
+			pool = &bigBufPool
+			bp = pool.Get().(*[]byte)
+		}
+		if pool == &bigBufPool && p.filled <= -16 {
+			pool.Put(bp)
+			pool = &bufPool
+			bp = pool.Get().(*[]byte)
+			p.filled = 0
+		}
+		n, err := p.src.Read(*bp)
+		switch {
+		case n == len(*bp):
+			p.filled = max(p.filled, 0) + 1
+		case n <= 32<<10:
+			p.filled = min(p.filled, 0) - 1
+		default:
+			p.filled = 0
+		}
+		// A change made before this read returned applies to its data.
+		if c := p.chain.Load(); c != cur {
+			cur = c
+			w.rebuild()
+		}
+		if n > 0 {
+			if err := w.push(w.stages, (*bp)[:n], time.Now()); err != nil {
+				return err
+			}
+		}
+		switch {
+		case err == nil:
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			p.src.SetReadDeadline(time.Time{})
+			if c := p.chain.Load(); c != cur {
+				cur = c
+				w.rebuild()
+			}
+		case err == io.EOF:
+			return w.end(w.stages)
+		default:
+			return err
+		}
+		if cur == nil || holdsData(*cur) {
+			return errSwitch
+		}
+	}
+}
 
 // slow reads chunks and hands them to a writer goroutine that applies the
 // toxics: reading on while the writer holds data back keeps the arrival
 // times true, as latency needs.
 func (p *pipe) slow() error {
 	chunks := make(chan chunk, 8)
-	w := &writer{p: p, done: make(chan struct{})}
-	go w.run(chunks)
+	done := make(chan struct{})
+	var werr error // set before done is closed
+	go func() {
+		defer close(done)
+		werr = p.w.run(chunks)
+	}()
 	send := func(c chunk) bool {
 		select {
 		case chunks <- c:
 			return true
-		case <-w.done:
+		case <-done:
 			return false
 		}
 	}
@@ -268,8 +380,7 @@ func (p *pipe) slow() error {
 		if n > 0 {
 			if !send(chunk{data: (*bp)[:n], at: time.Now(), buf: bp}) {
 				bufPool.Put(bp)
-				<-w.done
-				return w.err
+				return werr
 			}
 		} else {
 			bufPool.Put(bp)
@@ -279,25 +390,25 @@ func (p *pipe) slow() error {
 			continue
 		case errors.Is(err, os.ErrDeadlineExceeded):
 			p.src.SetReadDeadline(time.Time{})
-			if p.chain.Load() != nil {
+			if c := p.chain.Load(); c != nil && holdsData(*c) {
 				continue
 			}
-			// The last toxic is gone: flush what the writer holds, then
-			// back to the fast path.
+			// No toxic holds data back any more: flush what the writer
+			// holds, then to the fast path or inline.
 			close(chunks)
-			<-w.done
-			if w.err != nil {
-				return w.err
+			<-done
+			if werr != nil {
+				return werr
 			}
 			return errSwitch
 		case err == io.EOF:
 			send(chunk{eof: true})
 			close(chunks)
-			<-w.done
-			return w.err
+			<-done
+			return werr
 		default:
 			close(chunks)
-			<-w.done
+			<-done
 			return err
 		}
 	}
@@ -305,13 +416,28 @@ func (p *pipe) slow() error {
 
 // A writer applies a pipe's toxics to its chunks, in order, and writes
 // what comes out.
+//
+// A pipe has one writer for its lifetime, used by one goroutine at a time
+// (the writer goroutine of slow, or the reader in inline), so that the
+// toxics' state (limit_data's count, timeout's timer) survives switches.
 type writer struct {
 	p      *pipe
 	stages []*stageState // a new slice on every change: a chunk keeps its snapshot
 	byID   map[*toxicEntry]*stageState
 	timer  *time.Timer
-	done   chan struct{}
-	err    error // set before done is closed
+}
+
+func newWriter(p *pipe) *writer {
+	w := &writer{p: p, timer: time.NewTimer(time.Hour)}
+	w.timer.Stop()
+	return w
+}
+
+// stopAll stops the toxics' timers when the pipe ends.
+func (w *writer) stopAll() {
+	for _, st := range w.byID {
+		st.stop()
+	}
 }
 
 // stageState is one toxic's state on one direction of one connection.
@@ -324,16 +450,10 @@ type stageState struct {
 	closeAt int64       // timeout: the setting closer was armed for
 }
 
-func (w *writer) run(chunks <-chan chunk) {
-	defer close(w.done)
-	w.timer = time.NewTimer(time.Hour)
-	w.timer.Stop()
+// run writes the chunks until they end (nil), the end of the stream is
+// written, or an error.
+func (w *writer) run(chunks <-chan chunk) error {
 	w.rebuild()
-	defer func() {
-		for _, st := range w.byID {
-			st.stop()
-		}
-	}()
 	for {
 		select {
 		case <-w.p.notify:
@@ -344,7 +464,7 @@ func (w *writer) run(chunks <-chan chunk) {
 		select {
 		case c, ok := <-chunks:
 			if !ok {
-				return
+				return nil
 			}
 			// The change may have come before the chunk was read, and
 			// select picks among ready cases at random.
@@ -354,22 +474,19 @@ func (w *writer) run(chunks <-chan chunk) {
 			default:
 			}
 			if c.eof {
-				w.err = w.end(w.stages)
-				return
+				return w.end(w.stages)
 			}
 			err := w.push(w.stages, c.data, c.at)
 			bufPool.Put(c.buf)
 			if err != nil {
-				w.err = err
 				w.drain(chunks)
-				return
+				return err
 			}
 		case <-w.p.notify:
 			w.rebuild()
 		case <-w.p.l.done:
-			w.err = errLinkClosed
 			w.drain(chunks)
-			return
+			return errLinkClosed
 		}
 	}
 }

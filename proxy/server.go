@@ -148,10 +148,11 @@ func (s *Server) Populate(cfgs []ProxyConfig) ([]ProxyInfo, error) {
 	seen := map[string]bool{}
 	for i := range cfgs {
 		if err := normalize(&cfgs[i]); err != nil {
-			return nil, fmt.Errorf("proxy %d: %w", i+1, err)
+			// Toxiproxy's wording: "missing required field: upstream at proxy 1".
+			return nil, &Error{fmt.Sprintf("%v at proxy %d", err, i+1), StatusOf(err)}
 		}
 		if seen[cfgs[i].Name] {
-			return nil, badRequest("proxy %d: name %q appears twice", i+1, cfgs[i].Name)
+			return nil, badRequest("name %q appears twice at proxy %d", cfgs[i].Name, i+1)
 		}
 		seen[cfgs[i].Name] = true
 	}

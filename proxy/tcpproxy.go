@@ -69,13 +69,26 @@ func (p *tcpProxy) toxicList() []Toxic {
 	return p.toxicListLocked()
 }
 
+// toxicListLocked lists the toxics as Toxiproxy does: the upstream ones,
+// then the downstream ones, each in the order they were added (the order
+// they apply in).
 func (p *tcpProxy) toxicListLocked() []Toxic {
-	out := make([]Toxic, len(p.toxics))
-	for i, e := range p.toxics {
-		out[i] = *e.t
-		out[i].Attributes = maps.Clone(e.t.Attributes)
+	out := make([]Toxic, 0, len(p.toxics))
+	for _, stream := range []string{Upstream, Downstream} {
+		for _, e := range p.toxics {
+			if e.t.Stream == stream {
+				out = append(out, e.toxic())
+			}
+		}
 	}
 	return out
+}
+
+// toxic returns a copy of e's settings that the caller may change.
+func (e *toxicEntry) toxic() Toxic {
+	t := *e.t
+	t.Attributes = maps.Clone(e.t.Attributes)
+	return t
 }
 
 // start listens and accepts; p.mu must be held, or p unpublished.
@@ -336,7 +349,7 @@ func (p *tcpProxy) addToxic(t Toxic) (Toxic, error) {
 	e.t = &t
 	p.toxics = append(p.toxics, e)
 	p.applyAllLocked()
-	return p.toxicListLocked()[len(p.toxics)-1], nil
+	return e.toxic(), nil
 }
 
 func (p *tcpProxy) updateToxic(t Toxic) (Toxic, error) {
@@ -364,7 +377,7 @@ func (p *tcpProxy) updateToxic(t Toxic) (Toxic, error) {
 	}
 	e.t = &t
 	p.applyAllLocked()
-	return p.toxicListLocked()[i], nil
+	return e.toxic(), nil
 }
 
 // setTTL caps t's TTL and (re)arms its expiry.

@@ -340,8 +340,9 @@ func TestToxics(t *testing.T) {
 	if diff := cmp.Diff(held, list); diff != "" {
 		t.Errorf("Toxics differs from the server's (-server +client):\n%s", diff)
 	}
-	if len(list) != 2 || list[0].Name != "latency_downstream" || list[1].Name != "slow" {
-		t.Errorf("Toxics = %+v, want latency_downstream then slow", list)
+	// Toxiproxy's order: upstream toxics first.
+	if len(list) != 2 || list[0].Name != "slow" || list[1].Name != "latency_downstream" {
+		t.Errorf("Toxics = %+v, want slow (upstream) then latency_downstream", list)
 	}
 	one, err := c.Toxic(ctx, "redis", "slow")
 	if err != nil {
