@@ -1,0 +1,376 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"debug/buildinfo"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Target names, which are also the tables' column headers.
+const (
+	direct    = "direct"
+	relay     = "relay"
+	spof      = "spof"
+	toxiproxy = "toxiproxy"
+	spofLat0  = "spof+lat0"
+)
+
+// allTargets is every target, in column order.
+var allTargets = []string{direct, relay, spof, toxiproxy, spofLat0}
+
+// A target is one way for the client to reach the upstream server.
+type target struct {
+	Name    string
+	Addr    string // what the client dials
+	Version string // the proxy's module version and what its GET /version answers
+	Err     error  // why the target is unavailable; nil when it is ready
+	api     string // the address of its Toxiproxy API, if it has one
+	child   *child
+}
+
+// benchModule is the module the benchmark must run from: its go.mod pins
+// Toxiproxy and points github.com/spofhq/spof at the checkout above.
+const benchModule = "github.com/spofhq/spof/bench"
+
+// setupTargets starts the named targets, all forwarding to upstream. A
+// target that cannot start is returned with Err set, so that the others
+// can still be measured. Binaries and configuration go into dir.
+func setupTargets(ctx context.Context, names []string, upstream, dir string) []*target {
+	want := map[string]bool{}
+	for _, n := range names {
+		want[n] = true
+	}
+
+	// Build the proxies concurrently: each build takes seconds.
+	var spofBin, toxiproxyBin string
+	var spofErr, toxiproxyErr error
+	var wg sync.WaitGroup
+	if want[spof] || want[spofLat0] {
+		wg.Go(func() {
+			spofBin = filepath.Join(dir, "spof")
+			spofErr = goBuild(ctx, spofBin, "github.com/spofhq/spof/cmd/spof")
+		})
+	}
+	if want[toxiproxy] {
+		wg.Go(func() {
+			toxiproxyBin = filepath.Join(dir, "toxiproxy")
+			toxiproxyErr = goBuild(ctx, toxiproxyBin, "github.com/Shopify/toxiproxy/v2/cmd/server")
+		})
+	}
+	wg.Wait()
+
+	var ts []*target
+	for _, name := range names {
+		t := &target{Name: name}
+		var err error
+		switch name {
+		case direct:
+			t.Addr = upstream
+		case relay:
+			err = startRelay(ctx, t, upstream)
+		case spof, spofLat0:
+			err = spofErr
+			if err == nil {
+				err = startToxiproxyLike(ctx, t, dir, upstream, spofBin, "proxy", "--api", "{api}", "--config", "{config}")
+			}
+			if err == nil && name == spofLat0 {
+				err = addLatencyToxics(ctx, t.apiBase())
+			}
+			if err != nil {
+				err = fmt.Errorf("spof proxy unavailable: %w", err)
+			}
+		case toxiproxy:
+			err = toxiproxyErr
+			if err == nil {
+				err = startToxiproxyLike(ctx, t, dir, upstream, toxiproxyBin, "-host", "127.0.0.1", "-port", "{port}", "-config", "{config}")
+			}
+			if err != nil {
+				err = fmt.Errorf("toxiproxy unavailable: %w", err)
+			}
+		}
+		if err != nil {
+			t.Err = err
+			t.stop()
+		}
+		ts = append(ts, t)
+	}
+	return ts
+}
+
+// stop stops the target's process, if it has one.
+func (t *target) stop() {
+	if t.child != nil {
+		t.child.stop()
+		t.child = nil
+	}
+}
+
+// checkModule fails unless the working directory is in the bench module,
+// where go build finds the pinned Toxiproxy and the local spof.
+func checkModule(ctx context.Context) error {
+	out, err := exec.CommandContext(ctx, "go", "list", "-m").Output()
+	if err != nil || strings.TrimSpace(string(out)) != benchModule {
+		return fmt.Errorf("run from the bench directory, module %s (bench/proxy.sh does it)", benchModule)
+	}
+	return nil
+}
+
+// goBuild builds pkg into out, from the bench module.
+func goBuild(ctx context.Context, out, pkg string) error {
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, pkg)
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build %s: %w\n%s", pkg, err, indent(string(msg)))
+	}
+	return nil
+}
+
+// startRelay starts the bare relay: this binary again, as a child, on a
+// socket the parent opens and passes down, so it is ready at once.
+func startRelay(ctx context.Context, t *target, upstream string) error {
+	self, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("relay: %w", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("relay: %w", err)
+	}
+	defer ln.Close() // the child has its own copy
+	f, err := ln.(*net.TCPListener).File()
+	if err != nil {
+		return fmt.Errorf("relay: %w", err)
+	}
+	defer f.Close()
+	t.child, err = startChild(ctx, []*os.File{f}, self, relayArg, upstream)
+	if err != nil {
+		return fmt.Errorf("relay: %w", err)
+	}
+	t.Addr = ln.Addr().String()
+	return nil
+}
+
+// proxyName is the name of the one proxy each Toxiproxy-like target runs.
+const proxyName = "bench"
+
+// proxyConfig is one entry of Toxiproxy's populate format.
+type proxyConfig struct {
+	Name     string `json:"name"`
+	Listen   string `json:"listen"`
+	Upstream string `json:"upstream"`
+	Enabled  bool   `json:"enabled"`
+}
+
+// startToxiproxyLike starts a proxy with a Toxiproxy API: bin with args in
+// which "{api}", "{port}" and "{config}" stand for the API address, its
+// port, and a populate file with one proxy, "bench", to upstream. It
+// returns once GET /version and GET /proxies/bench both answer 200.
+func startToxiproxyLike(ctx context.Context, t *target, dir, upstream, bin string, args ...string) error {
+	apiPort, err := freePort()
+	if err != nil {
+		return err
+	}
+	listenPort, err := freePort()
+	if err != nil {
+		return err
+	}
+	api := fmt.Sprintf("127.0.0.1:%d", apiPort)
+	listen := fmt.Sprintf("127.0.0.1:%d", listenPort)
+
+	config := filepath.Join(dir, t.Name+".json")
+	data, err := json.Marshal([]proxyConfig{{Name: proxyName, Listen: listen, Upstream: upstream, Enabled: true}})
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(config, data, 0o644); err != nil {
+		return err
+	}
+	r := strings.NewReplacer("{api}", api, "{port}", fmt.Sprint(apiPort), "{config}", config)
+	for i, a := range args {
+		args[i] = r.Replace(a)
+	}
+
+	t.child, err = startChild(ctx, nil, bin, args...)
+	if err != nil {
+		return err
+	}
+	t.Addr, t.api = listen, api
+	apiVersion, err := waitReady(ctx, t)
+	t.Version = moduleVersion(bin) + ", GET /version: " + apiVersion
+	return err
+}
+
+// moduleVersion is the module bin was built from, as its build
+// information records it.
+func moduleVersion(bin string) string {
+	info, err := buildinfo.ReadFile(bin)
+	if err != nil {
+		return "unknown module"
+	}
+	if r := info.Main.Replace; r != nil {
+		return info.Main.Path + " (replaced by " + r.Path + ")"
+	}
+	return info.Main.Path + " " + info.Main.Version
+}
+
+// freePort returns a loopback TCP port that was free a moment ago. The
+// proxies take addresses, not sockets, so there is a small window for
+// another process to take it; on a benchmark machine it does not happen.
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("finding a free port: %w", err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+// apiBase is the URL of the target's Toxiproxy API.
+func (t *target) apiBase() string { return "http://" + t.api }
+
+// readyTimeout bounds how long a proxy may take to answer its API.
+const readyTimeout = 20 * time.Second
+
+// waitReady polls the target's API until GET /version and GET
+// /proxies/bench answer 200, and returns the version. It fails at once if
+// the child exits.
+func waitReady(ctx context.Context, t *target) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
+	defer cancel()
+	base := t.apiBase()
+	var version string
+	var last error
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-t.child.exited:
+			return "", t.child.exitError()
+		case <-ctx.Done():
+			return "", fmt.Errorf("no answer from %s within %v: %v; its last output:\n%s", base, readyTimeout, last, indent(t.child.out.String()))
+		case <-tick.C:
+		}
+		body, err := apiGet(ctx, base+"/version")
+		if err == nil {
+			version = strings.TrimSpace(string(body))
+			// Toxiproxy answers {"version": "..."}.
+			var v struct{ Version string }
+			if json.Unmarshal(body, &v) == nil && v.Version != "" {
+				version = v.Version
+			}
+			_, err = apiGet(ctx, base+"/proxies/"+proxyName)
+		}
+		if err == nil {
+			return version, nil
+		}
+		last = err
+	}
+}
+
+func apiGet(ctx context.Context, url string) ([]byte, error) {
+	return apiDo(ctx, http.MethodGet, url, nil)
+}
+
+// apiDo sends a request with an optional JSON body and returns the body
+// of a 2xx answer; any other answer is an error that quotes it.
+func apiDo(ctx context.Context, method, url string, body any) ([]byte, error) {
+	var r io.Reader
+	if body != nil {
+		data, err := json.Marshal(body)
+		if err != nil {
+			return nil, err
+		}
+		r = bytes.NewReader(data)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, url, r)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode/100 != 2 {
+		return nil, fmt.Errorf("%s %s: %s: %s", method, url, resp.Status, bytes.TrimSpace(data))
+	}
+	return data, nil
+}
+
+var latencyStreams = []string{"upstream", "downstream"}
+
+// addLatencyToxics adds a latency toxic of 0 ms on both streams of the
+// bench proxy: data then goes through the toxic path without delay, which
+// measures what that path costs.
+func addLatencyToxics(ctx context.Context, base string) error {
+	for _, stream := range latencyStreams {
+		toxic := map[string]any{
+			"name":       "latency0_" + stream,
+			"type":       "latency",
+			"stream":     stream,
+			"toxicity":   1.0,
+			"attributes": map[string]int{"latency": 0},
+		}
+		if _, err := apiDo(ctx, http.MethodPost, base+"/proxies/"+proxyName+"/toxics", toxic); err != nil {
+			return fmt.Errorf("adding a latency toxic: %w", err)
+		}
+	}
+	return nil
+}
+
+// checkLatencyToxics checks that the toxics addLatencyToxics added are
+// still there.
+func checkLatencyToxics(ctx context.Context, base string) error {
+	body, err := apiGet(ctx, base+"/proxies/"+proxyName+"/toxics")
+	if err != nil {
+		return err
+	}
+	var toxics []struct{ Name string }
+	if err := json.Unmarshal(body, &toxics); err != nil {
+		return fmt.Errorf("listing the toxics: %w", err)
+	}
+	if len(toxics) != len(latencyStreams) {
+		return fmt.Errorf("%d toxics left of the %d latency toxics: %s", len(toxics), len(latencyStreams), body)
+	}
+	return nil
+}
+
+// checkTargets returns what went wrong with the targets during the run:
+// a proxy that died while being measured is a finding, not a detail.
+func checkTargets(ctx context.Context, targets []*target) []string {
+	var notes []string
+	for _, t := range targets {
+		if t.child == nil {
+			continue
+		}
+		select {
+		case <-t.child.exited:
+			notes = append(notes, fmt.Sprintf("%s: %v", t.Name, t.child.exitError()))
+			continue
+		default:
+		}
+		// spof gives every toxic a TTL (--max-ttl, 15 minutes by
+		// default): a longer run would end up measuring plain spof.
+		if t.Name == spofLat0 {
+			if err := checkLatencyToxics(ctx, t.apiBase()); err != nil {
+				notes = append(notes, fmt.Sprintf("%s: at the end of the run: %v", t.Name, err))
+			}
+		}
+	}
+	return notes
+}
