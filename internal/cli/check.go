@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spofhq/spof/analysis"
+	"github.com/spofhq/spof/internal/atomicfile"
 	"github.com/spofhq/spof/model"
 	"github.com/spofhq/spof/report"
 )
@@ -209,7 +210,7 @@ one. Finding IDs are stable hashes of the event and the flows it hits.`,
 			if err != nil {
 				return err
 			}
-			if err := writeFileAtomic(out, append(data, '\n'), 0o644); err != nil {
+			if err := atomicfile.WriteFile(out, append(data, '\n'), 0o644); err != nil {
 				return usageError("writing %s: %v", out, err)
 			}
 			fmt.Fprintf(e.stderr, "spof: wrote %d finding%s to %s\n", len(b.Findings), plural(len(b.Findings)), out)

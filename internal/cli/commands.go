@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spofhq/spof/analysis"
+	"github.com/spofhq/spof/internal/atomicfile"
 	"github.com/spofhq/spof/model"
 	"github.com/spofhq/spof/report"
 )
@@ -234,7 +235,7 @@ func newInitCmd(e *env) *cobra.Command {
 			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 				return usageError("%v", err)
 			}
-			if err := writeFileAtomic(path, model.Starter, 0o644); err != nil {
+			if err := atomicfile.WriteFile(path, model.Starter, 0o644); err != nil {
 				return usageError("writing %s: %v", path, err)
 			}
 			fmt.Fprintf(e.stdout, "wrote %s: edit it, then run spof check %s\n", path, path)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+	"github.com/spofhq/spof/internal/atomicfile"
 	"github.com/spofhq/spof/internal/gen"
 )
 
@@ -80,7 +81,7 @@ func runGen(e *env, f *genFlags) error {
 		_, err := e.stdout.Write(data)
 		return err
 	}
-	if err := writeFileAtomic(f.output, data, 0o644); err != nil {
+	if err := atomicfile.WriteFile(f.output, data, 0o644); err != nil {
 		return usageError("writing %s: %v", f.output, err)
 	}
 	edges := 0

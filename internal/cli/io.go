@@ -7,10 +7,10 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spofhq/spof/internal/atomicfile"
 	"github.com/spofhq/spof/model"
 	"golang.org/x/term"
 )
@@ -75,7 +75,7 @@ func (o *outputFlags) emit(e *env, render func(w io.Writer) error) error {
 		return err
 	}
 	if o.output != "" {
-		if err := writeFileAtomic(o.output, buf.Bytes(), 0o644); err != nil {
+		if err := atomicfile.WriteFile(o.output, buf.Bytes(), 0o644); err != nil {
 			return usageError("writing %s: %v", o.output, err)
 		}
 		return nil
@@ -85,48 +85,6 @@ func (o *outputFlags) emit(e *env, render func(w io.Writer) error) error {
 	}
 	_, err := e.stdout.Write(buf.Bytes())
 	return err
-}
-
-// writeFileAtomic writes data to path so that path holds either its old
-// contents or all of data, even after a crash: temp file in the same
-// directory, fsync, rename, fsync of the directory.
-func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		// The temporary file's name means nothing to the user: say what
-		// is wrong with the directory instead.
-		var pe *os.PathError
-		if errors.As(err, &pe) {
-			return fmt.Errorf("cannot create a file in %s: %w", dir, pe.Err)
-		}
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // no-op after a successful rename
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Chmod(perm); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
 }
 
 func isTerminal(w io.Writer) bool {
