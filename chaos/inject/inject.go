@@ -1,0 +1,109 @@
+// Package inject holds the injectors that put faults into running
+// systems and take them out again: through spof's fault proxy, or with
+// shell commands. Each injector can describe how to undo its fault
+// before it injects it, so that the description is journalled first and
+// another process can restore after a crash.
+package inject
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Fault kinds, as spof.yaml and `spof chaos plan --fault` name them.
+const (
+	Down      = "down"      // the dependency refuses and cuts connections
+	Blackhole = "blackhole" // it accepts but never answers
+	Latency   = "latency"   // it answers late
+	Reset     = "reset"     // it resets connections (TCP RST)
+	Bandwidth = "bandwidth" // it answers slowly
+	SlowClose = "slow_close"
+	LimitData = "limit_data" // it cuts connections after some bytes
+)
+
+// A Fault is what to do to a dependency.
+type Fault struct {
+	Kind    string
+	Latency time.Duration // Latency
+	Jitter  time.Duration // Latency
+	Rate    int64         // Bandwidth, KB/s
+	Bytes   int64         // LimitData
+	Delay   time.Duration // SlowClose
+	// TTL bounds the fault where the injector can (the proxy removes it by
+	// itself after TTL): a dead man's switch for when nobody restores.
+	TTL time.Duration
+}
+
+func (f Fault) String() string {
+	switch f.Kind {
+	case Latency:
+		if f.Jitter > 0 {
+			return fmt.Sprintf("latency:%v±%v", f.Latency, f.Jitter)
+		}
+		return fmt.Sprintf("latency:%v", f.Latency)
+	case Bandwidth:
+		return fmt.Sprintf("bandwidth:%dKB/s", f.Rate)
+	case LimitData:
+		return fmt.Sprintf("limit_data:%dB", f.Bytes)
+	case SlowClose:
+		return fmt.Sprintf("slow_close:%v", f.Delay)
+	}
+	return f.Kind
+}
+
+// An Undo is a journalled record of how to take a fault out: the kind of
+// injector and its own data.
+type Undo struct {
+	Injector string          `json:"injector"`
+	Data     json.RawMessage `json:"data"`
+}
+
+// Restore takes out the fault that u describes, from any process: it is
+// what `spof chaos recover` calls. Restoring a fault that is already gone
+// succeeds.
+func Restore(ctx context.Context, u Undo) error {
+	switch u.Injector {
+	case "proxy":
+		var d proxyUndo
+		if err := json.Unmarshal(u.Data, &d); err != nil {
+			return fmt.Errorf("proxy undo record: %w", err)
+		}
+		return d.restore(ctx)
+	case "command":
+		var d commandUndo
+		if err := json.Unmarshal(u.Data, &d); err != nil {
+			return fmt.Errorf("command undo record: %w", err)
+		}
+		return d.restore(ctx)
+	}
+	return fmt.Errorf("unknown injector %q in undo record", u.Injector)
+}
+
+// Active reports whether the fault that u describes is still in place.
+func Active(ctx context.Context, u Undo) (bool, error) {
+	switch u.Injector {
+	case "proxy":
+		var d proxyUndo
+		if err := json.Unmarshal(u.Data, &d); err != nil {
+			return false, fmt.Errorf("proxy undo record: %w", err)
+		}
+		return d.active(ctx)
+	case "command":
+		var d commandUndo
+		if err := json.Unmarshal(u.Data, &d); err != nil {
+			return false, fmt.Errorf("command undo record: %w", err)
+		}
+		return d.active(ctx)
+	}
+	return false, fmt.Errorf("unknown injector %q in undo record", u.Injector)
+}
+
+func marshalUndo(injector string, v any) Undo {
+	data, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // plain structs of strings: cannot fail
+	}
+	return Undo{Injector: injector, Data: data}
+}

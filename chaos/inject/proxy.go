@@ -1,0 +1,91 @@
+package inject
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/spofhq/spof/proxy"
+	"github.com/spofhq/spof/proxy/client"
+)
+
+// Proxy injects faults as toxics on a proxy of spof's fault proxy (or
+// Toxiproxy, without the TTL).
+type Proxy struct {
+	API   string // the proxy's API, e.g. http://127.0.0.1:8474
+	Proxy string // the proxy's name
+	// Toxic names the toxic, so that two experiments never remove each
+	// other's faults: spof-<experiment>.
+	Toxic string
+}
+
+type proxyUndo struct {
+	API   string `json:"api"`
+	Proxy string `json:"proxy"`
+	Toxic string `json:"toxic"`
+}
+
+// Prepare returns the undo record of the fault, before it is injected.
+func (p Proxy) Prepare() Undo {
+	return marshalUndo("proxy", proxyUndo(p))
+}
+
+// Inject adds the toxic for f. The proxy must exist.
+func (p Proxy) Inject(ctx context.Context, f Fault) error {
+	t, err := toxicFor(f)
+	if err != nil {
+		return err
+	}
+	t.Name = p.Toxic
+	t.Toxicity = 1
+	t.TTL = f.TTL
+	if _, err := client.New(p.API).AddToxic(ctx, p.Proxy, t); err != nil {
+		return fmt.Errorf("injecting %s on proxy %s: %w", f, p.Proxy, err)
+	}
+	return nil
+}
+
+// toxicFor maps a fault to the proxy's toxic. Faults that a client meets
+// when it sends (blackhole, reset) go on the upstream stream; those on
+// answers, downstream.
+func toxicFor(f Fault) (proxy.Toxic, error) {
+	switch f.Kind {
+	case Down:
+		return proxy.Toxic{Type: "down", Stream: proxy.Downstream}, nil
+	case Blackhole:
+		return proxy.Toxic{Type: "timeout", Stream: proxy.Upstream, Attributes: map[string]int64{"timeout": 0}}, nil
+	case Reset:
+		return proxy.Toxic{Type: "reset_peer", Stream: proxy.Upstream, Attributes: map[string]int64{"timeout": 0}}, nil
+	case Latency:
+		return proxy.Toxic{Type: "latency", Stream: proxy.Downstream, Attributes: map[string]int64{"latency": f.Latency.Milliseconds(), "jitter": f.Jitter.Milliseconds()}}, nil
+	case Bandwidth:
+		return proxy.Toxic{Type: "bandwidth", Stream: proxy.Downstream, Attributes: map[string]int64{"rate": f.Rate}}, nil
+	case SlowClose:
+		return proxy.Toxic{Type: "slow_close", Stream: proxy.Downstream, Attributes: map[string]int64{"delay": f.Delay.Milliseconds()}}, nil
+	case LimitData:
+		return proxy.Toxic{Type: "limit_data", Stream: proxy.Downstream, Attributes: map[string]int64{"bytes": f.Bytes}}, nil
+	}
+	return proxy.Toxic{}, fmt.Errorf("fault %q cannot be injected through the proxy", f.Kind)
+}
+
+func (u proxyUndo) restore(ctx context.Context) error {
+	err := client.New(u.API).RemoveToxic(ctx, u.Proxy, u.Toxic)
+	if errors.Is(err, proxy.ErrToxicNotFound) {
+		return nil // already gone: by its TTL, or an earlier restore
+	}
+	if err != nil {
+		return fmt.Errorf("removing toxic %s from proxy %s: %w", u.Toxic, u.Proxy, err)
+	}
+	return nil
+}
+
+func (u proxyUndo) active(ctx context.Context) (bool, error) {
+	_, err := client.New(u.API).Toxic(ctx, u.Proxy, u.Toxic)
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, proxy.ErrToxicNotFound):
+		return false, nil
+	}
+	return false, err
+}
