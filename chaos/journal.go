@@ -19,6 +19,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/spofhq/spof/chaos/inject"
 	"github.com/spofhq/spof/internal/atomicfile"
 )
 
@@ -30,15 +31,13 @@ type Entry struct {
 	// ID is unique per injection: run ID and experiment.
 	ID         string `json:"id"`
 	Experiment string `json:"experiment"`
-	// Injector is the kind of injector ("proxy", "command", ...) that
-	// Undo is for.
-	Injector string `json:"injector"`
-	// Undo is what the injector needs to restore, in its own JSON form,
-	// so that another process (spof chaos recover) can.
-	Undo     json.RawMessage `json:"undo"`
-	Started  time.Time       `json:"started"`
-	Deadline time.Time       `json:"deadline"` // when the fault should be gone at the latest
-	PID      int             `json:"pid"`      // of the spof chaos run that injected it
+	// Fault is what was injected, for people reading the journal.
+	Fault string `json:"fault"`
+	// Undo is how to restore, from any process (spof chaos recover).
+	Undo     inject.Undo `json:"undo"`
+	Started  time.Time   `json:"started"`
+	Deadline time.Time   `json:"deadline"` // when the fault should be gone at the latest
+	PID      int         `json:"pid"`      // of the spof chaos run that injected it
 }
 
 // journalData is the file's content.

@@ -10,11 +10,13 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/spofhq/spof/chaos/inject"
 )
 
 func entry(id string) Entry {
-	return Entry{ID: id, Experiment: "session-redis-down", Injector: "proxy",
-		Undo:    json.RawMessage(`{"proxy":"redis","toxic":"spof-down"}`),
+	return Entry{ID: id, Experiment: "session-redis-down", Fault: "down",
+		Undo:    inject.Undo{Injector: "proxy", Data: json.RawMessage(`{"proxy":"redis","toxic":"spof-down"}`)},
 		Started: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), Deadline: time.Date(2026, 1, 1, 0, 1, 0, 0, time.UTC), PID: 42}
 }
 
@@ -43,7 +45,7 @@ func TestJournal(t *testing.T) {
 		t.Fatalf("entries = %+v, %v; want a, b", es, err)
 	}
 	var undo bytes.Buffer
-	json.Compact(&undo, es[0].Undo)
+	json.Compact(&undo, es[0].Undo.Data)
 	if undo.String() != `{"proxy":"redis","toxic":"spof-down"}` || !es[0].Deadline.Equal(entry("a").Deadline) || es[0].PID != 42 {
 		t.Errorf("entry a read back as %+v", es[0])
 	}

@@ -1,0 +1,105 @@
+package chaos
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spofhq/spof/chaos/inject"
+	"github.com/spofhq/spof/proxy"
+)
+
+func startProxy(t *testing.T) (api string, srv *proxy.Server) {
+	up, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { up.Close() })
+	srv = proxy.New(proxy.Options{})
+	t.Cleanup(func() { srv.Close(context.Background()) })
+	if _, err := srv.CreateProxy(proxy.ProxyConfig{Name: "redis", Upstream: up.Addr().String(), Enabled: true}); err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv.Handler())
+	t.Cleanup(hs.Close)
+	return hs.URL, srv
+}
+
+// deadPID is the PID of a process that has exited.
+func deadPID(t *testing.T) int {
+	cmd := exec.Command("true")
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd.Process.Pid
+}
+
+func TestRecover(t *testing.T) {
+	ctx := context.Background()
+	api, srv := startProxy(t)
+	j, _ := OpenJournal(t.TempDir())
+	p := inject.Proxy{API: api, Proxy: "redis", Toxic: "spof-session-redis-down"}
+
+	// What spof chaos run does before it is killed: journal, then inject.
+	e := Entry{ID: "run1/session-redis-down", Experiment: "session-redis-down", Fault: "down",
+		Undo: p.Prepare(), Started: time.Now(), Deadline: time.Now().Add(time.Minute), PID: deadPID(t)}
+	if err := j.Begin(e); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Inject(ctx, inject.Fault{Kind: inject.Down}); err != nil {
+		t.Fatal(err)
+	}
+
+	rs, err := Recover(ctx, j, false)
+	if err != nil || len(rs) != 1 || rs[0].Err != nil {
+		t.Fatalf("Recover = %+v, %v; want one entry recovered", rs, err)
+	}
+	if ts, _ := srv.Toxics("redis"); len(ts) != 0 {
+		t.Errorf("toxics after recovery: %+v, want none", ts)
+	}
+	if es, _ := j.Entries(); len(es) != 0 {
+		t.Errorf("open entries after recovery: %+v", es)
+	}
+	if rs, err := Recover(ctx, j, false); err != nil || len(rs) != 0 {
+		t.Errorf("second Recover = %+v, %v; want nothing to do", rs, err)
+	}
+}
+
+func TestRecoverFailures(t *testing.T) {
+	ctx := context.Background()
+	j, _ := OpenJournal(t.TempDir())
+	// The proxy API is gone: the entry stays open, with the reason.
+	dead := inject.Proxy{API: "http://127.0.0.1:1", Proxy: "redis", Toxic: "spof-x"}
+	j.Begin(Entry{ID: "a", Undo: dead.Prepare(), PID: deadPID(t)})
+	// The injecting process is alive (this test): left alone.
+	api, _ := startProxy(t)
+	live := inject.Proxy{API: api, Proxy: "redis", Toxic: "spof-y"}
+	j.Begin(Entry{ID: "b", Undo: live.Prepare(), PID: os.Getpid()})
+
+	rs, err := Recover(ctx, j, false)
+	if err != nil || len(rs) != 2 {
+		t.Fatalf("Recover = %+v, %v", rs, err)
+	}
+	if rs[0].Err == nil || !strings.Contains(rs[0].Err.Error(), "unreachable") {
+		t.Errorf("entry a: %v, want the API unreachable", rs[0].Err)
+	}
+	if !errors.Is(rs[1].Err, ErrStillRunning) {
+		t.Errorf("entry b: %v, want ErrStillRunning", rs[1].Err)
+	}
+	if es, _ := j.Entries(); len(es) != 2 {
+		t.Errorf("%d open entries, want both still open", len(es))
+	}
+	rs, _ = Recover(ctx, j, true)
+	if rs[1].Err != nil {
+		t.Errorf("entry b with force: %v", rs[1].Err)
+	}
+	if es, _ := j.Entries(); len(es) != 1 || es[0].ID != "a" {
+		t.Errorf("open entries %+v, want only a", es)
+	}
+}
