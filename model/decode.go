@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"net"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -60,9 +61,172 @@ func (d *decoder) model(root *yaml.Node) *Model {
 			m.Hazards = append(m.Hazards, h)
 		}
 	}
+	if chaos := vs.get("chaos"); chaos.ok {
+		m.Chaos = d.chaos(chaos.node, chaos.key)
+	}
+	d.proxyCollisions(m.Components)
 	d.findCycles()
 	m.BuildIndex()
 	return m
+}
+
+// chaos decodes the top-level chaos: block.
+func (d *decoder) chaos(n, at *yaml.Node) *ChaosConfig {
+	vs := d.object(n, chaosObject, "chaos", at)
+	if vs == nil {
+		return nil
+	}
+	c := &ChaosConfig{
+		ProxyAPI: vs.get("proxy_api").str,
+		StateDir: vs.get("state_dir").str,
+		Pos:      d.pos(at),
+	}
+	for _, p := range vs.get("abort_probes").pairs {
+		if probe := d.probe(p.val, join("chaos.abort_probes", p.key.Value), p.key); probe != nil {
+			probe.Name = p.key.Value
+			c.AbortProbes = append(c.AbortProbes, probe)
+		}
+	}
+	return c
+}
+
+// binding decodes the chaos: binding of component c.
+func (d *decoder) binding(c *Component, n *yaml.Node, path string, at *yaml.Node) *ChaosBinding {
+	vs := d.object(n, bindingObject, path, at)
+	if vs == nil {
+		return nil
+	}
+	b := &ChaosBinding{Pos: d.pos(at)}
+	sub := func(key string, obj *object) *values {
+		v := vs.get(key)
+		if !v.ok {
+			return nil
+		}
+		return d.object(v.node, obj, join(path, key), v.key)
+	}
+	if vs := sub("proxy", proxyBindingObject); vs != nil {
+		listen := vs.get("listen")
+		b.Proxy = &ProxyBinding{
+			Name:      vs.get("name").str,
+			Listen:    listen.str,
+			Upstream:  vs.get("upstream").str,
+			ListenPos: d.pos(listen.node),
+		}
+		if b.Proxy.Name == "" {
+			b.Proxy.Name = c.Name
+		}
+		if up := vs.get("upstream"); listen.ok && up.ok && listen.str == up.str {
+			d.errorf(up.node, join(path, "proxy.upstream"), "the proxy would forward to itself: listen on another port",
+				"upstream is the listen address")
+		}
+	}
+	if vs := sub("process", processBindingObject); vs != nil {
+		p := &ProcessBinding{
+			PIDFile: vs.get("pidfile").str,
+			PIDCmd:  vs.get("pid_cmd").str,
+			Signal:  SignalStop,
+			Restart: vs.get("restart").str,
+		}
+		if sig := vs.get("signal"); sig.ok {
+			p.Signal = Signal(sig.str)
+			if p.Signal != SignalStop && !vs.get("restart").set {
+				d.errorf(sig.node, join(path, "process.signal"),
+					"add restart: with the command that starts it again, or use signal: STOP to pause it",
+					"signal %s ends the process, and nothing restarts it", p.Signal)
+			}
+		}
+		b.Process = p
+	}
+	if vs := sub("iptables", iptablesBindingObject); vs != nil {
+		b.IPTables = &IPTablesBinding{
+			Port:   vs.get("port").num,
+			Netns:  vs.get("netns").str,
+			Action: orDefault(vs.get("action"), IPTablesDrop),
+		}
+	}
+	if vs := sub("docker", dockerBindingObject); vs != nil {
+		action, network := vs.get("action"), vs.get("network")
+		b.Docker = &DockerBinding{
+			Container: vs.get("container").str,
+			Action:    orDefault(action, DockerPause),
+			Network:   network.str,
+		}
+		switch {
+		case b.Docker.Action == DockerDisconnect && !network.set:
+			d.errorf(action.node, join(path, "docker"), "example: network: shop-net",
+				"action disconnect needs the network to disconnect from")
+		case b.Docker.Action != DockerDisconnect && network.set:
+			d.errorf(network.key, join(path, "docker.network"), "remove it, or set action: disconnect",
+				"network applies only with action: disconnect")
+		}
+	}
+	if vs := sub("kubectl", kubectlBindingObject); vs != nil {
+		b.Kubectl = &KubectlBinding{
+			Selector:  vs.get("selector").str,
+			Namespace: vs.get("namespace").str,
+			Action:    orDefault(vs.get("action"), KubectlDelete),
+		}
+	}
+	if vs := sub("command", commandBindingObject); vs != nil {
+		b.Command = &CommandBinding{
+			Inject:  vs.get("inject").str,
+			Restore: vs.get("restore").str,
+			Check:   vs.get("check").str,
+		}
+	}
+	if b.Kind() == "" {
+		return nil // errors recorded
+	}
+	return b
+}
+
+// orDefault returns the value of an enum key, or def when it is not set.
+func orDefault(v *value, def string) string {
+	if v.ok {
+		return v.str
+	}
+	return def
+}
+
+// proxyCollisions reports proxy bindings that listen on the same address,
+// or share a proxy name: the fault proxy could not create both. An address
+// on 0.0.0.0 or :: takes its port on every host.
+func (d *decoder) proxyCollisions(components []*Component) {
+	type listener struct {
+		component, host, port string
+	}
+	var seen []listener // proxies are few: a scan is enough
+	names := map[string]string{}
+	for _, c := range components {
+		if c.Chaos == nil || c.Chaos.Proxy == nil {
+			continue
+		}
+		p := c.Chaos.Proxy
+		path := join(join("components", c.Name), "chaos.proxy")
+		if other, dup := names[p.Name]; dup {
+			d.errorAt(c.Chaos.Pos, join(path, "name"), "give each proxy its own name",
+				"proxy name %q is also the proxy name of component %q", p.Name, other)
+		} else {
+			names[p.Name] = c.Name
+		}
+		host, port, err := net.SplitHostPort(p.Listen)
+		if err != nil {
+			continue // reported
+		}
+		for _, l := range seen {
+			if l.port == port && (l.host == host || wildcard(l.host) || wildcard(host)) {
+				d.errorAt(p.ListenPos, join(path, "listen"), "give each proxy its own port",
+					"listen address %s is also the proxy listen address of component %q", p.Listen, l.component)
+				break
+			}
+		}
+		seen = append(seen, listener{c.Name, host, port})
+	}
+}
+
+// wildcard reports whether host means every interface.
+func wildcard(host string) bool {
+	return host == "0.0.0.0" || host == "::"
 }
 
 func (d *decoder) zone(p pair) *Zone {
@@ -115,6 +279,9 @@ func (d *decoder) component(id int32, p pair) *Component {
 	}
 	if deps := vs.get("depends_on"); deps.ok {
 		d.dependsOn(id, c, deps.node, join(path, "depends_on"))
+	}
+	if chaos := vs.get("chaos"); chaos.ok {
+		c.Chaos = d.binding(c, chaos.node, join(path, "chaos"), chaos.key)
 	}
 	return c
 }
@@ -274,6 +441,7 @@ func (d *decoder) flow(p pair) *Flow {
 	return f
 }
 
+// probe decodes a flow's probe or an abort probe.
 func (d *decoder) probe(n *yaml.Node, path string, at *yaml.Node) *Probe {
 	vs := d.object(n, probeObject, path, at)
 	if vs == nil {
@@ -281,13 +449,20 @@ func (d *decoder) probe(n *yaml.Node, path string, at *yaml.Node) *Probe {
 	}
 	p := &Probe{
 		HTTP:         vs.get("http").str,
+		TCP:          vs.get("tcp").str,
+		Command:      vs.get("command").str,
+		Method:       vs.get("method").str,
 		ExpectStatus: vs.get("expect_status").num,
+		BodyContains: vs.get("body_contains").str,
+		MaxLatency:   vs.get("max_latency").dur,
+		Interval:     vs.get("interval").dur,
 		Pos:          d.pos(at),
 	}
 	if dw := vs.get("degraded_when"); dw.ok {
 		if vs := d.object(dw.node, degradedWhenObject, join(path, "degraded_when"), dw.key); vs != nil {
 			p.DegradedWhen = &DegradedWhen{
 				Header:       vs.get("header").str,
+				Value:        vs.get("value").str,
 				BodyContains: vs.get("body_contains").str,
 			}
 		}

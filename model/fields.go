@@ -17,6 +17,7 @@ const (
 	typeObject                     // a mapping described by object
 	typeMap                        // a mapping from names to mappings described by object
 	typeDependsOn                  // a list of names or {name: options described by object}
+	typeHostPort                   // "host:port" with a non-empty host and a port in 1..65535
 )
 
 // refKind says what a string names, when it must name something declared.
@@ -45,7 +46,8 @@ type field struct {
 	name     bool     // strings, list items or map keys must be valid names
 	ref      refKind  // strings or list items must name something declared
 	noun     string   // what one list item or map entry is, in messages
-	nonEmpty bool     // lists and maps that need at least one entry
+	nonEmpty bool     // strings, lists and maps that need at least one character or entry
+	requires string   // another key of the same mapping that must be set with this one
 	nullable bool     // typeObject, typeMap: null values stand for an empty mapping
 	object   *object  // typeObject, typeMap, typeDependsOn
 }
@@ -55,6 +57,11 @@ type object struct {
 	name   string // its name under $defs in the schema
 	desc   string
 	fields []field
+	// choice lists keys of which exactly one (at least one, with
+	// choiceMany) must be set; choiceExample is shown when none is.
+	choice        []string
+	choiceMany    bool
+	choiceExample string
 }
 
 // lookup returns the index of key in o.fields, or -1.
@@ -102,6 +109,14 @@ func whenNames() []string {
 	return out
 }
 
+func signalNames() []string {
+	out := make([]string, len(Signals))
+	for i, s := range Signals {
+		out[i] = string(s)
+	}
+	return out
+}
+
 func criticalityNames() []string {
 	out := make([]string, len(Criticalities))
 	for i, c := range Criticalities {
@@ -135,6 +150,8 @@ var modelObject = &object{
 			desc: "The people who operate the system, by name: what they know how to run and what they hold."},
 		{key: "hazards", typ: typeMap, object: hazardObject, name: true, noun: "hazard",
 			desc: "Common-cause events, by name: one thing that takes several components down at once."},
+		{key: "chaos", typ: typeObject, object: chaosObject,
+			desc: "Settings of chaos experiments: where the fault proxy's API is, where the journal lives, and the abort probes."},
 	},
 }
 
@@ -169,6 +186,8 @@ var componentObject = &object{
 			desc: "How a failed primary is replaced. Default: automatic for stateless kinds, none for stateful kinds."},
 		{key: "depends_on", typ: typeDependsOn, object: edgeObject, noun: "dependency",
 			desc: "What the component needs. Each entry is a component name (a hard dependency) or a mapping with one key, the component name, whose value holds options."},
+		{key: "chaos", typ: typeObject, object: bindingObject,
+			desc: "How chaos experiments make the component fail: exactly one of proxy, process, iptables, docker, kubectl, command."},
 	},
 }
 
@@ -223,25 +242,163 @@ var flowObject = &object{
 
 var probeObject = &object{
 	name: "probe",
-	desc: "A live check of a flow.",
+	desc: "A live check of a flow: exactly one of http, tcp, command.",
 	fields: []field{
-		{key: "http", typ: typeURL, required: true, example: `http: "http://127.0.0.1:8080/health"`,
+		{key: "http", typ: typeURL,
 			desc: "The http or https URL to request."},
-		{key: "expect_status", typ: typeInt, min: 100, max: 599,
-			desc: "The HTTP status code of a healthy answer."},
-		{key: "degraded_when", typ: typeObject, object: degradedWhenObject,
+		{key: "tcp", typ: typeHostPort,
+			desc: "A host:port to connect to; the probe passes when the connection opens."},
+		{key: "command", typ: typeString, nonEmpty: true,
+			desc: "A shell command; the probe passes when it exits 0."},
+		{key: "method", typ: typeEnum, enum: httpMethods, requires: "http",
+			desc: "The HTTP method (default GET)."},
+		{key: "expect_status", typ: typeInt, min: 100, max: 599, requires: "http",
+			desc: "The HTTP status code of a healthy answer (default 200)."},
+		{key: "body_contains", typ: typeString, nonEmpty: true, requires: "http",
+			desc: "A substring the body of a healthy answer contains."},
+		{key: "max_latency", typ: typeDuration,
+			desc: "The probe fails when it takes longer than this, e.g. 500ms (default: no limit)."},
+		{key: "degraded_when", typ: typeObject, object: degradedWhenObject, requires: "http",
 			desc: "How a degraded (but successful) answer looks."},
+		{key: "interval", typ: typeDuration,
+			desc: "How often the probe is sampled during an experiment (default 1s)."},
 	},
+	choice:        []string{"http", "tcp", "command"},
+	choiceExample: `http: "http://127.0.0.1:8080/health"`,
 }
+
+// httpMethods are the methods an http probe may use.
+var httpMethods = []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 
 var degradedWhenObject = &object{
 	name: "degraded_when",
-	desc: "How a probe recognises a degraded answer.",
+	desc: "How a probe recognises a degraded answer: a header, a body substring, or either.",
 	fields: []field{
-		{key: "header", typ: typeString,
+		{key: "header", typ: typeString, nonEmpty: true,
 			desc: "A response header present only when the answer is degraded."},
-		{key: "body_contains", typ: typeString,
+		{key: "value", typ: typeString, requires: "header",
+			desc: "The value the header has when the answer is degraded (default: any value)."},
+		{key: "body_contains", typ: typeString, nonEmpty: true,
 			desc: "A substring of the body present only when the answer is degraded."},
+	},
+	choice:        []string{"header", "body_contains"},
+	choiceMany:    true,
+	choiceExample: "header: X-Degraded",
+}
+
+var chaosObject = &object{
+	name: "chaos",
+	desc: "Settings of chaos experiments.",
+	fields: []field{
+		{key: "proxy_api", typ: typeURL,
+			desc: "The base URL of the fault proxy's API (default " + DefaultProxyAPI + ")."},
+		{key: "state_dir", typ: typeString, nonEmpty: true,
+			desc: "The directory of the experiment journal; a relative path is relative to the model file (default " + DefaultStateDir + ")."},
+		{key: "abort_probes", typ: typeMap, object: probeObject, name: true, noun: "abort probe",
+			desc: "Probes checked throughout an experiment, by name; one failing aborts it and removes the fault."},
+	},
+}
+
+var bindingObject = &object{
+	name: "chaos_binding",
+	desc: "How chaos experiments make a component fail: exactly one of the keys.",
+	fields: []field{
+		{key: "proxy", typ: typeObject, object: proxyBindingObject,
+			desc: "The application reaches the component through spof's fault proxy."},
+		{key: "process", typ: typeObject, object: processBindingObject,
+			desc: "The component is a local process, paused or killed by a signal."},
+		{key: "iptables", typ: typeObject, object: iptablesBindingObject,
+			desc: "Traffic to a port is dropped or rejected by iptables inside a network namespace."},
+		{key: "docker", typ: typeObject, object: dockerBindingObject,
+			desc: "The component is a Docker container, paused, stopped or disconnected from a network."},
+		{key: "kubectl", typ: typeObject, object: kubectlBindingObject,
+			desc: "The component is a set of Kubernetes pods, deleted or scaled to zero with kubectl."},
+		{key: "command", typ: typeObject, object: commandBindingObject,
+			desc: "Shell commands that inject and restore the fault."},
+	},
+	choice:        []string{"proxy", "process", "iptables", "docker", "kubectl", "command"},
+	choiceExample: "proxy: {listen: 127.0.0.1:16379, upstream: 127.0.0.1:6379}",
+}
+
+var proxyBindingObject = &object{
+	name: "proxy_binding",
+	desc: "A proxy of spof's fault proxy that the application talks to instead of the component.",
+	fields: []field{
+		{key: "name", typ: typeString, name: true,
+			desc: "The proxy's name in the proxy API (default: the component's name)."},
+		{key: "listen", typ: typeHostPort, required: true, example: "listen: 127.0.0.1:16379",
+			desc: "The host:port the proxy listens on, which the application connects to."},
+		{key: "upstream", typ: typeHostPort, required: true, example: "upstream: 127.0.0.1:6379",
+			desc: "The host:port of the component itself."},
+	},
+}
+
+var processBindingObject = &object{
+	name: "process_binding",
+	desc: "A local process: exactly one of pidfile, pid_cmd finds it.",
+	fields: []field{
+		{key: "pidfile", typ: typeString, nonEmpty: true,
+			desc: "A file holding the process id."},
+		{key: "pid_cmd", typ: typeString, nonEmpty: true,
+			desc: "A shell command that prints the process id."},
+		{key: "signal", typ: typeEnum, enum: signalNames(),
+			desc: "STOP pauses the process (restored with CONT); TERM and KILL end it and need restart (default STOP)."},
+		{key: "restart", typ: typeString, nonEmpty: true,
+			desc: "A shell command that starts the process again after TERM or KILL."},
+	},
+	choice:        []string{"pidfile", "pid_cmd"},
+	choiceExample: "pidfile: /run/redis.pid",
+}
+
+var iptablesBindingObject = &object{
+	name: "iptables_binding",
+	desc: "An iptables rule on a port inside a network namespace.",
+	fields: []field{
+		{key: "port", typ: typeInt, min: 1, max: 65535, required: true, example: "port: 6379",
+			desc: "The TCP port whose traffic is dropped or rejected."},
+		{key: "netns", typ: typeString, nonEmpty: true, required: true, example: "netns: shop",
+			desc: "The network namespace (ip netns) the rule is added in."},
+		{key: "action", typ: typeEnum, enum: []string{IPTablesDrop, IPTablesReject},
+			desc: "drop (connections hang) or reject (connections are refused) (default drop)."},
+	},
+}
+
+var dockerBindingObject = &object{
+	name: "docker_binding",
+	desc: "A Docker container, reached through the Docker Engine API.",
+	fields: []field{
+		{key: "container", typ: typeString, nonEmpty: true, required: true, example: "container: shop-redis",
+			desc: "The container's name or id."},
+		{key: "action", typ: typeEnum, enum: []string{DockerPause, DockerStop, DockerDisconnect},
+			desc: "pause/unpause, stop/start, or disconnect from network and reconnect (default pause)."},
+		{key: "network", typ: typeString, nonEmpty: true,
+			desc: "The network to disconnect the container from; required with action: disconnect."},
+	},
+}
+
+var kubectlBindingObject = &object{
+	name: "kubectl_binding",
+	desc: "Kubernetes pods, through the kubectl binary.",
+	fields: []field{
+		{key: "selector", typ: typeString, nonEmpty: true, required: true, example: "selector: app=redis",
+			desc: "The label selector of the pods, e.g. app=redis."},
+		{key: "namespace", typ: typeString, nonEmpty: true,
+			desc: "The namespace (default: kubectl's current one)."},
+		{key: "action", typ: typeEnum, enum: []string{KubectlDelete, KubectlScale},
+			desc: "delete the pods, or scale their workload to zero and back (default delete)."},
+	},
+}
+
+var commandBindingObject = &object{
+	name: "command_binding",
+	desc: "Shell commands that inject and remove the fault.",
+	fields: []field{
+		{key: "inject", typ: typeString, nonEmpty: true, required: true, example: `inject: "systemctl stop redis"`,
+			desc: "The command that injects the fault."},
+		{key: "restore", typ: typeString, nonEmpty: true, required: true, example: `restore: "systemctl start redis"`,
+			desc: "The command that removes the fault; it must be safe to run twice."},
+		{key: "check", typ: typeString, nonEmpty: true,
+			desc: "A command that exits 0 when the fault is in place, to verify injection and restore."},
 	},
 }
 

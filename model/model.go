@@ -48,6 +48,7 @@ type Model struct {
 	Flows      []*Flow
 	People     []*Person
 	Hazards    []*Hazard
+	Chaos      *ChaosConfig // nil when the model has no chaos: block
 
 	ZoneIndex      map[string]int
 	ComponentIndex map[string]int
@@ -137,6 +138,7 @@ type Component struct {
 	Failover    Failover // resolved: the default applies when not set
 	FailoverSet bool     // whether the model set failover explicitly
 	DependsOn   []*Edge
+	Chaos       *ChaosBinding // how experiments make it fail; nil when unbound
 
 	Pos         Pos // the component's key
 	ProviderPos Pos // the provider value, when set
@@ -288,18 +290,210 @@ type Flow struct {
 	StepsPos []Pos // position of each step
 }
 
-// Probe is a live check of a flow.
+// Probe is a live check: of a flow (Flow.Probe) or of the whole system
+// while an experiment runs (ChaosConfig.AbortProbes). Exactly one of HTTP,
+// TCP and Command is set. Fields hold what the model says, zero when it says
+// nothing; the methods apply the defaults.
 type Probe struct {
-	HTTP         string
-	ExpectStatus int
-	DegradedWhen *DegradedWhen
-	Pos          Pos
+	Name    string // abort probes: their name; empty for a flow's probe
+	HTTP    string // an http or https URL
+	TCP     string // host:port; the probe passes when a connection opens
+	Command string // a shell command; the probe passes when it exits 0
+
+	// HTTP probes only.
+	Method       string        // "" means GET
+	ExpectStatus int           // 0 means 200
+	BodyContains string        // a healthy body contains it
+	DegradedWhen *DegradedWhen // how a degraded answer looks
+
+	MaxLatency time.Duration // slower samples fail; 0: no limit
+	Interval   time.Duration // between samples; 0 means DefaultProbeInterval
+
+	Pos Pos
 }
 
-// DegradedWhen tells a probe how a degraded answer looks.
+// Probe defaults.
+const (
+	DefaultProbeMethod   = "GET"
+	DefaultExpectStatus  = 200
+	DefaultProbeInterval = time.Second
+)
+
+// MethodOrDefault returns the HTTP method the probe uses.
+func (p *Probe) MethodOrDefault() string {
+	if p.Method == "" {
+		return DefaultProbeMethod
+	}
+	return p.Method
+}
+
+// ExpectStatusOrDefault returns the HTTP status of a healthy answer.
+func (p *Probe) ExpectStatusOrDefault() int {
+	if p.ExpectStatus == 0 {
+		return DefaultExpectStatus
+	}
+	return p.ExpectStatus
+}
+
+// IntervalOrDefault returns the time between two samples of the probe.
+func (p *Probe) IntervalOrDefault() time.Duration {
+	if p.Interval == 0 {
+		return DefaultProbeInterval
+	}
+	return p.Interval
+}
+
+// DegradedWhen tells an http probe how a degraded answer looks. At least
+// one of Header and BodyContains is set; an answer that matches either is
+// degraded.
 type DegradedWhen struct {
 	Header       string // a response header that is present when degraded
+	Value        string // and, when set, has this value
 	BodyContains string // or a substring of the body
+}
+
+// ChaosConfig is the model's top-level chaos: block. Fields hold what the
+// model says; the methods apply the defaults, and are safe on a nil
+// *ChaosConfig (a model without the block).
+type ChaosConfig struct {
+	ProxyAPI    string   // the fault proxy's API; "" means DefaultProxyAPI
+	StateDir    string   // the journal's directory as written; "" means DefaultStateDir
+	AbortProbes []*Probe // each with its Name; one failing aborts an experiment
+
+	Pos Pos // the chaos key
+}
+
+// Chaos defaults.
+const (
+	DefaultProxyAPI = "http://127.0.0.1:8474"
+	// DefaultStateDir is relative to the directory of the model file, as is
+	// a relative state_dir; the model does no I/O, so the chaos command
+	// resolves it.
+	DefaultStateDir = ".spof"
+)
+
+// ProxyAPIOrDefault returns the base URL of the fault proxy's API.
+func (c *ChaosConfig) ProxyAPIOrDefault() string {
+	if c == nil || c.ProxyAPI == "" {
+		return DefaultProxyAPI
+	}
+	return c.ProxyAPI
+}
+
+// StateDirOrDefault returns the journal's directory as written in the
+// model, or DefaultStateDir; a relative path is relative to the model file.
+func (c *ChaosConfig) StateDirOrDefault() string {
+	if c == nil || c.StateDir == "" {
+		return DefaultStateDir
+	}
+	return c.StateDir
+}
+
+// ChaosBinding says how chaos experiments make a component fail. Exactly
+// one of its pointers is set.
+type ChaosBinding struct {
+	Proxy    *ProxyBinding
+	Process  *ProcessBinding
+	IPTables *IPTablesBinding
+	Docker   *DockerBinding
+	Kubectl  *KubectlBinding
+	Command  *CommandBinding
+
+	Pos Pos // the chaos key of the component
+}
+
+// Kind returns the binding's key in the model: "proxy", "process",
+// "iptables", "docker", "kubectl" or "command".
+func (b *ChaosBinding) Kind() string {
+	switch {
+	case b.Proxy != nil:
+		return "proxy"
+	case b.Process != nil:
+		return "process"
+	case b.IPTables != nil:
+		return "iptables"
+	case b.Docker != nil:
+		return "docker"
+	case b.Kubectl != nil:
+		return "kubectl"
+	case b.Command != nil:
+		return "command"
+	}
+	return ""
+}
+
+// ProxyBinding: the application talks to the component through a proxy of
+// spof's fault proxy, which listens on Listen and forwards to Upstream.
+type ProxyBinding struct {
+	Name     string // resolved: the component's name when the model names none
+	Listen   string // host:port
+	Upstream string // host:port
+
+	ListenPos Pos // the listen value
+}
+
+// Signal is what a process binding sends to inject its fault.
+type Signal string
+
+// Signals a process binding may send.
+const (
+	SignalStop Signal = "STOP" // pauses; restored with CONT
+	SignalTerm Signal = "TERM" // ends; restored by the restart command
+	SignalKill Signal = "KILL" // ends at once; restored by the restart command
+)
+
+// Signals lists the valid signals, the default first.
+var Signals = []Signal{SignalStop, SignalTerm, SignalKill}
+
+// ProcessBinding: the component is a local process. Exactly one of PIDFile
+// and PIDCmd finds it.
+type ProcessBinding struct {
+	PIDFile string
+	PIDCmd  string // a shell command that prints the pid
+	Signal  Signal // resolved: SignalStop when the model names none
+	Restart string // a shell command; required for TERM and KILL
+}
+
+// Actions of the iptables, docker and kubectl bindings.
+const (
+	IPTablesDrop   = "drop"
+	IPTablesReject = "reject"
+
+	DockerPause      = "pause"
+	DockerStop       = "stop"
+	DockerDisconnect = "disconnect"
+
+	KubectlDelete = "delete"
+	KubectlScale  = "scale"
+)
+
+// IPTablesBinding: traffic to Port inside network namespace Netns is
+// dropped or rejected.
+type IPTablesBinding struct {
+	Port   int
+	Netns  string
+	Action string // resolved: IPTablesDrop when the model names none
+}
+
+// DockerBinding: the component is a Docker container.
+type DockerBinding struct {
+	Container string
+	Action    string // resolved: DockerPause when the model names none
+	Network   string // the network to disconnect from (DockerDisconnect only)
+}
+
+// KubectlBinding: the component is the pods a label selector picks.
+type KubectlBinding struct {
+	Selector  string
+	Namespace string // "" means kubectl's current namespace
+	Action    string // resolved: KubectlDelete when the model names none
+}
+
+// CommandBinding: shell commands inject and restore the fault.
+type CommandBinding struct {
+	Inject  string
+	Restore string // must be safe to run more than once
+	Check   string // exits 0 while the fault is in place; optional
 }
 
 // Person operates the system: what they know how to run and what they hold.

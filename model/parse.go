@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -429,8 +432,9 @@ type value struct {
 
 // values are the checked keys of one object.
 type values struct {
-	obj  *object
-	vals []value
+	obj     *object
+	vals    []value
+	unknown bool // the mapping has an unknown key
 }
 
 // get returns the value of key, which must be a field of the object.
@@ -465,6 +469,7 @@ func (d *decoder) object(n *yaml.Node, obj *object, path string, at *yaml.Node) 
 				hint = "valid keys: " + strings.Join(obj.keys(), ", ")
 			}
 			d.errorf(p.key, join(path, p.key.Value), hint, "unknown key")
+			vs.unknown = true
 			continue
 		}
 		vs.vals[i].key = p.key
@@ -475,7 +480,65 @@ func (d *decoder) object(n *yaml.Node, obj *object, path string, at *yaml.Node) 
 			d.errorf(at, path, "example: "+f.example, "missing required key %q", f.key)
 		}
 	}
+	d.requires(obj, vs, path)
+	d.choice(obj, vs, path, at)
 	return vs
+}
+
+// requires checks that keys set only with another key have it.
+func (d *decoder) requires(obj *object, vs *values, path string) {
+	for i := range obj.fields {
+		f := &obj.fields[i]
+		if f.requires == "" || !vs.vals[i].set || vs.get(f.requires).set {
+			continue
+		}
+		other := ""
+		for _, k := range obj.choice {
+			if vs.get(k).set {
+				other = k
+				break
+			}
+		}
+		switch {
+		case other == "" && slices.Contains(obj.choice, f.requires):
+			// No choice at all: choice reports it.
+		case other != "":
+			d.errorf(vs.vals[i].key, join(path, f.key), "remove it", "%s applies only with %s, not with %s", f.key, f.requires, other)
+		default:
+			d.errorf(vs.vals[i].key, join(path, f.key), "remove it, or add "+f.requires, "%s is set without %s", f.key, f.requires)
+		}
+	}
+}
+
+// choice checks that exactly one (with choiceMany, at least one) of the
+// object's choice keys is set.
+func (d *decoder) choice(obj *object, vs *values, path string, at *yaml.Node) {
+	if len(obj.choice) == 0 {
+		return
+	}
+	var set []*value
+	for _, k := range obj.choice {
+		if v := vs.get(k); v.set {
+			set = append(set, v)
+		}
+	}
+	keys := strings.Join(obj.choice, ", ")
+	switch {
+	case len(set) == 0 && vs.unknown:
+		// Most likely a misspelt choice, reported as an unknown key.
+	case len(set) == 0 && obj.choiceMany:
+		d.errorf(at, path, "example: "+obj.choiceExample, "want at least one of the keys %s", keys)
+	case len(set) == 0:
+		d.errorf(at, path, "example: "+obj.choiceExample, "want one of the keys %s", keys)
+	case len(set) > 1 && !obj.choiceMany:
+		// Report at the key written last: the first one stays.
+		sort.Slice(set, func(i, j int) bool {
+			a, b := set[i].key, set[j].key
+			return a.Line < b.Line || a.Line == b.Line && a.Column < b.Column
+		})
+		first, second := set[0].key.Value, set[1].key.Value
+		d.errorf(set[1].key, join(path, second), "keep exactly one of: "+keys, "%s and %s are both set", first, second)
+	}
 }
 
 // check checks the value n of field f and records it in v.
@@ -486,6 +549,12 @@ func (d *decoder) check(f *field, n *yaml.Node, parent string, v *value) {
 	switch f.typ {
 	case typeString:
 		v.str, v.ok = d.str(f, n, path)
+		if v.ok && f.nonEmpty && v.str == "" {
+			d.errorf(n, path(), "", "must not be empty")
+			v.ok = false
+		}
+	case typeHostPort:
+		v.str, v.ok = d.hostPort(n, path)
 	case typeEnum:
 		if !isString(n) {
 			d.typeError(n, path(), "a string")
@@ -582,6 +651,34 @@ func (d *decoder) check(f *field, n *yaml.Node, parent string, v *value) {
 		}
 		v.ok = true
 	}
+}
+
+// hostPort checks a "host:port" value: a host, and a numeric port in
+// 1..65535. It resolves nothing: the model does no I/O.
+func (d *decoder) hostPort(n *yaml.Node, path func() string) (string, bool) {
+	const hint = `write host:port, e.g. "127.0.0.1:6379" or "[::1]:6379"`
+	switch {
+	case n.Kind == yaml.ScalarNode && n.ShortTag() == "!!int":
+		d.errorf(n, path(), fmt.Sprintf(`add the host: "127.0.0.1:%s"`, n.Value), "want host:port, got %s", describe(n))
+		return "", false
+	case !isString(n):
+		d.typeError(n, path(), "a host:port string")
+		return "", false
+	}
+	host, port, err := net.SplitHostPort(n.Value)
+	if err != nil {
+		d.errorf(n, path(), hint, "invalid address %q", n.Value)
+		return "", false
+	}
+	if host == "" || strings.ContainsAny(host, " \t/") {
+		d.errorf(n, path(), hint, "invalid address %q: want a host before the port", n.Value)
+		return "", false
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 {
+		d.errorf(n, path(), "a port is a number from 1 to 65535", "invalid port %q in %q", port, n.Value)
+		return "", false
+	}
+	return n.Value, true
 }
 
 // str checks a string value, its name syntax and what it refers to.

@@ -8,6 +8,10 @@ import (
 // durationPattern matches Go duration strings ("3s", "1m30s", "500ms").
 const durationPattern = `^\+?(([0-9]+\.?[0-9]*|\.[0-9]+)(ns|us|µs|μs|ms|s|m|h))+$`
 
+// hostPortPattern matches host:port (an IPv6 host in brackets); the loader
+// also checks the port's range.
+const hostPortPattern = `^(\[[0-9A-Fa-f:.]+\]|[^\s:/\[\]]+):[0-9]{1,5}$`
+
 // urlPattern matches http and https URLs; the loader also checks the host.
 const urlPattern = `^[hH][tT][tT][pP][sS]?://[^/?#]+`
 
@@ -18,7 +22,9 @@ const urlPattern = `^[hH][tT][tT][pP][sS]?://[^/?#]+`
 func Schema() []byte {
 	defs := jsonObject{}
 	for _, o := range []*object{zoneObject, componentObject, edgeObject, breakerObject,
-		flowObject, probeObject, degradedWhenObject, personObject, hazardObject} {
+		bindingObject, proxyBindingObject, processBindingObject, iptablesBindingObject,
+		dockerBindingObject, kubectlBindingObject, commandBindingObject,
+		flowObject, probeObject, degradedWhenObject, personObject, hazardObject, chaosObject} {
 		defs = append(defs, member{o.name, objectSchema(o)})
 	}
 	root := jsonObject{
@@ -37,11 +43,15 @@ func Schema() []byte {
 func objectSchema(o *object) jsonObject {
 	props := jsonObject{}
 	var required []string
+	dependent := jsonObject{}
 	for i := range o.fields {
 		f := &o.fields[i]
 		props = append(props, member{f.key, fieldSchema(f)})
 		if f.required {
 			required = append(required, f.key)
+		}
+		if f.requires != "" {
+			dependent = append(dependent, member{f.key, []string{f.requires}})
 		}
 	}
 	s := jsonObject{
@@ -53,6 +63,20 @@ func objectSchema(o *object) jsonObject {
 	if len(required) > 0 {
 		s = append(s, member{"required", required})
 	}
+	if len(dependent) > 0 {
+		s = append(s, member{"dependentRequired", dependent})
+	}
+	if len(o.choice) > 0 {
+		alts := make([]jsonObject, len(o.choice))
+		for i, k := range o.choice {
+			alts[i] = jsonObject{{"required", []string{k}}}
+		}
+		keyword := "oneOf"
+		if o.choiceMany {
+			keyword = "anyOf"
+		}
+		s = append(s, member{keyword, alts})
+	}
 	return s
 }
 
@@ -61,6 +85,11 @@ func fieldSchema(f *field) jsonObject {
 	switch f.typ {
 	case typeString:
 		s = append(s, stringSchema(f)...)
+		if f.nonEmpty {
+			s = append(s, member{"minLength", 1})
+		}
+	case typeHostPort:
+		s = append(s, member{"type", "string"}, member{"pattern", hostPortPattern})
 	case typeEnum:
 		s = append(s, member{"type", "string"}, member{"enum", f.enum})
 	case typeInt:

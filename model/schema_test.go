@@ -111,6 +111,16 @@ func TestSchemaRejectsInvalidModels(t *testing.T) {
 		"bad criticality":      head + "components: {app: {kind: service}}\nflows: {f: {criticality: urgent, steps: [app]}}\n",
 		"ftp probe":            head + "components: {app: {kind: service}}\nflows: {f: {criticality: low, steps: [app], probe: {http: \"ftp://x\"}}}\n",
 		"hazard without break": head + "components: {app: {kind: service}}\nhazards: {h: {description: x}}\n",
+		"two bindings":         head + "components: {app: {kind: service, chaos: {process: {pidfile: /p}, command: {inject: a, restore: b}}}}\n",
+		"empty binding":        head + "components: {app: {kind: service, chaos: {}}}\n",
+		"listen without port":  head + "components: {app: {kind: service, chaos: {proxy: {listen: localhost, upstream: \"127.0.0.1:1\"}}}}\n",
+		"pidfile and pid_cmd":  head + "components: {app: {kind: service, chaos: {process: {pidfile: /p, pid_cmd: x}}}}\n",
+		"negative port":        head + "components: {app: {kind: service, chaos: {iptables: {port: -1, netns: n}}}}\n",
+		"http and tcp probe":   head + "components: {app: {kind: service}}\nflows: {f: {criticality: low, steps: [app], probe: {http: \"http://x\", tcp: \"x:1\"}}}\n",
+		"method on tcp probe":  head + "components: {app: {kind: service}}\nflows: {f: {criticality: low, steps: [app], probe: {tcp: \"x:1\", method: GET}}}\n",
+		"empty degraded_when":  head + "components: {app: {kind: service}}\nflows: {f: {criticality: low, steps: [app], probe: {http: \"http://x\", degraded_when: {}}}}\n",
+		"bad proxy_api":        head + "components: {app: {kind: service}}\nchaos: {proxy_api: \"127.0.0.1:8474\"}\n",
+		"empty inject":         head + "components: {app: {kind: service, chaos: {command: {inject: \"\", restore: b}}}}\n",
 	}
 	for name, src := range tests {
 		if err := sch.Validate(yamlToJSON(t, []byte(src))); err == nil {
