@@ -143,6 +143,7 @@ above --fail-on, 2 bad input or usage.`,
 		newInitCmd(e),
 		newGenCmd(e),
 		newProxyCmd(e),
+		newChaosCmd(e),
 	)
 	return root
 }
