@@ -29,3 +29,7 @@ unit:
 bench:
 	$(GO) test -run XXX -bench . -benchmem ./analysis/ ./model/
 	./bench/proxy.sh --runs 3
+
+# The demo shop on loopback, every dependency behind spof proxy (examples/shop).
+demo:
+	./examples/shop/run.sh

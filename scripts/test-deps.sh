@@ -1,18 +1,40 @@
 #!/usr/bin/env bash
-# Installs what the test suites need when it is missing. Today the tests need
-# only Go; later suites (chaos, store, web) add redis-server, postgresql and
-# chromium here, started on loopback by the tests themselves.
+# Installs what the test suites need when it is missing, so `make test` works
+# on a fresh Debian machine (as root) and costs nothing afterwards:
+#   git                     the lint step lists files with it
+#   redis-server, postgres  examples/shop's tests start their own, on loopback
+# PostgreSQL counts as present when postgres, initdb and pg_ctl are on PATH or
+# in /usr/lib/postgresql/*/bin (Debian keeps them there, off PATH).
 set -euo pipefail
 
-need=()
-command -v git >/dev/null 2>&1 || need+=(git)
+have() { command -v "$1" >/dev/null 2>&1; }
 
-if [ ${#need[@]} -gt 0 ]; then
-  if [ "$(id -u)" -ne 0 ]; then
-    echo "test-deps: missing ${need[*]}; run as root or install them" >&2
-    exit 1
-  fi
-  echo "test-deps: installing ${need[*]}"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
+have_postgres() {
+  if have postgres && have initdb && have pg_ctl; then return 0; fi
+  local d
+  for d in /usr/lib/postgresql/*/bin; do
+    [ -x "$d/postgres" ] && [ -x "$d/initdb" ] && [ -x "$d/pg_ctl" ] && return 0
+  done
+  return 1
+}
+
+need=()
+have git || need+=(git)
+have redis-server || [ -x /usr/bin/redis-server ] || need+=(redis-server)
+have_postgres || need+=(postgresql)
+
+if [ ${#need[@]} -eq 0 ]; then
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "test-deps: missing ${need[*]}; run as root, or install them (apt-get install ${need[*]})" >&2
+  exit 1
+fi
+echo "test-deps: installing ${need[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+if ! have redis-server || ! have_postgres; then
+  echo "test-deps: redis-server or postgres still missing after apt-get install ${need[*]}" >&2
+  exit 1
 fi

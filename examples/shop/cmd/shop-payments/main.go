@@ -1,0 +1,64 @@
+// Command shop-payments is the demo shop's payment API: a fake, but real
+// HTTP, stand-in for a card processor. POST /charges with
+// {"order_id": N, "amount_cents": N} answers {"charge_id": "ch_N",
+// "status": "succeeded"}; it keeps nothing.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"sync/atomic"
+	"syscall"
+
+	"github.com/spofhq/spof/examples/shop/internal/serve"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "shop-payments:", err)
+		os.Exit(1)
+	}
+}
+
+type chargeRequest struct {
+	OrderID     int64 `json:"order_id"`
+	AmountCents int64 `json:"amount_cents"`
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("shop-payments", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	listen := fs.String("listen", "127.0.0.1:8081", "serve HTTP on `host:port` (port 0: any free port)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil)).With("program", "shop-payments")
+	var charges atomic.Int64
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /charges", func(w http.ResponseWriter, r *http.Request) {
+		var req chargeRequest
+		if err := json.NewDecoder(io.LimitReader(r.Body, 1<<16)).Decode(&req); err != nil {
+			serve.WriteJSON(w, http.StatusBadRequest, map[string]string{"error": "reading the charge: " + err.Error()})
+			return
+		}
+		if req.OrderID <= 0 || req.AmountCents <= 0 {
+			serve.WriteJSON(w, http.StatusBadRequest, map[string]string{"error": "order_id and amount_cents must be positive"})
+			return
+		}
+		id := charges.Add(1)
+		log.Info("charged", "order_id", req.OrderID, "amount_cents", req.AmountCents, "charge_id", id)
+		serve.WriteJSON(w, http.StatusOK, map[string]any{"charge_id": fmt.Sprintf("ch_%d", id), "status": "succeeded"})
+	})
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
+	return serve.HTTP(ctx, log, "shop-payments", *listen, mux, stdout)
+}

@@ -1,0 +1,62 @@
+// Package serve runs the HTTP servers of the demo shop's programs and tells
+// the demo launcher where they listen: each prints one line,
+// "NAME listening on http://ADDR", to standard output once it accepts
+// connections, so the launcher can ask for port 0 and wait for that line
+// instead of polling.
+package serve
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+)
+
+// ReadyLine is the format of the line HTTP prints when it is ready.
+const ReadyLine = "%s listening on http://%s\n"
+
+// HTTP listens on addr, prints ReadyLine to ready, and serves h until ctx
+// ends; then it gives requests in flight two seconds to finish.
+func HTTP(ctx context.Context, log *slog.Logger, name, addr string, h http.Handler, ready io.Writer) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", addr, err)
+	}
+	hs := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(ln) }()
+	fmt.Fprintf(ready, ReadyLine, name, ln.Addr())
+	log.Info("listening", "addr", ln.Addr().String())
+	select {
+	case err := <-served:
+		return fmt.Errorf("serving on %s: %w", ln.Addr(), err)
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(shutdownCtx); err != nil {
+		hs.Close()
+	}
+	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serving on %s: %w", ln.Addr(), err)
+	}
+	return nil
+}
+
+// WriteJSON writes v as the JSON body of a response with status.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	// The status line is sent: an encoding error can only be logged by the
+	// client noticing a short body.
+	_ = json.NewEncoder(w).Encode(v)
+}
