@@ -1,0 +1,174 @@
+package chaos
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spofhq/spof/analysis"
+	"github.com/spofhq/spof/chaos/inject"
+	"github.com/spofhq/spof/model"
+)
+
+// An Experiment is one fault on one component, with the hypothesis: the
+// state of every flow that the model predicts while the fault lasts.
+type Experiment struct {
+	// Name is <target>-<fault>, e.g. session-redis-down.
+	Name   string `json:"name"`
+	Target string `json:"target"`
+	Fault  string `json:"fault"`
+	// Injector is the kind of the target's chaos binding: proxy, process,
+	// command, ...
+	Injector  string                 `json:"injector"`
+	Predicted []analysis.FlowOutcome `json:"predicted"`
+	// Exercises lists the fallbacks the fault puts to work, as
+	// "app → session-redis (fallback to postgres)": a passed experiment
+	// verifies them.
+	Exercises []string `json:"exercises,omitempty"`
+
+	fault inject.Fault
+}
+
+// FaultSpec returns the parsed fault.
+func (x Experiment) FaultSpec() inject.Fault { return x.fault }
+
+// PlanOptions narrow the plan.
+type PlanOptions struct {
+	Target string         // only this component ("" for every bound one)
+	Faults []inject.Fault // default: down
+}
+
+// outages are the faults whose effect the model predicts: the target is
+// as good as gone for whoever calls it.
+var outages = []string{inject.Down, inject.Blackhole, inject.Reset}
+
+// Plan derives the experiments the model implies: for every component
+// with a chaos binding (or opts.Target), each fault of opts.Faults, with
+// the flows' predicted states from the what-if analysis.
+func Plan(m *model.Model, opts PlanOptions) ([]Experiment, error) {
+	faults := opts.Faults
+	if len(faults) == 0 {
+		faults = []inject.Fault{{Kind: inject.Down}}
+	}
+	for _, f := range faults {
+		if !slices.Contains(outages, f.Kind) {
+			return nil, fmt.Errorf("fault %s: the model predicts the effect of outages only (%s); slow or partial faults come later", f, strings.Join(outages, ", "))
+		}
+	}
+	var targets []*model.Component
+	if opts.Target != "" {
+		c := m.Component(opts.Target)
+		if c == nil {
+			names := make([]string, len(m.Components))
+			for i, c := range m.Components {
+				names[i] = c.Name
+			}
+			msg := fmt.Sprintf("--target %s: no such component", opts.Target)
+			if s := model.Closest(opts.Target, names); s != "" {
+				msg += fmt.Sprintf(" (did you mean %q?)", s)
+			}
+			return nil, fmt.Errorf("%s", msg)
+		}
+		if c.Chaos == nil {
+			return nil, fmt.Errorf("--target %s: the component has no chaos: binding, so spof cannot inject a fault into it (add one, e.g. chaos: {proxy: {listen: ..., upstream: ...}})", c.Name)
+		}
+		targets = []*model.Component{c}
+	} else {
+		for _, c := range m.Components {
+			if c.Chaos != nil {
+				targets = append(targets, c)
+			}
+		}
+	}
+	var out []Experiment
+	for _, c := range targets {
+		predicted := analysis.WhatIf(m, []analysis.Event{{Kind: analysis.EventComponent, Name: c.Name}})
+		exercises := fallbacksInto(m, c.Name)
+		for _, f := range faults {
+			out = append(out, Experiment{
+				Name:      c.Name + "-" + f.Kind,
+				Target:    c.Name,
+				Fault:     f.String(),
+				Injector:  c.Chaos.Kind(),
+				Predicted: predicted,
+				Exercises: exercises,
+				fault:     f,
+			})
+		}
+	}
+	return out, nil
+}
+
+// fallbacksInto lists the running edges to target that degrade instead of
+// failing when it is gone.
+func fallbacksInto(m *model.Model, target string) []string {
+	var out []string
+	for _, c := range m.Components {
+		for _, e := range c.DependsOn {
+			if e.To != target || !e.Running() || !e.Degrades() {
+				continue
+			}
+			how := "fallback: " + e.Fallback
+			switch {
+			case e.AsyncVia != "":
+				how = "async via " + e.AsyncVia
+			case e.FallbackTo != "":
+				how = "fallback to " + e.FallbackTo
+			}
+			out = append(out, fmt.Sprintf("%s → %s (%s)", c.Name, target, how))
+		}
+	}
+	return out
+}
+
+// ParseFault reads a fault as the command line writes it: down,
+// blackhole, reset, latency:500ms, bandwidth:64 (KB/s), limit_data:1024
+// (bytes), slow_close:1s.
+func ParseFault(s string) (inject.Fault, error) {
+	kind, arg, hasArg := strings.Cut(s, ":")
+	f := inject.Fault{Kind: kind}
+	switch kind {
+	case inject.Down, inject.Blackhole, inject.Reset:
+		if hasArg {
+			return f, fmt.Errorf("fault %q: %s takes no argument", s, kind)
+		}
+		return f, nil
+	case inject.Latency, inject.SlowClose:
+		d, err := parsePositiveDuration(arg)
+		if err != nil {
+			return f, fmt.Errorf("fault %q: %v (e.g. %s:500ms)", s, err, kind)
+		}
+		if kind == inject.Latency {
+			f.Latency = d
+		} else {
+			f.Delay = d
+		}
+		return f, nil
+	case inject.Bandwidth, inject.LimitData:
+		var n int64
+		if _, err := fmt.Sscan(arg, &n); err != nil || n <= 0 || fmt.Sprint(n) != arg {
+			return f, fmt.Errorf("fault %q: want a positive whole number (e.g. %s:64)", s, kind)
+		}
+		if kind == inject.Bandwidth {
+			f.Rate = n
+		} else {
+			f.Bytes = n
+		}
+		return f, nil
+	}
+	kinds := []string{inject.Down, inject.Blackhole, inject.Reset, inject.Latency, inject.Bandwidth, inject.SlowClose, inject.LimitData}
+	msg := fmt.Sprintf("unknown fault %q (want one of: %s)", s, strings.Join(kinds, ", "))
+	if c := model.Closest(kind, kinds); c != "" {
+		msg = fmt.Sprintf("unknown fault %q (did you mean %q?)", s, c)
+	}
+	return f, fmt.Errorf("%s", msg)
+}
+
+func parsePositiveDuration(s string) (d time.Duration, err error) {
+	d, err = time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("want a positive duration")
+	}
+	return d, nil
+}
