@@ -151,7 +151,8 @@ answer), reset (TCP RST); the model predicts these outages. --fault may be
 repeated.`,
 		Example: `  spof chaos plan
   spof chaos plan examples/seed-audit/spof.yaml --format json
-  spof chaos plan --fault down --fault blackhole`,
+  spof chaos plan --fault down --fault blackhole
+  spof chaos plan examples/shop/spof.yaml --target session-redis --fault down --fault blackhole`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path := defaultModel

@@ -254,6 +254,10 @@ func TestEncodeExamples(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Models that use every key, chaos bindings and probes included.
+	more, _ := filepath.Glob("../../model/testdata/valid/*.yaml")
+	files = append(files, more...)
+	files = append(files, "../../chaos/testdata/shop.yaml")
 	if len(files) < 2 {
 		t.Fatalf("found %d example models, want at least 2", len(files))
 	}

@@ -34,6 +34,9 @@ func Encode(m *model.Model) ([]byte, error) {
 	top.add("system", str(m.System))
 	top.addString("description", m.Description)
 	top.addString("environment", m.Environment)
+	if c := m.Chaos; c != nil {
+		top.add("chaos", chaosConfig(c))
+	}
 	if err := encodeNode(&buf, top.node, header(m)); err != nil {
 		return nil, err
 	}
@@ -160,6 +163,9 @@ func component(c *model.Component) *yaml.Node {
 	if c.Failover != "" && (c.FailoverSet || c.Failover != model.DefaultFailover(c.Kind)) {
 		v.add("failover", str(string(c.Failover)))
 	}
+	if c.Chaos != nil {
+		v.add("chaos", binding(c.Chaos))
+	}
 	if len(c.DependsOn) > 0 {
 		deps := &yaml.Node{Kind: yaml.SequenceNode}
 		for _, e := range c.DependsOn {
@@ -209,21 +215,86 @@ func flow(f *model.Flow) *yaml.Node {
 	v.add("criticality", str(f.Criticality.String()))
 	v.addString("description", f.Description)
 	v.add("steps", list(f.Steps))
-	if p := f.Probe; p != nil {
-		pn := mapping(true)
-		pn.add("http", str(p.HTTP))
-		if p.ExpectStatus != 0 {
-			pn.add("expect_status", intNode(p.ExpectStatus))
-		}
-		if dw := p.DegradedWhen; dw != nil {
-			dn := mapping(true)
-			dn.addString("header", dw.Header)
-			dn.addString("body_contains", dw.BodyContains)
-			pn.add("degraded_when", dn.node)
-		}
-		v.add("probe", pn.node)
+	if f.Probe != nil {
+		v.add("probe", probe(f.Probe))
 	}
 	return v.node
+}
+
+func probe(p *model.Probe) *yaml.Node {
+	pn := mapping(true)
+	pn.addString("http", p.HTTP)
+	pn.addString("tcp", p.TCP)
+	pn.addString("command", p.Command)
+	pn.addString("method", p.Method)
+	if p.ExpectStatus != 0 {
+		pn.add("expect_status", intNode(p.ExpectStatus))
+	}
+	pn.addString("body_contains", p.BodyContains)
+	if dw := p.DegradedWhen; dw != nil {
+		dn := mapping(true)
+		dn.addString("header", dw.Header)
+		dn.addString("value", dw.Value)
+		dn.addString("body_contains", dw.BodyContains)
+		pn.add("degraded_when", dn.node)
+	}
+	if p.MaxLatency != 0 {
+		pn.add("max_latency", str(p.MaxLatency.String()))
+	}
+	if p.Interval != 0 {
+		pn.add("interval", str(p.Interval.String()))
+	}
+	return pn.node
+}
+
+func chaosConfig(c *model.ChaosConfig) *yaml.Node {
+	n := mapping(len(c.AbortProbes) == 0)
+	n.addString("proxy_api", c.ProxyAPI)
+	n.addString("state_dir", c.StateDir)
+	if len(c.AbortProbes) > 0 {
+		ps := mapping(false)
+		for _, p := range c.AbortProbes {
+			ps.add(p.Name, probe(p))
+		}
+		n.add("abort_probes", ps.node)
+	}
+	return n.node
+}
+
+// binding writes a component's chaos binding, defaults resolved by the
+// loader included: reading it back gives the same binding.
+func binding(b *model.ChaosBinding) *yaml.Node {
+	k := mapping(true)
+	switch {
+	case b.Proxy != nil:
+		k.addString("name", b.Proxy.Name)
+		k.addString("listen", b.Proxy.Listen)
+		k.addString("upstream", b.Proxy.Upstream)
+	case b.Process != nil:
+		k.addString("pidfile", b.Process.PIDFile)
+		k.addString("pid_cmd", b.Process.PIDCmd)
+		k.addString("signal", string(b.Process.Signal))
+		k.addString("restart", b.Process.Restart)
+	case b.IPTables != nil:
+		k.add("port", intNode(b.IPTables.Port))
+		k.addString("netns", b.IPTables.Netns)
+		k.addString("action", b.IPTables.Action)
+	case b.Docker != nil:
+		k.addString("container", b.Docker.Container)
+		k.addString("action", b.Docker.Action)
+		k.addString("network", b.Docker.Network)
+	case b.Kubectl != nil:
+		k.addString("selector", b.Kubectl.Selector)
+		k.addString("namespace", b.Kubectl.Namespace)
+		k.addString("action", b.Kubectl.Action)
+	case b.Command != nil:
+		k.addString("inject", b.Command.Inject)
+		k.addString("restore", b.Command.Restore)
+		k.addString("check", b.Command.Check)
+	}
+	n := mapping(true)
+	n.add(b.Kind(), k.node)
+	return n.node
 }
 
 // mappingNode builds a mapping in key order.
