@@ -70,8 +70,8 @@ func toxicFor(f Fault) (proxy.Toxic, error) {
 
 func (u proxyUndo) restore(ctx context.Context) error {
 	err := client.New(u.API).RemoveToxic(ctx, u.Proxy, u.Toxic)
-	if errors.Is(err, proxy.ErrToxicNotFound) {
-		return nil // already gone: by its TTL, or an earlier restore
+	if errors.Is(err, proxy.ErrToxicNotFound) || errors.Is(err, proxy.ErrProxyNotFound) {
+		return nil // already gone: by its TTL, an earlier restore, or with its proxy
 	}
 	if err != nil {
 		return fmt.Errorf("removing toxic %s from proxy %s: %w", u.Toxic, u.Proxy, err)
@@ -84,7 +84,7 @@ func (u proxyUndo) active(ctx context.Context) (bool, error) {
 	switch {
 	case err == nil:
 		return true, nil
-	case errors.Is(err, proxy.ErrToxicNotFound):
+	case errors.Is(err, proxy.ErrToxicNotFound), errors.Is(err, proxy.ErrProxyNotFound):
 		return false, nil
 	}
 	return false, err

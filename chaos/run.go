@@ -1,0 +1,252 @@
+package chaos
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/spofhq/spof/analysis"
+	"github.com/spofhq/spof/chaos/inject"
+)
+
+// A Verdict is how an experiment ended.
+type Verdict string
+
+// Verdicts, as DESIGN.md names them.
+const (
+	// Passed: every flow behaved as the model predicted, and the system
+	// recovered.
+	Passed Verdict = "passed"
+	// Falsified: a flow did not behave as predicted (a hidden dependency,
+	// or a fallback that does not work), or the system did not recover.
+	Falsified Verdict = "falsified"
+	// Aborted: the steady state did not hold before the fault, or the run
+	// was interrupted; the fault, if injected, was restored.
+	Aborted Verdict = "aborted"
+	// NotApplied: the fault could not be injected.
+	NotApplied Verdict = "not-applied"
+	// RestoreFailed: the fault may still be in place. A human must look.
+	RestoreFailed Verdict = "restore-failed"
+)
+
+// A Sample is one observation of a flow through its probe.
+type Sample struct {
+	State  analysis.State `json:"state"`
+	Detail string         `json:"detail,omitempty"`
+	At     time.Time      `json:"at"`
+}
+
+// ProbeFunc samples the probe of a flow.
+type ProbeFunc func(ctx context.Context, flow string) Sample
+
+// An Injector puts a fault in place. Taking it out goes through the
+// journalled undo record (inject.Restore), the same path as recovery.
+type Injector interface {
+	Prepare() inject.Undo
+	Inject(ctx context.Context, f inject.Fault) error
+}
+
+// RunOptions time an experiment.
+type RunOptions struct {
+	Duration time.Duration // how long the fault stays
+	Settle   time.Duration // after the injection, samples that do not count yet: breakers need a moment to open
+	Recovery time.Duration // how long the flows have to be up again after the restore
+	Interval time.Duration // between samples
+	RunID    string        // names the journal entry, with the experiment
+}
+
+// FlowResult compares the prediction for one flow with what was seen.
+type FlowResult struct {
+	Flow      string         `json:"flow"`
+	Predicted analysis.State `json:"predicted"`
+	Observed  analysis.State `json:"observed"`
+	Samples   int            `json:"samples"`
+	// Mismatch is the first sample that disagreed with the prediction.
+	Mismatch *Sample `json:"mismatch,omitempty"`
+}
+
+// A Result is the record of one experiment.
+type Result struct {
+	Experiment string       `json:"experiment"`
+	Fault      string       `json:"fault"`
+	Verdict    Verdict      `json:"verdict"`
+	Reason     string       `json:"reason"`
+	Started    time.Time    `json:"started"`
+	Ended      time.Time    `json:"ended"`
+	Flows      []FlowResult `json:"flows"`
+}
+
+// restoreTimeout bounds the restore, which must run even when the run's
+// context is cancelled.
+const restoreTimeout = 30 * time.Second
+
+// Run performs experiment x: steady state, journal, inject, sample, restore,
+// verify, recovery. The fault is restored on every path out: the end of
+// the sampling, an error, ctx cancelled (a signal), a panic in a probe. The
+// flows observed are those of probed; the others are not judged.
+func Run(ctx context.Context, x Experiment, inj Injector, probe ProbeFunc, probed []string, j *Journal, opts RunOptions) (res Result) {
+	res = Result{Experiment: x.Name, Fault: x.Fault, Started: time.Now()}
+	defer func() { res.Ended = time.Now() }()
+	predicted := map[string]analysis.State{}
+	for _, o := range x.Predicted {
+		predicted[o.Flow] = o.State
+	}
+	for _, f := range probed {
+		res.Flows = append(res.Flows, FlowResult{Flow: f, Predicted: predicted[f]})
+	}
+	if opts.Interval <= 0 {
+		opts.Interval = time.Second
+	}
+
+	// 1. Steady state: nothing is injected into a system already failing.
+	for _, f := range probed {
+		if s := probe(ctx, f); s.State != analysis.Up {
+			res.Verdict, res.Reason = Aborted, fmt.Sprintf("steady state does not hold before the fault: %s is %s (%s); nothing was injected", f, s.State, s.Detail)
+			return res
+		}
+	}
+	if ctx.Err() != nil {
+		res.Verdict, res.Reason = Aborted, "interrupted before the fault; nothing was injected"
+		return res
+	}
+
+	// 2. Journal, then inject. The fault's TTL covers the whole run, so
+	// that it goes by itself if this process dies and nobody recovers.
+	ttl := opts.Duration + opts.Settle + opts.Recovery + restoreTimeout
+	undo := inj.Prepare()
+	entry := Entry{ID: opts.RunID + "/" + x.Name, Experiment: x.Name, Fault: x.Fault, Undo: undo,
+		Started: time.Now(), Deadline: time.Now().Add(ttl), PID: os.Getpid()}
+	if err := j.Begin(entry); err != nil {
+		res.Verdict, res.Reason = Aborted, fmt.Sprintf("journalling the fault: %v; nothing was injected", err)
+		return res
+	}
+	restored := false
+	restore := func() error {
+		restored = true
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), restoreTimeout)
+		defer cancel()
+		if err := inject.Restore(rctx, undo); err != nil {
+			return err
+		}
+		on, err := inject.Active(rctx, undo)
+		if err != nil {
+			return fmt.Errorf("checking that the fault is gone: %w", err)
+		}
+		if on {
+			return fmt.Errorf("the fault is still in place after its restore")
+		}
+		return j.End(entry.ID)
+	}
+	defer func() {
+		if restored {
+			return
+		}
+		// A panic, or any path that did not restore: restore now.
+		r := recover()
+		if err := restore(); err != nil {
+			res.Verdict, res.Reason = RestoreFailed, fmt.Sprintf("restoring %s: %v; the journal keeps the entry: run spof chaos recover", x.Fault, err)
+		} else if r != nil {
+			res.Verdict, res.Reason = Aborted, fmt.Sprintf("panic during the experiment: %v; the fault was restored", r)
+		}
+	}()
+
+	f := x.fault
+	f.TTL = ttl
+	if err := inj.Inject(ctx, f); err != nil {
+		res.Verdict, res.Reason = NotApplied, fmt.Sprintf("injecting %s into %s: %v", x.Fault, x.Target, err)
+		if rerr := restore(); rerr != nil {
+			res.Verdict, res.Reason = RestoreFailed, fmt.Sprintf("%s; then restoring: %v", res.Reason, rerr)
+		}
+		return res
+	}
+
+	// 3. Sample the flows while the fault lasts.
+	injected := time.Now()
+	interrupted := sample(ctx, &res, probe, injected.Add(opts.Settle), injected.Add(opts.Settle+opts.Duration), opts.Interval)
+
+	// 4. Restore and verify.
+	if err := restore(); err != nil {
+		res.Verdict, res.Reason = RestoreFailed, fmt.Sprintf("restoring %s: %v; the journal keeps the entry: run spof chaos recover", x.Fault, err)
+		return res
+	}
+	if interrupted {
+		res.Verdict, res.Reason = Aborted, "interrupted during the fault; the fault was restored"
+		return res
+	}
+
+	// 5. Steady state again, within the recovery window.
+	if f, s, ok := recovered(ctx, probe, probed, opts.Recovery, opts.Interval); !ok {
+		res.Verdict, res.Reason = Falsified, fmt.Sprintf("the system did not recover within %v of the restore: %s is %s (%s)", opts.Recovery, f, s.State, s.Detail)
+		return res
+	}
+
+	for _, fr := range res.Flows {
+		if fr.Mismatch != nil {
+			res.Verdict = Falsified
+			res.Reason = fmt.Sprintf("%s: predicted %s, observed %s at %s (%s)", fr.Flow, fr.Predicted, fr.Mismatch.State,
+				fr.Mismatch.At.Sub(injected).Round(time.Millisecond), fr.Mismatch.Detail)
+			return res
+		}
+	}
+	res.Verdict, res.Reason = Passed, "every probed flow behaved as predicted, and recovered"
+	return res
+}
+
+// sample probes every flow each interval from from to until (samples
+// before from do not count); it reports whether ctx ended it.
+func sample(ctx context.Context, res *Result, probe ProbeFunc, from, until time.Time, every time.Duration) (interrupted bool) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		now := time.Now()
+		if !now.Before(until) {
+			return false
+		}
+		if !now.Before(from) {
+			for i := range res.Flows {
+				fr := &res.Flows[i]
+				s := probe(ctx, fr.Flow)
+				if ctx.Err() != nil {
+					return true
+				}
+				fr.Samples++
+				fr.Observed = max(fr.Observed, s.State)
+				if s.State != fr.Predicted && fr.Mismatch == nil {
+					fr.Mismatch = &s
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return true
+		case <-t.C:
+		}
+	}
+}
+
+// recovered waits until every flow is up, at most within.
+func recovered(ctx context.Context, probe ProbeFunc, flows []string, within, every time.Duration) (string, Sample, bool) {
+	deadline := time.Now().Add(within)
+	for {
+		var bad string
+		var badSample Sample
+		for _, f := range flows {
+			if s := probe(ctx, f); s.State != analysis.Up {
+				bad, badSample = f, s
+				break
+			}
+		}
+		if bad == "" {
+			return "", Sample{}, true
+		}
+		if !time.Now().Add(every).Before(deadline) || ctx.Err() != nil {
+			return bad, badSample, false
+		}
+		select {
+		case <-ctx.Done():
+			return bad, badSample, false
+		case <-time.After(every):
+		}
+	}
+}

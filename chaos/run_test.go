@@ -1,0 +1,225 @@
+package chaos
+
+import (
+	"bufio"
+	"context"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/spofhq/spof/analysis"
+	"github.com/spofhq/spof/chaos/inject"
+	"github.com/spofhq/spof/proxy"
+)
+
+// lab is a tiny system: an app whose one flow needs a dependency reached
+// through spof's fault proxy. With fallback set, the app answers 200 and
+// X-Degraded when the dependency fails; without, 503.
+type lab struct {
+	api      *httptest.Server
+	srv      *proxy.Server
+	app      *httptest.Server
+	fallback atomic.Bool
+	journal  *Journal
+}
+
+func newLab(t *testing.T) *lab {
+	l := &lab{}
+	dep, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { dep.Close() })
+	go func() {
+		for {
+			c, err := dep.Accept()
+			if err != nil {
+				return
+			}
+			c.Write([]byte("ok\n"))
+			c.Close()
+		}
+	}()
+	l.srv = proxy.New(proxy.Options{})
+	t.Cleanup(func() { l.srv.Close(context.Background()) })
+	p, err := l.srv.CreateProxy(proxy.ProxyConfig{Name: "dep", Upstream: dep.Addr().String(), Enabled: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.api = httptest.NewServer(l.srv.Handler())
+	t.Cleanup(l.api.Close)
+	l.app = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := net.DialTimeout("tcp", p.Listen, 300*time.Millisecond)
+		if err == nil {
+			c.SetDeadline(time.Now().Add(300 * time.Millisecond))
+			_, err = bufio.NewReader(c).ReadString('\n')
+			c.Close()
+		}
+		switch {
+		case err == nil:
+			w.Write([]byte("ok"))
+		case l.fallback.Load():
+			w.Header().Set("X-Degraded", "dep")
+			w.Write([]byte("fallback"))
+		default:
+			http.Error(w, "dependency failed: "+err.Error(), http.StatusServiceUnavailable)
+		}
+	}))
+	t.Cleanup(l.app.Close)
+	l.journal, _ = OpenJournal(t.TempDir())
+	return l
+}
+
+func (l *lab) probe(ctx context.Context, flow string) Sample {
+	s := Sample{At: time.Now()}
+	req, _ := http.NewRequestWithContext(ctx, "GET", l.app.URL, nil)
+	resp, err := http.DefaultClient.Do(req)
+	switch {
+	case err != nil:
+		s.State, s.Detail = analysis.Down, err.Error()
+	case resp.StatusCode != 200:
+		s.State, s.Detail = analysis.Down, resp.Status
+	case resp.Header.Get("X-Degraded") != "":
+		s.State, s.Detail = analysis.Degraded, "X-Degraded: "+resp.Header.Get("X-Degraded")
+	default:
+		s.State, s.Detail = analysis.Up, resp.Status
+	}
+	if resp != nil {
+		resp.Body.Close()
+	}
+	return s
+}
+
+func (l *lab) injector() inject.Proxy {
+	return inject.Proxy{API: l.api.URL, Proxy: "dep", Toxic: "spof-dep-down"}
+}
+
+func experiment(predicted analysis.State) Experiment {
+	return Experiment{Name: "dep-down", Target: "dep", Fault: "down", Injector: "proxy",
+		Predicted: []analysis.FlowOutcome{{Flow: "f", State: predicted}}, fault: inject.Fault{Kind: inject.Down}}
+}
+
+var quick = RunOptions{Duration: 500 * time.Millisecond, Settle: 100 * time.Millisecond, Recovery: 2 * time.Second, Interval: 50 * time.Millisecond, RunID: "test"}
+
+// clean asserts that the fault is gone and the journal empty.
+func (l *lab) clean(t *testing.T) {
+	t.Helper()
+	if ts, _ := l.srv.Toxics("dep"); len(ts) != 0 {
+		t.Errorf("toxics left on the proxy: %+v", ts)
+	}
+	if es, err := l.journal.Entries(); err != nil || len(es) != 0 {
+		t.Errorf("journal entries left: %+v, %v", es, err)
+	}
+}
+
+func TestRunVerdicts(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		fallback  bool
+		predicted analysis.State
+		verdict   Verdict
+		reason    string
+	}{
+		{"fallback works", true, analysis.Degraded, Passed, "every probed flow behaved as predicted"},
+		{"fallback broken", false, analysis.Degraded, Falsified, "f: predicted degraded, observed down at"},
+		{"hidden dependency", false, analysis.Up, Falsified, "f: predicted up, observed down at"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := newLab(t)
+			l.fallback.Store(tc.fallback)
+			res := Run(context.Background(), experiment(tc.predicted), l.injector(), l.probe, []string{"f"}, l.journal, quick)
+			if res.Verdict != tc.verdict || !strings.HasPrefix(res.Reason, tc.reason) {
+				t.Fatalf("verdict %s (%s), want %s (%s...)", res.Verdict, res.Reason, tc.verdict, tc.reason)
+			}
+			if res.Flows[0].Samples == 0 {
+				t.Error("no samples taken")
+			}
+			l.clean(t)
+		})
+	}
+}
+
+func TestRunSteadyStateFails(t *testing.T) {
+	l := newLab(t)
+	l.srv.AddToxic("dep", proxy.Toxic{Name: "broken", Type: "down", Toxicity: 1})
+	res := Run(context.Background(), experiment(analysis.Degraded), l.injector(), l.probe, []string{"f"}, l.journal, quick)
+	if res.Verdict != Aborted || !strings.Contains(res.Reason, "steady state does not hold before the fault: f is down") {
+		t.Fatalf("verdict %s (%s), want aborted before injecting", res.Verdict, res.Reason)
+	}
+	if ts, _ := l.srv.Toxics("dep"); len(ts) != 1 {
+		t.Errorf("toxics %+v: want only the one the test added", ts)
+	}
+	if es, _ := l.journal.Entries(); len(es) != 0 {
+		t.Errorf("journal: %+v, want nothing", es)
+	}
+}
+
+func TestRunInterrupted(t *testing.T) {
+	l := newLab(t)
+	l.fallback.Store(true)
+	ctx, cancel := context.WithCancel(context.Background())
+	var n atomic.Int32
+	probe := func(ctx context.Context, flow string) Sample {
+		if n.Add(1) == 4 {
+			cancel() // SIGINT in the middle of the fault
+		}
+		return l.probe(ctx, flow)
+	}
+	opts := quick
+	opts.Duration = time.Minute
+	res := Run(ctx, experiment(analysis.Degraded), l.injector(), probe, []string{"f"}, l.journal, opts)
+	if res.Verdict != Aborted || !strings.Contains(res.Reason, "the fault was restored") {
+		t.Fatalf("verdict %s (%s), want aborted and restored", res.Verdict, res.Reason)
+	}
+	l.clean(t)
+}
+
+func TestRunPanicInProbe(t *testing.T) {
+	l := newLab(t)
+	l.fallback.Store(true)
+	var n atomic.Int32
+	probe := func(ctx context.Context, flow string) Sample {
+		if n.Add(1) == 3 {
+			panic("probe bug")
+		}
+		return l.probe(ctx, flow)
+	}
+	res := Run(context.Background(), experiment(analysis.Degraded), l.injector(), probe, []string{"f"}, l.journal, quick)
+	if res.Verdict != Aborted || !strings.Contains(res.Reason, "panic during the experiment: probe bug; the fault was restored") {
+		t.Fatalf("verdict %s (%s)", res.Verdict, res.Reason)
+	}
+	l.clean(t)
+}
+
+func TestRunNotApplied(t *testing.T) {
+	l := newLab(t)
+	inj := inject.Proxy{API: l.api.URL, Proxy: "nope", Toxic: "spof-dep-down"}
+	res := Run(context.Background(), experiment(analysis.Degraded), inj, l.probe, []string{"f"}, l.journal, quick)
+	if res.Verdict != NotApplied || !strings.Contains(res.Reason, "proxy not found") {
+		t.Fatalf("verdict %s (%s), want not-applied", res.Verdict, res.Reason)
+	}
+	l.clean(t)
+}
+
+func TestRunRestoreFails(t *testing.T) {
+	l := newLab(t)
+	l.fallback.Store(true)
+	var n atomic.Int32
+	probe := func(ctx context.Context, flow string) Sample {
+		if n.Add(1) == 3 {
+			l.api.Close() // the proxy's API dies with the fault in place
+		}
+		return l.probe(ctx, flow)
+	}
+	res := Run(context.Background(), experiment(analysis.Degraded), l.injector(), probe, []string{"f"}, l.journal, quick)
+	if res.Verdict != RestoreFailed || !strings.Contains(res.Reason, "run spof chaos recover") {
+		t.Fatalf("verdict %s (%s), want restore-failed", res.Verdict, res.Reason)
+	}
+	if es, _ := l.journal.Entries(); len(es) != 1 {
+		t.Errorf("journal: %+v, want the entry kept for recovery", es)
+	}
+}
