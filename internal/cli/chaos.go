@@ -6,17 +6,21 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spofhq/spof/chaos"
 	"github.com/spofhq/spof/chaos/inject"
+	"github.com/spofhq/spof/model"
+	"github.com/spofhq/spof/probe"
 )
 
-// newChaosCmd is the chaos command group: plan and recover; run comes
-// with the experiment engine.
+// newChaosCmd is the chaos command group: plan, run and recover.
 func newChaosCmd(e *env) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "chaos",
@@ -26,7 +30,7 @@ system. Every fault is journalled in the state directory before it is
 injected, so that whatever happens to the run, the fault can be undone.`,
 		Args: cobra.NoArgs,
 	}
-	c.AddCommand(newChaosPlanCmd(e), newChaosRecoverCmd(e))
+	c.AddCommand(newChaosPlanCmd(e), newChaosRunCmd(e), newChaosRecoverCmd(e))
 	return c
 }
 
@@ -255,6 +259,230 @@ func planMarkdown(w io.Writer, system string, xs []chaos.Experiment) error {
 		}
 		fmt.Fprintf(w, "| `%s` | %s via %s | %s | %s |\n", x.Name, x.Fault, x.Injector,
 			strings.Join(pred, ", "), strings.ReplaceAll(strings.Join(x.Exercises, "; "), "|", "\\|"))
+	}
+	return nil
+}
+
+type chaosRunFlags struct {
+	out        outputFlags
+	experiment []string
+	all        bool
+	env        string
+	dryRun     bool
+	stateDir   string
+	opts       chaos.RunOptions
+}
+
+func newChaosRunCmd(e *env) *cobra.Command {
+	var f chaosRunFlags
+	c := &cobra.Command{
+		Use:   "run [FILE] (--experiment NAME... | --all) --env ENV",
+		Short: "Inject the planned faults into the running system and check the model's predictions",
+		Long: `run performs experiments of spof chaos plan against the running system.
+For each: every flow's probe must pass (steady state), the fault is
+journalled (fsynced) and injected with a TTL, the probes are sampled while
+it lasts, the fault is restored and verified gone, and the flows must be
+up again within --recovery. The fault is restored on every way out:
+the end, an error, SIGINT or SIGTERM, a panic. After SIGKILL or a crash,
+spof chaos recover undoes it, and proxy faults expire by themselves.
+
+Verdicts: passed (every probed flow as predicted, and recovered);
+falsified (a flow differed from the prediction: a hidden dependency or a
+broken fallback; or no recovery); aborted (steady state failed before
+the fault, or interrupted: nothing left injected); not-applied (the fault
+could not be injected); restore-failed (the fault may still be in place).
+
+--env must equal the model's environment: a guard against running
+against the wrong system. --dry-run prints what would be done and
+touches nothing.
+
+Exit codes: 0 every experiment passed (or dry run); 3 one was falsified,
+aborted or not applied; 4 a restore failed (a human must look); 2 bad
+input.`,
+		Example: `  spof chaos run examples/shop/spof.yaml --all --env demo --dry-run
+  spof chaos run examples/shop/spof.yaml --experiment session-redis-down --env demo --duration 1m --dry-run
+  # against the running demo shop (make demo in another shell, then point the model at
+  # the addresses it prints), with a JSON record:
+  #   spof chaos run examples/shop/spof.yaml --all --env demo --format json -o chaos.json`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			path := defaultModel
+			if len(args) == 1 {
+				path = args[0]
+			}
+			return runChaosRun(cmd.Context(), e, path, &f)
+		},
+	}
+	f.out.register(c, "text", "text or json")
+	fl := c.Flags()
+	fl.StringArrayVar(&f.experiment, "experiment", nil, "run the experiment `NAME` (from spof chaos plan; repeatable)")
+	fl.BoolVar(&f.all, "all", false, "run every experiment of the plan, one after the other")
+	fl.StringVar(&f.env, "env", "", "the environment the model describes (required; must equal its environment:)")
+	fl.BoolVar(&f.dryRun, "dry-run", false, "print the experiments and what they would inject; touch nothing")
+	fl.StringVar(&f.stateDir, "state-dir", "", "the chaos state `DIR` for the journal (default: the model's chaos.state_dir, else .spof beside the model)")
+	fl.DurationVar(&f.opts.Duration, "duration", 30*time.Second, "how long each fault stays")
+	fl.DurationVar(&f.opts.Settle, "settle", 2*time.Second, "after injecting, how long before samples count (breakers need a moment to open)")
+	fl.DurationVar(&f.opts.Recovery, "recovery", 30*time.Second, "how long the flows have to be up again after the restore")
+	fl.DurationVar(&f.opts.Interval, "interval", 0, "time between samples (default: the probes' interval, else 1s)")
+	return c
+}
+
+func runChaosRun(ctx context.Context, e *env, path string, f *chaosRunFlags) error {
+	if f.out.format != "text" && f.out.format != "json" {
+		return usageError("--format %q: want text or json", f.out.format)
+	}
+	if len(f.experiment) == 0 && !f.all {
+		return usageError("name the experiments with --experiment NAME (see spof chaos plan), or run them all with --all")
+	}
+	if len(f.experiment) > 0 && f.all {
+		return usageError("--experiment and --all: choose one")
+	}
+	for _, d := range []struct {
+		flag string
+		v    time.Duration
+	}{{"--duration", f.opts.Duration}, {"--settle", f.opts.Settle}, {"--recovery", f.opts.Recovery}, {"--interval", f.opts.Interval}} {
+		if d.v < 0 {
+			return usageError("%s %v: must not be negative", d.flag, d.v)
+		}
+	}
+	m, err := loadModel(path)
+	if err != nil {
+		return err
+	}
+	switch {
+	case f.env == "":
+		return usageError("--env is required: name the environment you mean to break (the model says %q)", m.Environment)
+	case m.Environment == "":
+		return usageError("the model names no environment: add environment: %s to %s, so that --env can guard against running against the wrong system", f.env, path)
+	case f.env != m.Environment:
+		return usageError("--env %s, but %s describes %s: refusing to inject faults", f.env, path, m.Environment)
+	}
+	plan, err := chaos.Plan(m, chaos.PlanOptions{})
+	if err != nil {
+		return usageError("%v", err)
+	}
+	xs := plan
+	if !f.all {
+		xs = nil
+		for _, name := range f.experiment {
+			i := slices.IndexFunc(plan, func(x chaos.Experiment) bool { return x.Name == name })
+			if i < 0 {
+				names := make([]string, len(plan))
+				for k, x := range plan {
+					names[k] = x.Name
+				}
+				msg := fmt.Sprintf("--experiment %s: not in the plan", name)
+				if s := model.Closest(name, names); s != "" {
+					msg += fmt.Sprintf(" (did you mean %q?)", s)
+				} else if len(names) > 0 {
+					msg += " (experiments: " + strings.Join(names, ", ") + ")"
+				}
+				return usageError("%s", msg)
+			}
+			xs = append(xs, plan[i])
+		}
+	}
+	if len(xs) == 0 {
+		return usageError("no experiment to run: no component of %s has a chaos: binding", path)
+	}
+	var probed []string
+	for _, fl := range m.Flows {
+		if fl.Probe != nil {
+			probed = append(probed, fl.Name)
+			if f.opts.Interval == 0 || fl.Probe.IntervalOrDefault() < f.opts.Interval {
+				f.opts.Interval = fl.Probe.IntervalOrDefault()
+			}
+		}
+	}
+	if len(probed) == 0 {
+		return usageError("no flow of %s has a probe: add probe: {http: URL} to the flows to observe", path)
+	}
+	dir := filepath.Dir(path)
+	injectors := make([]chaos.Injector, len(xs))
+	for i, x := range xs {
+		if injectors[i], err = chaos.InjectorFor(m, x, dir); err != nil {
+			return usageError("%v", err)
+		}
+	}
+	if f.dryRun {
+		for _, x := range xs {
+			fmt.Fprintf(e.stdout, "would run %s: inject %s into %s through its %s binding for %v; probe %s\n",
+				x.Name, x.Fault, x.Target, x.Injector, f.opts.Duration, strings.Join(probed, ", "))
+		}
+		return nil
+	}
+	sd, err := stateDir(path, true, f.stateDir)
+	if err != nil {
+		return err
+	}
+	j, err := chaos.OpenJournal(sd)
+	if err != nil {
+		return usageError("%v", err)
+	}
+	if open, err := j.Entries(); err != nil {
+		return usageError("%v", err)
+	} else if len(open) > 0 {
+		return usageError("the chaos journal %s records %d fault(s) not restored (first: %s): run spof chaos recover first", j.Path(), len(open), open[0].Experiment)
+	}
+
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	byFlow := map[string]*model.Probe{}
+	for _, fl := range m.Flows {
+		byFlow[fl.Name] = fl.Probe
+	}
+	sample := func(ctx context.Context, flow string) chaos.Sample {
+		r := probe.Run(ctx, byFlow[flow], probe.Options{Dir: dir})
+		return chaos.Sample{State: r.State, Detail: r.Detail, At: r.At}
+	}
+	f.opts.RunID = time.Now().UTC().Format("20060102T150405Z")
+	var results []chaos.Result
+	for i, x := range xs {
+		if ctx.Err() != nil {
+			break
+		}
+		stopProgress := progress(e, fmt.Sprintf("%s: injecting %s into %s for %v", x.Name, x.Fault, x.Target, f.opts.Duration))
+		results = append(results, chaos.Run(ctx, x, injectors[i], sample, probed, j, f.opts))
+		stopProgress()
+	}
+	if !f.out.quiet {
+		err := f.out.emit(e, func(w io.Writer) error {
+			if f.out.format == "json" {
+				enc := json.NewEncoder(w)
+				enc.SetIndent("", "  ")
+				return enc.Encode(struct {
+					System  string         `json:"system"`
+					Results []chaos.Result `json:"results"`
+				}{m.System, results})
+			}
+			for _, r := range results {
+				fmt.Fprintf(w, "%-9s %s: %s\n", strings.ToUpper(string(r.Verdict)), r.Experiment, r.Reason)
+				for _, fr := range r.Flows {
+					fmt.Fprintf(w, "          %s: predicted %s, observed %s (%d samples)\n", fr.Flow, fr.Predicted, fr.Observed, fr.Samples)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	code := ExitOK
+	for _, r := range results {
+		switch r.Verdict {
+		case chaos.RestoreFailed:
+			code = ExitRestore
+		case chaos.Falsified, chaos.Aborted, chaos.NotApplied:
+			if code == ExitOK {
+				code = ExitFalsified
+			}
+		}
+	}
+	if code != ExitOK {
+		return &exitError{code: code}
 	}
 	return nil
 }

@@ -1,0 +1,83 @@
+package shop_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/spofhq/spof/internal/cli"
+)
+
+// modelFor is examples/shop/spof.yaml pointed at a running demo: its
+// proxy API and the shop's probe URLs.
+func modelFor(t *testing.T, proxyAPI, shopURL string) string {
+	t.Helper()
+	data, err := os.ReadFile("spof.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := strings.ReplaceAll(string(data), "http://127.0.0.1:8474", proxyAPI)
+	s = strings.ReplaceAll(s, "http://127.0.0.1:8080", shopURL)
+	path := filepath.Join(t.TempDir(), "spof.yaml")
+	if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestChaosRun runs the shop's experiments: the model's predictions hold
+// for Redis (sessions fall back to Postgres) and payments (orders accepted
+// for later), and the experiment on config catches the planted hidden
+// dependency.
+func TestChaosRun(t *testing.T) {
+	sys := startShop(t)
+	path := modelFor(t, sys.ProxyAPI, sys.ShopURL)
+	out := filepath.Join(filepath.Dir(path), "chaos.json")
+	var stdout, stderr bytes.Buffer
+	code := cli.Main([]string{"chaos", "run", path, "--env", "demo",
+		"--experiment", "session-redis-down", "--experiment", "payments-down", "--experiment", "config-down",
+		"--duration", "2s", "--settle", "1500ms", "--recovery", "20s", "--interval", "250ms",
+		"--format", "json", "-o", out}, &stdout, &stderr)
+	if code != cli.ExitFalsified {
+		t.Errorf("exit %d, want %d (config-down falsified):\n%s", code, cli.ExitFalsified, stderr.String())
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var report struct {
+		Results []struct {
+			Experiment, Verdict, Reason string
+		}
+	}
+	if err := json.Unmarshal(data, &report); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]struct{ verdict, reason string }{
+		"session-redis-down": {"passed", "every probed flow behaved as predicted"},
+		"payments-down":      {"passed", "every probed flow behaved as predicted"},
+		"config-down":        {"falsified", "checkout: predicted up, observed down"},
+	}
+	if len(report.Results) != len(want) {
+		t.Fatalf("results: %s", data)
+	}
+	for _, r := range report.Results {
+		w := want[r.Experiment]
+		if r.Verdict != w.verdict || !strings.HasPrefix(r.Reason, w.reason) {
+			t.Errorf("%s: %s (%s), want %s (%s...)", r.Experiment, r.Verdict, r.Reason, w.verdict, w.reason)
+		}
+	}
+	// Every fault restored: no toxic left, nothing in the journal.
+	for name := range sys.Proxies {
+		if ts, err := sys.Proxy().Toxics(t.Context(), name); err != nil || len(ts) != 0 {
+			t.Errorf("proxy %s: toxics %+v, %v", name, ts, err)
+		}
+	}
+	journal, _ := os.ReadFile(filepath.Join(filepath.Dir(path), ".spof", "journal.json"))
+	if !bytes.Contains(journal, []byte(`"open": []`)) {
+		t.Errorf("journal after the run:\n%s", journal)
+	}
+}
