@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/spofhq/spof/internal/cli"
 )
@@ -79,5 +82,54 @@ func TestChaosRun(t *testing.T) {
 	journal, _ := os.ReadFile(filepath.Join(filepath.Dir(path), ".spof", "journal.json"))
 	if !bytes.Contains(journal, []byte(`"open": []`)) {
 		t.Errorf("journal after the run:\n%s", journal)
+	}
+}
+
+// TestChaosRecoverAfterKill kills spof chaos run with SIGKILL while its
+// fault is in place: the fault stays (nobody restored it), the journal
+// says so, and spof chaos recover takes it out.
+func TestChaosRecoverAfterKill(t *testing.T) {
+	sys := startShop(t)
+	path := modelFor(t, sys.ProxyAPI, sys.ShopURL)
+	run := exec.Command(filepath.Join(sys.Dir, "bin", "spof"), "chaos", "run", path, "--env", "demo",
+		"--experiment", "payments-down", "--duration", "5m", "--settle", "0s")
+	var runErr bytes.Buffer
+	run.Stderr = &runErr
+	if err := run.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { run.Process.Kill(); run.Wait() })
+
+	// Wait, bounded, until the fault is in place.
+	pc := sys.Proxy()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		ts, err := pc.Toxics(t.Context(), "payments")
+		if err == nil && len(ts) == 1 {
+			if ts[0].TTL <= 5*time.Minute {
+				t.Errorf("toxic TTL %v: want the run's duration plus recovery margins", ts[0].TTL)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no toxic on payments after 30s (%v); spof chaos run said:\n%s", err, runErr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	run.Process.Signal(syscall.SIGKILL)
+	run.Wait()
+
+	if ts, _ := pc.Toxics(t.Context(), "payments"); len(ts) != 1 {
+		t.Fatalf("after SIGKILL: toxics %+v, want the fault still there", ts)
+	}
+	var stdout, stderr bytes.Buffer
+	if code := cli.Main([]string{"chaos", "recover", path}, &stdout, &stderr); code != cli.ExitOK {
+		t.Fatalf("recover: exit %d\n%s", code, stderr.String())
+	}
+	if !strings.HasPrefix(stdout.String(), "restored payments-down (down, injected ") {
+		t.Errorf("recover said %q", stdout.String())
+	}
+	if ts, _ := pc.Toxics(t.Context(), "payments"); len(ts) != 0 {
+		t.Errorf("after recover: toxics %+v, want none", ts)
 	}
 }
