@@ -3,6 +3,7 @@ package shop_test
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -131,5 +132,47 @@ func TestChaosRecoverAfterKill(t *testing.T) {
 	}
 	if ts, _ := pc.Toxics(t.Context(), "payments"); len(ts) != 0 {
 		t.Errorf("after recover: toxics %+v, want none", ts)
+	}
+}
+
+// TestChaosRunInterrupted sends SIGINT and SIGTERM to spof chaos run while
+// its fault is in place: the run restores the fault, records the
+// experiment as aborted and exits 3.
+func TestChaosRunInterrupted(t *testing.T) {
+	sys := startShop(t)
+	path := modelFor(t, sys.ProxyAPI, sys.ShopURL)
+	pc := sys.Proxy()
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+		run := exec.Command(filepath.Join(sys.Dir, "bin", "spof"), "chaos", "run", path, "--env", "demo",
+			"--experiment", "session-redis-down", "--duration", "5m", "--settle", "0s")
+		var stdout, stderr bytes.Buffer
+		run.Stdout, run.Stderr = &stdout, &stderr
+		if err := run.Start(); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			if ts, err := pc.Toxics(t.Context(), "redis"); err == nil && len(ts) == 1 {
+				break
+			}
+			if time.Now().After(deadline) {
+				run.Process.Kill()
+				run.Wait()
+				t.Fatalf("%v: no toxic on redis after 30s; spof chaos run said:\n%s", sig, stderr.String())
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		run.Process.Signal(sig)
+		err := run.Wait()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != cli.ExitFalsified {
+			t.Errorf("%v: %v, want exit %d", sig, err, cli.ExitFalsified)
+		}
+		if !strings.Contains(stdout.String(), "ABORTED   session-redis-down: interrupted during the fault; the fault was restored") {
+			t.Errorf("%v: stdout %q", sig, stdout.String())
+		}
+		if ts, _ := pc.Toxics(t.Context(), "redis"); len(ts) != 0 {
+			t.Errorf("%v: toxics left %+v", sig, ts)
+		}
 	}
 }
