@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/spofhq/spof/model"
 )
@@ -15,6 +16,21 @@ type Options struct {
 	// Flows restricts the analysis to these flows (all when empty). Names
 	// must exist in the model; CheckFlows reports those that do not.
 	Flows []string
+	// Verified holds, per fallback edge ("app → session-redis"), the last
+	// chaos experiment that exercised it; checklist item 4 reads it.
+	Verified map[string]Verification
+	// Now dates the verifications: older than StaleAfter is stale.
+	Now time.Time
+}
+
+// StaleAfter is how long a passed experiment keeps a fallback verified.
+const StaleAfter = 30 * 24 * time.Hour
+
+// A Verification is the last chaos experiment that exercised a fallback.
+type Verification struct {
+	Experiment string
+	At         time.Time
+	Passed     bool
 }
 
 // CheckFlows returns an error naming the first flow in names that m does
@@ -55,17 +71,19 @@ func Check(m *model.Model, opts Options) *Result {
 	res.Findings = append(res.Findings, a.operational()...)
 	rankFindings(res.Findings)
 	res.Flows = a.flowSummaries(res.Findings)
+	a.opts = opts
 	res.Checklist = checklist(a, res.Findings)
 	return res
 }
 
 // analyzer holds what every event's evaluation shares.
 type analyzer struct {
-	m   *model.Model
-	g   *graph
-	ix  *eventIndex
-	p   *propagator
-	sel flowSet // the flows analysed
+	opts Options
+	m    *model.Model
+	g    *graph
+	ix   *eventIndex
+	p    *propagator
+	sel  flowSet // the flows analysed
 
 	// phasedBy[t] lists the when: edges that have t as a target.
 	phasedBy [][]phasedRef

@@ -169,21 +169,50 @@ func checkMap(a *analyzer) ChecklistItem {
 }
 
 func checkVerified(a *analyzer) ChecklistItem {
-	var fallbacks []string
+	type fallback struct{ key, text string }
+	var fallbacks []fallback
 	for _, c := range a.m.Components {
 		for _, e := range c.DependsOn {
 			if e.Degrades() {
-				fallbacks = append(fallbacks, c.Name+" → "+e.To+" ("+fallbackDescription(e)+")")
+				fallbacks = append(fallbacks, fallback{c.Name + " → " + e.To, c.Name + " → " + e.To + " (" + fallbackDescription(e) + ")"})
 			}
 		}
 	}
-	it := ChecklistItem{Status: Unknown, Evidence: []string{"no chaos experiment history yet: run spof chaos experiments to verify fallbacks"}}
-	if len(fallbacks) == 0 {
-		it.Evidence = append(it.Evidence, "the model declares no fallback to verify")
+	if len(a.opts.Verified) == 0 {
+		it := ChecklistItem{Status: Unknown, Evidence: []string{"no chaos experiment history yet: run spof chaos experiments to verify fallbacks"}}
+		if len(fallbacks) == 0 {
+			it.Evidence = append(it.Evidence, "the model declares no fallback to verify")
+			return it
+		}
+		it.Evidence = append(it.Evidence, fmt.Sprintf("%d fallbacks never verified:", len(fallbacks)))
+		for _, f := range fallbacks {
+			it.Evidence = append(it.Evidence, f.text)
+		}
 		return it
 	}
-	it.Evidence = append(it.Evidence, fmt.Sprintf("%d fallbacks never verified:", len(fallbacks)))
-	it.Evidence = append(it.Evidence, fallbacks...)
+	var it ChecklistItem
+	failed := false
+	for _, f := range fallbacks {
+		v, ok := a.opts.Verified[f.key]
+		when := v.At.UTC().Format("2006-01-02")
+		switch {
+		case !ok:
+			failed = true
+			it.Evidence = append(it.Evidence, "never tested: "+f.text)
+		case !v.Passed:
+			failed = true
+			it.Evidence = append(it.Evidence, fmt.Sprintf("failed: %s (%s, %s)", f.text, v.Experiment, when))
+		case a.opts.Now.Sub(v.At) > StaleAfter:
+			failed = true
+			it.Evidence = append(it.Evidence, fmt.Sprintf("stale: %s (last verified by %s on %s, more than %d days ago)", f.text, v.Experiment, when, int(StaleAfter.Hours()/24)))
+		default:
+			it.Evidence = append(it.Evidence, fmt.Sprintf("verified: %s (%s, %s)", f.text, v.Experiment, when))
+		}
+	}
+	if len(fallbacks) == 0 {
+		return ChecklistItem{Status: Unknown, Evidence: []string{"the model declares no fallback to verify"}}
+	}
+	it.Status = verdict(failed)
 	return it
 }
 

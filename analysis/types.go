@@ -97,6 +97,18 @@ func (s State) String() string {
 // MarshalText encodes the state as "up", "degraded" or "down".
 func (s State) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
+// UnmarshalText reads what MarshalText writes, for records read back (the
+// chaos history).
+func (s *State) UnmarshalText(b []byte) error {
+	for _, c := range []State{Up, Degraded, Down} {
+		if c.String() == string(b) {
+			*s = c
+			return nil
+		}
+	}
+	return fmt.Errorf("invalid flow state %q (want up, degraded or down)", b)
+}
+
 // Category says what kind of single point of failure a finding is.
 type Category string
 

@@ -26,6 +26,9 @@ type Experiment struct {
 	// "app → session-redis (fallback to postgres)": a passed experiment
 	// verifies them.
 	Exercises []string `json:"exercises,omitempty"`
+	// Edges names the same fallbacks as "from → to", the key under which
+	// the checklist looks them up.
+	Edges []string `json:"edges,omitempty"`
 
 	fault inject.Fault
 }
@@ -84,7 +87,7 @@ func Plan(m *model.Model, opts PlanOptions) ([]Experiment, error) {
 	var out []Experiment
 	for _, c := range targets {
 		predicted := analysis.WhatIf(m, []analysis.Event{{Kind: analysis.EventComponent, Name: c.Name}})
-		exercises := fallbacksInto(m, c.Name)
+		exercises, edges := fallbacksInto(m, c.Name)
 		for _, f := range faults {
 			out = append(out, Experiment{
 				Name:      c.Name + "-" + f.Kind,
@@ -93,6 +96,7 @@ func Plan(m *model.Model, opts PlanOptions) ([]Experiment, error) {
 				Injector:  c.Chaos.Kind(),
 				Predicted: predicted,
 				Exercises: exercises,
+				Edges:     edges,
 				fault:     f,
 			})
 		}
@@ -102,8 +106,7 @@ func Plan(m *model.Model, opts PlanOptions) ([]Experiment, error) {
 
 // fallbacksInto lists the running edges to target that degrade instead of
 // failing when it is gone.
-func fallbacksInto(m *model.Model, target string) []string {
-	var out []string
+func fallbacksInto(m *model.Model, target string) (out, edges []string) {
 	for _, c := range m.Components {
 		for _, e := range c.DependsOn {
 			if e.To != target || !e.Running() || !e.Degrades() {
@@ -117,9 +120,10 @@ func fallbacksInto(m *model.Model, target string) []string {
 				how = "fallback to " + e.FallbackTo
 			}
 			out = append(out, fmt.Sprintf("%s → %s (%s)", c.Name, target, how))
+			edges = append(edges, c.Name+" → "+target)
 		}
 	}
-	return out
+	return out, edges
 }
 
 // ParseFault reads a fault as the command line writes it: down,

@@ -84,6 +84,29 @@ func TestChaosRun(t *testing.T) {
 	if !bytes.Contains(journal, []byte(`"open": []`)) {
 		t.Errorf("journal after the run:\n%s", journal)
 	}
+
+	// The passed runs verified their fallbacks: checklist item 4 says so,
+	// and names the one no experiment exercised (the e-mail outbox).
+	stdout.Reset()
+	cli.Main([]string{"checklist", path, "--format", "json"}, &stdout, &stderr)
+	var doc struct {
+		Checklist []struct {
+			Item     int
+			Status   string
+			Evidence []string
+		}
+	}
+	err = json.Unmarshal(stdout.Bytes(), &doc)
+	items := doc.Checklist
+	if err != nil || len(items) != 7 {
+		t.Fatalf("checklist JSON: %v\n%s%s", err, stdout.String(), stderr.String())
+	}
+	evidence := strings.Join(items[3].Evidence, "\n")
+	for _, want := range []string{"verified: shop → session-redis", "verified: shop → payments", "never tested: shop → email"} {
+		if !strings.Contains(evidence, want) {
+			t.Errorf("checklist item 4 (%s) lacks %q:\n%s", items[3].Status, want, evidence)
+		}
+	}
 }
 
 // TestChaosRecoverAfterKill kills spof chaos run with SIGKILL while its
@@ -143,6 +166,9 @@ func TestChaosRunInterrupted(t *testing.T) {
 	path := modelFor(t, sys.ProxyAPI, sys.ShopURL)
 	pc := sys.Proxy()
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+		// The shop's breakers may still be open from the previous round:
+		// start from a steady state.
+		waitHealthy(t.Context(), t, sys)
 		run := exec.Command(filepath.Join(sys.Dir, "bin", "spof"), "chaos", "run", path, "--env", "demo",
 			"--experiment", "session-redis-down", "--duration", "5m", "--settle", "0s")
 		var stdout, stderr bytes.Buffer

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spofhq/spof/analysis"
 	"github.com/spofhq/spof/chaos"
 	"github.com/spofhq/spof/chaos/inject"
 	"github.com/spofhq/spof/model"
@@ -30,7 +31,7 @@ system. Every fault is journalled in the state directory before it is
 injected, so that whatever happens to the run, the fault can be undone.`,
 		Args: cobra.NoArgs,
 	}
-	c.AddCommand(newChaosPlanCmd(e), newChaosRunCmd(e), newChaosRecoverCmd(e))
+	c.AddCommand(newChaosPlanCmd(e), newChaosRunCmd(e), newChaosRecoverCmd(e), newChaosHistoryCmd(e))
 	return c
 }
 
@@ -445,8 +446,12 @@ func runChaosRun(ctx context.Context, e *env, path string, f *chaosRunFlags) err
 			break
 		}
 		stopProgress := progress(e, fmt.Sprintf("%s: injecting %s into %s for %v", x.Name, x.Fault, x.Target, f.opts.Duration))
-		results = append(results, chaos.Run(ctx, x, injectors[i], sample, probed, j, f.opts))
+		res := chaos.Run(ctx, x, injectors[i], sample, probed, j, f.opts)
 		stopProgress()
+		results = append(results, res)
+		if err := j.AppendHistory(chaos.Record{Result: res, Edges: x.Edges}); err != nil {
+			fmt.Fprintf(e.stderr, "spof: warning: %v\n", err)
+		}
 	}
 	if !f.out.quiet {
 		err := f.out.emit(e, func(w io.Writer) error {
@@ -485,4 +490,71 @@ func runChaosRun(ctx context.Context, e *env, path string, f *chaosRunFlags) err
 		return &exitError{code: code}
 	}
 	return nil
+}
+
+// verifications reads the chaos history beside the model at path, for
+// checklist item 4. No history, no verifications.
+func verifications(path string, m *model.Model) (map[string]analysis.Verification, error) {
+	sd := m.Chaos.StateDirOrDefault()
+	if !filepath.IsAbs(sd) {
+		sd = filepath.Join(filepath.Dir(path), sd)
+	}
+	recs, err := chaos.ReadHistory(sd)
+	if err != nil {
+		return nil, usageError("%v", err)
+	}
+	return chaos.Verifications(recs), nil
+}
+
+func newChaosHistoryCmd(e *env) *cobra.Command {
+	var o outputFlags
+	var dir string
+	c := &cobra.Command{
+		Use:   "history [FILE]",
+		Short: "Past chaos experiments and their verdicts, oldest first",
+		Long: `history lists the experiments spof chaos run recorded in the state
+directory (history.jsonl): when, the verdict and why. Checklist item 4
+reads the same records to say which fallbacks are verified, stale (older
+than 30 days), failed, or never tested.`,
+		Example: `  spof chaos history
+  spof chaos history examples/shop/spof.yaml --format json`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.format != "text" && o.format != "json" {
+				return usageError("--format %q: want text or json", o.format)
+			}
+			path := modelArg(args)
+			sd, err := stateDir(path, len(args) == 1, dir)
+			if err != nil {
+				return err
+			}
+			recs, err := chaos.ReadHistory(sd)
+			if err != nil {
+				return usageError("%v", err)
+			}
+			if o.quiet {
+				return nil
+			}
+			return o.emit(e, func(w io.Writer) error {
+				if o.format == "json" {
+					if recs == nil {
+						recs = []chaos.Record{}
+					}
+					enc := json.NewEncoder(w)
+					enc.SetIndent("", "  ")
+					return enc.Encode(recs)
+				}
+				if len(recs) == 0 {
+					fmt.Fprintf(w, "no experiment recorded yet (%s)\n", filepath.Join(sd, "history.jsonl"))
+				}
+				for _, r := range recs {
+					fmt.Fprintf(w, "%s  %-15s %s: %s\n", r.Ended.UTC().Format(time.RFC3339), r.Verdict, r.Experiment, r.Reason)
+				}
+				return nil
+			})
+		},
+	}
+	o.register(c, "text", "text or json")
+	c.Flags().StringVar(&dir, "state-dir", "", "the chaos state `DIR` (default: the model's chaos.state_dir, else .spof beside the model)")
+	return c
 }

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spofhq/spof/analysis"
@@ -76,8 +77,12 @@ func runCheck(e *env, f *checkFlags, path string) error {
 	if err := analysis.CheckFlows(m, f.flows); err != nil {
 		return usageError("--flow: %v", err)
 	}
+	verified, err := verifications(path, m)
+	if err != nil {
+		return err
+	}
 	stop := progress(e, fmt.Sprintf("analysing %d components", len(m.Components)))
-	res := analysis.Check(m, analysis.Options{Flows: f.flows})
+	res := analysis.Check(m, analysis.Options{Flows: f.flows, Verified: verified, Now: time.Now()})
 	stop()
 
 	err = f.emit(e, func(w io.Writer) error {

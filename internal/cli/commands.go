@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spofhq/spof/analysis"
@@ -64,11 +65,16 @@ item fails.`,
 			if err := report.CheckFormat(report.OutputChecklist, o.format); err != nil {
 				return usageError("--format: %v", err)
 			}
-			m, err := loadModel(modelArg(args))
+			path := modelArg(args)
+			m, err := loadModel(path)
 			if err != nil {
 				return err
 			}
-			items := analysis.Checklist(m)
+			verified, err := verifications(path, m)
+			if err != nil {
+				return err
+			}
+			items := analysis.Check(m, analysis.Options{Verified: verified, Now: time.Now()}).Checklist
 			if err := o.emit(e, func(w io.Writer) error { return report.Checklist(w, items, o.format, o.color(e)) }); err != nil {
 				return err
 			}

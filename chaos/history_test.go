@@ -1,0 +1,49 @@
+package chaos
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spofhq/spof/analysis"
+)
+
+func TestHistory(t *testing.T) {
+	j, _ := OpenJournal(t.TempDir())
+	if recs, err := ReadHistory(j.dir); err != nil || recs != nil {
+		t.Fatalf("no history: %v, %v", recs, err)
+	}
+	day := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	for _, r := range []Record{
+		{Result{Experiment: "redis-down", Verdict: Passed, Ended: day,
+			Flows: []FlowResult{{Flow: "login", Predicted: analysis.Degraded, Observed: analysis.Degraded, Samples: 3}}}, []string{"app → redis"}},
+		{Result{Experiment: "pay-down", Verdict: Passed, Ended: day}, []string{"app → pay"}},
+		{Result{Experiment: "pay-down", Verdict: Falsified, Ended: day.Add(time.Hour)}, []string{"app → pay"}},
+		{Result{Experiment: "redis-down", Verdict: Aborted, Ended: day.Add(time.Hour)}, []string{"app → redis"}},
+	} {
+		if err := j.AppendHistory(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	recs, err := ReadHistory(j.dir)
+	if err != nil || len(recs) != 4 || recs[2].Verdict != Falsified || recs[0].Flows[0].Observed != analysis.Degraded {
+		t.Fatalf("ReadHistory = %+v, %v", recs, err)
+	}
+	v := Verifications(recs)
+	if r := v["app → redis"]; !r.Passed || !r.At.Equal(day) {
+		t.Errorf("redis: %+v, want the passed run (the aborted one verifies nothing)", r)
+	}
+	if p := v["app → pay"]; p.Passed || p.Experiment != "pay-down" {
+		t.Errorf("pay: %+v, want the later, falsified run", p)
+	}
+
+	// A torn last line, as a crash while appending leaves it.
+	f, _ := os.OpenFile(filepath.Join(j.dir, historyFile), os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString(`{"experiment": "x", "verd`)
+	f.Close()
+	if _, err := ReadHistory(j.dir); err == nil || !strings.Contains(err.Error(), "history.jsonl:5: ") {
+		t.Errorf("torn line: %v, want an error naming line 5", err)
+	}
+}
