@@ -54,6 +54,11 @@ type RunOptions struct {
 	Recovery time.Duration // how long the flows have to be up again after the restore
 	Interval time.Duration // between samples
 	RunID    string        // names the journal entry, with the experiment
+	// Abort, if set, is checked at every sample while the fault is in
+	// place; a non-empty reason ends the experiment at once (restored,
+	// aborted). It runs the model's abort probes: the guard rails that
+	// say "stop, this is hurting more than planned".
+	Abort func(ctx context.Context) (reason string)
 }
 
 // FlowResult compares the prediction for one flow with what was seen.
@@ -163,11 +168,15 @@ func Run(ctx context.Context, x Experiment, inj Injector, probe ProbeFunc, probe
 
 	// 3. Sample the flows while the fault lasts.
 	injected := time.Now()
-	interrupted := sample(ctx, &res, probe, injected.Add(opts.Settle), injected.Add(opts.Settle+opts.Duration), opts.Interval)
+	interrupted, abortReason := sample(ctx, &res, probe, opts.Abort, injected.Add(opts.Settle), injected.Add(opts.Settle+opts.Duration), opts.Interval)
 
 	// 4. Restore and verify.
 	if err := restore(); err != nil {
 		res.Verdict, res.Reason = RestoreFailed, fmt.Sprintf("restoring %s: %v; the journal keeps the entry: run spof chaos recover", x.Fault, err)
+		return res
+	}
+	if abortReason != "" {
+		res.Verdict, res.Reason = Aborted, abortReason+"; the fault was restored"
 		return res
 	}
 	if interrupted {
@@ -194,21 +203,27 @@ func Run(ctx context.Context, x Experiment, inj Injector, probe ProbeFunc, probe
 }
 
 // sample probes every flow each interval from from to until (samples
-// before from do not count); it reports whether ctx ended it.
-func sample(ctx context.Context, res *Result, probe ProbeFunc, from, until time.Time, every time.Duration) (interrupted bool) {
+// before from do not count); it reports whether ctx ended it, or why an
+// abort probe did.
+func sample(ctx context.Context, res *Result, probe ProbeFunc, abort func(context.Context) string, from, until time.Time, every time.Duration) (interrupted bool, abortReason string) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		now := time.Now()
 		if !now.Before(until) {
-			return false
+			return false, ""
+		}
+		if abort != nil {
+			if reason := abort(ctx); reason != "" {
+				return false, reason
+			}
 		}
 		if !now.Before(from) {
 			for i := range res.Flows {
 				fr := &res.Flows[i]
 				s := probe(ctx, fr.Flow)
 				if ctx.Err() != nil {
-					return true
+					return true, ""
 				}
 				fr.Samples++
 				fr.Observed = max(fr.Observed, s.State)
@@ -219,7 +234,7 @@ func sample(ctx context.Context, res *Result, probe ProbeFunc, from, until time.
 		}
 		select {
 		case <-ctx.Done():
-			return true
+			return true, ""
 		case <-t.C:
 		}
 	}

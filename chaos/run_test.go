@@ -223,3 +223,22 @@ func TestRunRestoreFails(t *testing.T) {
 		t.Errorf("journal: %+v, want the entry kept for recovery", es)
 	}
 }
+
+func TestRunAbortProbe(t *testing.T) {
+	l := newLab(t)
+	l.fallback.Store(true)
+	var n atomic.Int32
+	opts := quick
+	opts.Duration = time.Minute
+	opts.Abort = func(ctx context.Context) string {
+		if n.Add(1) >= 3 {
+			return "abort probe error-budget failed: 503"
+		}
+		return ""
+	}
+	res := Run(context.Background(), experiment(analysis.Degraded), l.injector(), l.probe, []string{"f"}, l.journal, opts)
+	if res.Verdict != Aborted || res.Reason != "abort probe error-budget failed: 503; the fault was restored" {
+		t.Fatalf("verdict %s (%s)", res.Verdict, res.Reason)
+	}
+	l.clean(t)
+}

@@ -202,3 +202,31 @@ func TestChaosRunInterrupted(t *testing.T) {
 		}
 	}
 }
+
+// TestChaosAbortProbe guards checkout with an abort probe: when the
+// config-down experiment breaks checkout (the hidden dependency), the run
+// stops at once, restores, and says why, instead of holding the outage
+// for its whole duration.
+func TestChaosAbortProbe(t *testing.T) {
+	sys := startShop(t)
+	path := modelFor(t, sys.ProxyAPI, sys.ShopURL)
+	data, _ := os.ReadFile(path)
+	guarded := strings.Replace(string(data), "chaos: {proxy_api: ",
+		"chaos: {abort_probes: {checkout-works: {http: \""+sys.ShopURL+"/checkout\"}}, proxy_api: ", 1)
+	if guarded == string(data) {
+		t.Fatal("could not add the abort probe to the model")
+	}
+	os.WriteFile(path, []byte(guarded), 0o644)
+	var stdout, stderr bytes.Buffer
+	code := cli.Main([]string{"chaos", "run", path, "--env", "demo", "--experiment", "config-down",
+		"--duration", "5m", "--settle", "0s", "--interval", "250ms"}, &stdout, &stderr)
+	if code != cli.ExitFalsified {
+		t.Errorf("exit %d, want %d:\n%s", code, cli.ExitFalsified, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "ABORTED   config-down: abort probe checkout-works failed: 503") {
+		t.Errorf("stdout:\n%s", stdout.String())
+	}
+	if ts, _ := sys.Proxy().Toxics(t.Context(), "config"); len(ts) != 0 {
+		t.Errorf("toxics left on config: %+v", ts)
+	}
+}

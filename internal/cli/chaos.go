@@ -440,6 +440,17 @@ func runChaosRun(ctx context.Context, e *env, path string, f *chaosRunFlags) err
 		return chaos.Sample{State: r.State, Detail: r.Detail, At: r.At}
 	}
 	f.opts.RunID = time.Now().UTC().Format("20060102T150405Z")
+	if m.Chaos != nil && len(m.Chaos.AbortProbes) > 0 {
+		aborts := m.Chaos.AbortProbes
+		f.opts.Abort = func(ctx context.Context) string {
+			for _, p := range aborts {
+				if r := probe.Run(ctx, p, probe.Options{Dir: dir}); r.State == analysis.Down && ctx.Err() == nil {
+					return fmt.Sprintf("abort probe %s failed: %s", p.Name, r.Detail)
+				}
+			}
+			return ""
+		}
+	}
 	var results []chaos.Result
 	for i, x := range xs {
 		if ctx.Err() != nil {
