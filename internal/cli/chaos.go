@@ -314,7 +314,7 @@ input.`,
 			return runChaosRun(cmd.Context(), e, path, &f)
 		},
 	}
-	f.out.register(c, "text", "text or json")
+	f.out.register(c, "text", "text, json, markdown or junit (one test case per experiment)")
 	fl := c.Flags()
 	fl.StringArrayVar(&f.experiment, "experiment", nil, "run the experiment `NAME` (from spof chaos plan; repeatable)")
 	fl.BoolVar(&f.all, "all", false, "run every experiment of the plan, one after the other")
@@ -329,8 +329,8 @@ input.`,
 }
 
 func runChaosRun(ctx context.Context, e *env, path string, f *chaosRunFlags) error {
-	if f.out.format != "text" && f.out.format != "json" {
-		return usageError("--format %q: want text or json", f.out.format)
+	if !slices.Contains(chaos.ReportFormats, f.out.format) {
+		return usageError("--format %q: want one of %s", f.out.format, strings.Join(chaos.ReportFormats, ", "))
 	}
 	if len(f.experiment) == 0 && !f.all {
 		return usageError("name the experiments with --experiment NAME (see spof chaos plan), or run them all with --all")
@@ -465,23 +465,7 @@ func runChaosRun(ctx context.Context, e *env, path string, f *chaosRunFlags) err
 		}
 	}
 	if !f.out.quiet {
-		err := f.out.emit(e, func(w io.Writer) error {
-			if f.out.format == "json" {
-				enc := json.NewEncoder(w)
-				enc.SetIndent("", "  ")
-				return enc.Encode(struct {
-					System  string         `json:"system"`
-					Results []chaos.Result `json:"results"`
-				}{m.System, results})
-			}
-			for _, r := range results {
-				fmt.Fprintf(w, "%-9s %s: %s\n", strings.ToUpper(string(r.Verdict)), r.Experiment, r.Reason)
-				for _, fr := range r.Flows {
-					fmt.Fprintf(w, "          %s: predicted %s, observed %s (%d samples)\n", fr.Flow, fr.Predicted, fr.Observed, fr.Samples)
-				}
-			}
-			return nil
-		})
+		err := f.out.emit(e, func(w io.Writer) error { return chaos.WriteResults(w, m.System, results, f.out.format) })
 		if err != nil {
 			return err
 		}

@@ -1,0 +1,68 @@
+package chaos
+
+import (
+	"bytes"
+	"encoding/xml"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spofhq/spof/analysis"
+)
+
+func sampleResults() []Result {
+	t0 := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	return []Result{
+		{Experiment: "session-redis-down", Fault: "down", Verdict: Passed, Reason: "every probed flow behaved as predicted, and recovered",
+			Started: t0, Ended: t0.Add(40 * time.Second), Flows: []FlowResult{{Flow: "login", Predicted: analysis.Degraded, Observed: analysis.Degraded, Samples: 8}}},
+		{Experiment: "config-down", Fault: "down", Verdict: Falsified, Reason: "checkout: predicted up, observed down at 1.5s (503 | x)",
+			Started: t0, Ended: t0.Add(35 * time.Second), Flows: []FlowResult{{Flow: "checkout", Predicted: analysis.Up, Observed: analysis.Down, Samples: 8}}},
+		{Experiment: "postgres-down", Fault: "down", Verdict: RestoreFailed, Reason: "restoring down: proxy API unreachable",
+			Started: t0, Ended: t0.Add(time.Second)},
+	}
+}
+
+func TestWriteResults(t *testing.T) {
+	var b bytes.Buffer
+	if err := WriteResults(&b, "shop", sampleResults(), "text"); err != nil {
+		t.Fatal(err)
+	}
+	want := `PASSED    session-redis-down: every probed flow behaved as predicted, and recovered
+          login: predicted degraded, observed degraded (8 samples)
+FALSIFIED config-down: checkout: predicted up, observed down at 1.5s (503 | x)
+          checkout: predicted up, observed down (8 samples)
+RESTORE-FAILED postgres-down: restoring down: proxy API unreachable
+`
+	if b.String() != want {
+		t.Errorf("text:\n%s\nwant:\n%s", b.String(), want)
+	}
+
+	b.Reset()
+	WriteResults(&b, "shop", sampleResults(), "markdown")
+	for _, line := range []string{
+		"| `config-down` | down | **falsified** | checkout: predicted up, observed down at 1.5s (503 \\| x) |",
+		"## session-redis-down: passed",
+		"| login | degraded | degraded | 8 |",
+	} {
+		if !strings.Contains(b.String(), line) {
+			t.Errorf("markdown lacks %q:\n%s", line, b.String())
+		}
+	}
+
+	b.Reset()
+	if err := WriteResults(&b, "shop", sampleResults(), "junit"); err != nil {
+		t.Fatal(err)
+	}
+	var suite junitSuite
+	if err := xml.Unmarshal(b.Bytes(), &suite); err != nil {
+		t.Fatalf("junit does not parse: %v\n%s", err, b.String())
+	}
+	if suite.Tests != 3 || suite.Failures != 1 || suite.Errors != 1 || suite.Cases[1].Failure == nil ||
+		suite.Cases[1].Failure.Type != "falsified" || suite.Cases[2].Error == nil || suite.Cases[0].Time != "40.000" {
+		t.Errorf("junit suite %+v", suite)
+	}
+
+	if err := WriteResults(&b, "shop", nil, "sarif"); err == nil {
+		t.Error("unknown format: no error")
+	}
+}
