@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -40,8 +43,14 @@ func TestChaosRun(t *testing.T) {
 	sys := startShop(t)
 	path := modelFor(t, sys.ProxyAPI, sys.ShopURL)
 	out := filepath.Join(filepath.Dir(path), "chaos.json")
+	posts := make(chan string, 4)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		data, _ := io.ReadAll(r.Body)
+		posts <- string(data)
+	}))
+	defer hook.Close()
 	var stdout, stderr bytes.Buffer
-	code := cli.Main([]string{"chaos", "run", path, "--env", "demo",
+	code := cli.Main([]string{"chaos", "run", path, "--env", "demo", "--webhook", hook.URL,
 		"--experiment", "session-redis-down", "--experiment", "payments-down", "--experiment", "config-down",
 		"--duration", "2s", "--settle", "1500ms", "--recovery", "20s", "--interval", "250ms",
 		"--format", "json", "-o", out}, &stdout, &stderr)
@@ -74,6 +83,16 @@ func TestChaosRun(t *testing.T) {
 			t.Errorf("%s: %s (%s), want %s (%s...)", r.Experiment, r.Verdict, r.Reason, w.verdict, w.reason)
 		}
 	}
+	// The webhook heard of the falsified experiment only.
+	select {
+	case p := <-posts:
+		if !strings.Contains(p, `config-down: *falsified*: checkout: predicted up, observed down`) || strings.Contains(p, "session-redis-down") {
+			t.Errorf("webhook got %s", p)
+		}
+	default:
+		t.Error("nothing posted to the webhook")
+	}
+
 	// Every fault restored: no toxic left, nothing in the journal.
 	for name := range sys.Proxies {
 		if ts, err := sys.Proxy().Toxics(t.Context(), name); err != nil || len(ts) != 0 {

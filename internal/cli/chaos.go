@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -271,6 +272,7 @@ type chaosRunFlags struct {
 	env        string
 	dryRun     bool
 	stateDir   string
+	webhook    string
 	opts       chaos.RunOptions
 }
 
@@ -319,6 +321,7 @@ input.`,
 	fl.StringArrayVar(&f.experiment, "experiment", nil, "run the experiment `NAME` (from spof chaos plan; repeatable)")
 	fl.BoolVar(&f.all, "all", false, "run every experiment of the plan, one after the other")
 	fl.StringVar(&f.env, "env", "", "the environment the model describes (required; must equal its environment:)")
+	fl.StringVar(&f.webhook, "webhook", "", "post the experiments that did not pass to `URL` (Slack-compatible JSON: {\"text\": ...})")
 	fl.BoolVar(&f.dryRun, "dry-run", false, "print the experiments and what they would inject; touch nothing")
 	fl.StringVar(&f.stateDir, "state-dir", "", "the chaos state `DIR` for the journal (default: the model's chaos.state_dir, else .spof beside the model)")
 	fl.DurationVar(&f.opts.Duration, "duration", 30*time.Second, "how long each fault stays")
@@ -331,6 +334,11 @@ input.`,
 func runChaosRun(ctx context.Context, e *env, path string, f *chaosRunFlags) error {
 	if !slices.Contains(chaos.ReportFormats, f.out.format) {
 		return usageError("--format %q: want one of %s", f.out.format, strings.Join(chaos.ReportFormats, ", "))
+	}
+	if f.webhook != "" {
+		if u, err := url.Parse(f.webhook); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return usageError("--webhook %q: want an http or https URL", f.webhook)
+		}
 	}
 	if len(f.experiment) == 0 && !f.all {
 		return usageError("name the experiments with --experiment NAME (see spof chaos plan), or run them all with --all")
@@ -468,6 +476,11 @@ func runChaosRun(ctx context.Context, e *env, path string, f *chaosRunFlags) err
 		err := f.out.emit(e, func(w io.Writer) error { return chaos.WriteResults(w, m.System, results, f.out.format) })
 		if err != nil {
 			return err
+		}
+	}
+	if f.webhook != "" {
+		if err := chaos.Notify(context.WithoutCancel(ctx), f.webhook, m.System, results); err != nil {
+			fmt.Fprintf(e.stderr, "spof: warning: %v\n", err)
 		}
 	}
 	code := ExitOK
