@@ -77,6 +77,12 @@ func Restore(ctx context.Context, u Undo) error {
 			return fmt.Errorf("command undo record: %w", err)
 		}
 		return d.restore(ctx)
+	case "process":
+		var d processUndo
+		if err := jsonUnmarshal(u.Data, &d); err != nil {
+			return err
+		}
+		return d.restore(ctx)
 	}
 	return fmt.Errorf("unknown injector %q in undo record", u.Injector)
 }
@@ -96,6 +102,12 @@ func Active(ctx context.Context, u Undo) (bool, error) {
 			return false, fmt.Errorf("command undo record: %w", err)
 		}
 		return d.active(ctx)
+	case "process":
+		var d processUndo
+		if err := jsonUnmarshal(u.Data, &d); err != nil {
+			return false, err
+		}
+		return d.active(ctx)
 	}
 	return false, fmt.Errorf("unknown injector %q in undo record", u.Injector)
 }
@@ -106,4 +118,11 @@ func marshalUndo(injector string, v any) Undo {
 		panic(err) // plain structs of strings: cannot fail
 	}
 	return Undo{Injector: injector, Data: data}
+}
+
+func jsonUnmarshal(data []byte, d *processUndo) error {
+	if err := json.Unmarshal(data, d); err != nil {
+		return fmt.Errorf("process undo record: %w", err)
+	}
+	return nil
 }
