@@ -127,21 +127,11 @@ func Run(ctx context.Context, x Experiment, inj Injector, probe ProbeFunc, probe
 		return res
 	}
 	restored := false
-	restore := func() error {
+	restoreFault := func() error {
 		restored = true
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), restoreTimeout)
 		defer cancel()
-		if err := inject.Restore(rctx, undo); err != nil {
-			return err
-		}
-		on, err := inject.Active(rctx, undo)
-		if err != nil {
-			return fmt.Errorf("checking that the fault is gone: %w", err)
-		}
-		if on {
-			return fmt.Errorf("the fault is still in place after its restore")
-		}
-		return j.End(entry.ID)
+		return restore(rctx, j, entry) // the same path as spof chaos recover
 	}
 	defer func() {
 		if restored {
@@ -149,7 +139,7 @@ func Run(ctx context.Context, x Experiment, inj Injector, probe ProbeFunc, probe
 		}
 		// A panic, or any path that did not restore: restore now.
 		r := recover()
-		if err := restore(); err != nil {
+		if err := restoreFault(); err != nil {
 			res.Verdict, res.Reason = RestoreFailed, fmt.Sprintf("restoring %s: %v; the journal keeps the entry: run spof chaos recover", x.Fault, err)
 		} else if r != nil {
 			res.Verdict, res.Reason = Aborted, fmt.Sprintf("panic during the experiment: %v; the fault was restored", r)
@@ -160,7 +150,7 @@ func Run(ctx context.Context, x Experiment, inj Injector, probe ProbeFunc, probe
 	f.TTL = ttl
 	if err := inj.Inject(ctx, f); err != nil {
 		res.Verdict, res.Reason = NotApplied, fmt.Sprintf("injecting %s into %s: %v", x.Fault, x.Target, err)
-		if rerr := restore(); rerr != nil {
+		if rerr := restoreFault(); rerr != nil {
 			res.Verdict, res.Reason = RestoreFailed, fmt.Sprintf("%s; then restoring: %v", res.Reason, rerr)
 		}
 		return res
@@ -171,7 +161,7 @@ func Run(ctx context.Context, x Experiment, inj Injector, probe ProbeFunc, probe
 	interrupted, abortReason := sample(ctx, &res, probe, opts.Abort, injected.Add(opts.Settle), injected.Add(opts.Settle+opts.Duration), opts.Interval)
 
 	// 4. Restore and verify.
-	if err := restore(); err != nil {
+	if err := restoreFault(); err != nil {
 		res.Verdict, res.Reason = RestoreFailed, fmt.Sprintf("restoring %s: %v; the journal keeps the entry: run spof chaos recover", x.Fault, err)
 		return res
 	}

@@ -64,52 +64,44 @@ type Undo struct {
 // what `spof chaos recover` calls. Restoring a fault that is already gone
 // succeeds.
 func Restore(ctx context.Context, u Undo) error {
-	switch u.Injector {
-	case "proxy":
-		var d proxyUndo
-		if err := json.Unmarshal(u.Data, &d); err != nil {
-			return fmt.Errorf("proxy undo record: %w", err)
-		}
-		return d.restore(ctx)
-	case "command":
-		var d commandUndo
-		if err := json.Unmarshal(u.Data, &d); err != nil {
-			return fmt.Errorf("command undo record: %w", err)
-		}
-		return d.restore(ctx)
-	case "process":
-		var d processUndo
-		if err := jsonUnmarshal(u.Data, &d); err != nil {
-			return err
-		}
-		return d.restore(ctx)
+	d, err := decodeUndo(u)
+	if err != nil {
+		return err
 	}
-	return fmt.Errorf("unknown injector %q in undo record", u.Injector)
+	return d.restore(ctx)
 }
 
 // Active reports whether the fault that u describes is still in place.
 func Active(ctx context.Context, u Undo) (bool, error) {
+	d, err := decodeUndo(u)
+	if err != nil {
+		return false, err
+	}
+	return d.active(ctx)
+}
+
+// undoer is an injector's undo record, decoded.
+type undoer interface {
+	restore(ctx context.Context) error
+	active(ctx context.Context) (bool, error)
+}
+
+func decodeUndo(u Undo) (undoer, error) {
+	var d undoer
 	switch u.Injector {
 	case "proxy":
-		var d proxyUndo
-		if err := json.Unmarshal(u.Data, &d); err != nil {
-			return false, fmt.Errorf("proxy undo record: %w", err)
-		}
-		return d.active(ctx)
+		d = &proxyUndo{}
 	case "command":
-		var d commandUndo
-		if err := json.Unmarshal(u.Data, &d); err != nil {
-			return false, fmt.Errorf("command undo record: %w", err)
-		}
-		return d.active(ctx)
+		d = &commandUndo{}
 	case "process":
-		var d processUndo
-		if err := jsonUnmarshal(u.Data, &d); err != nil {
-			return false, err
-		}
-		return d.active(ctx)
+		d = &processUndo{}
+	default:
+		return nil, fmt.Errorf("unknown injector %q in undo record", u.Injector)
 	}
-	return false, fmt.Errorf("unknown injector %q in undo record", u.Injector)
+	if err := json.Unmarshal(u.Data, d); err != nil {
+		return nil, fmt.Errorf("%s undo record: %w", u.Injector, err)
+	}
+	return d, nil
 }
 
 func marshalUndo(injector string, v any) Undo {
@@ -118,11 +110,4 @@ func marshalUndo(injector string, v any) Undo {
 		panic(err) // plain structs of strings: cannot fail
 	}
 	return Undo{Injector: injector, Data: data}
-}
-
-func jsonUnmarshal(data []byte, d *processUndo) error {
-	if err := json.Unmarshal(data, d); err != nil {
-		return fmt.Errorf("process undo record: %w", err)
-	}
-	return nil
 }

@@ -3,6 +3,7 @@ package inject
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -55,8 +56,8 @@ func (p Process) Prepare(ctx context.Context) (Undo, error) {
 // SignalProcess sends the fault's signal to the process u names.
 func SignalProcess(u Undo) error {
 	var d processUndo
-	if err := jsonUnmarshal(u.Data, &d); err != nil {
-		return err
+	if err := json.Unmarshal(u.Data, &d); err != nil {
+		return fmt.Errorf("process undo record: %w", err)
 	}
 	if err := syscall.Kill(d.PID, signals[d.Signal]); err != nil {
 		return fmt.Errorf("sending SIG%s to pid %d: %w", d.Signal, d.PID, err)

@@ -103,9 +103,6 @@ func runChaosRecover(ctx context.Context, e *env, path string, explicit bool, f 
 	if err != nil {
 		return err
 	}
-	if ctx == nil {
-		ctx = context.Background()
-	}
 	ctx, cancel := context.WithTimeout(ctx, f.timeout)
 	defer cancel()
 	j, err := chaos.OpenJournal(dir)
@@ -434,9 +431,6 @@ func runChaosRun(ctx context.Context, e *env, path string, f *chaosRunFlags) err
 		return usageError("the chaos journal %s records %d fault(s) not restored (first: %s): run spof chaos recover first", j.Path(), len(open), open[0].Experiment)
 	}
 
-	if ctx == nil {
-		ctx = context.Background()
-	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	byFlow := map[string]*model.Probe{}
