@@ -95,6 +95,12 @@ func decodeUndo(u Undo) (undoer, error) {
 		d = &commandUndo{}
 	case "process":
 		d = &processUndo{}
+	case "iptables":
+		d = &iptablesUndo{}
+	case "docker":
+		d = &dockerUndo{}
+	case "kubectl":
+		d = &kubectlUndo{}
 	default:
 		return nil, fmt.Errorf("unknown injector %q in undo record", u.Injector)
 	}
