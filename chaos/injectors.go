@@ -28,8 +28,40 @@ func InjectorFor(m *model.Model, x Experiment, dir string) (Injector, error) {
 		return processInjector{undo}, nil
 	case b.Command != nil:
 		return commandInjector{inject.Command{Inject: b.Command.Inject, Restore: b.Command.Restore, Check: b.Command.Check, Dir: dir}}, nil
+	case b.IPTables != nil:
+		ipt := inject.IPTables{Port: b.IPTables.Port, Netns: b.IPTables.Netns, Action: b.IPTables.Action, Comment: "spof-" + x.Name}
+		undo, err := ipt.Prepare()
+		if err != nil {
+			return nil, fmt.Errorf("%s: the iptables binding of %s: %w", x.Name, x.Target, err)
+		}
+		return preparedInjector{undo, func(ctx context.Context, _ inject.Undo) error { return ipt.Inject(ctx, inject.Fault{}) }}, nil
+	case b.Docker != nil:
+		undo, err := inject.Docker{Container: b.Docker.Container, Action: b.Docker.Action, Network: b.Docker.Network}.Prepare(context.Background())
+		if err != nil {
+			return nil, fmt.Errorf("%s: the docker binding of %s: %w", x.Name, x.Target, err)
+		}
+		return preparedInjector{undo, inject.InjectDocker}, nil
+	case b.Kubectl != nil:
+		undo, err := inject.Kubectl{Selector: b.Kubectl.Selector, Namespace: b.Kubectl.Namespace, Action: b.Kubectl.Action}.Prepare(context.Background())
+		if err != nil {
+			return nil, fmt.Errorf("%s: the kubectl binding of %s: %w", x.Name, x.Target, err)
+		}
+		return preparedInjector{undo, inject.InjectKubectl}, nil
 	}
-	return nil, fmt.Errorf("%s: the %s binding of %s is not supported by spof chaos run yet (proxy, process and command are)", x.Name, b.Kind(), x.Target)
+	return nil, fmt.Errorf("%s: %s has an empty chaos: binding", x.Name, x.Target)
+}
+
+// preparedInjector injects what an injector's Prepare found (a container's
+// ID, the pods a selector picked), as its undo record says.
+type preparedInjector struct {
+	undo   inject.Undo
+	inject func(context.Context, inject.Undo) error
+}
+
+func (pi preparedInjector) Prepare() inject.Undo { return pi.undo }
+
+func (pi preparedInjector) Inject(ctx context.Context, _ inject.Fault) error {
+	return pi.inject(ctx, pi.undo)
 }
 
 // commandInjector runs a command binding's inject command; the fault is

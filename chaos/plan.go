@@ -42,9 +42,12 @@ type PlanOptions struct {
 	Faults []inject.Fault // default: down
 }
 
-// outages are the faults whose effect the model predicts: the target is
-// as good as gone for whoever calls it.
+// outages are the faults after which the target is as good as gone for
+// whoever calls it; a latency fault is predicted by analysis.WhatIfSlow.
 var outages = []string{inject.Down, inject.Blackhole, inject.Reset}
+
+// predictable lists the faults whose effect the model predicts.
+var predictable = append(slices.Clone(outages), inject.Latency)
 
 // Plan derives the experiments the model implies: for every component
 // with a chaos binding (or opts.Target), each fault of opts.Faults, with
@@ -55,8 +58,8 @@ func Plan(m *model.Model, opts PlanOptions) ([]Experiment, error) {
 		faults = []inject.Fault{{Kind: inject.Down}}
 	}
 	for _, f := range faults {
-		if !slices.Contains(outages, f.Kind) {
-			return nil, fmt.Errorf("fault %s: the model predicts the effect of outages only (%s); slow or partial faults come later", f, strings.Join(outages, ", "))
+		if !slices.Contains(predictable, f.Kind) {
+			return nil, fmt.Errorf("fault %s: the model cannot predict its effect (it predicts %s), so there is no hypothesis to test", f, strings.Join(predictable, ", "))
 		}
 	}
 	var targets []*model.Component
@@ -86,11 +89,26 @@ func Plan(m *model.Model, opts PlanOptions) ([]Experiment, error) {
 	}
 	var out []Experiment
 	for _, c := range targets {
-		predicted := analysis.WhatIf(m, []analysis.Event{{Kind: analysis.EventComponent, Name: c.Name}})
+		outage := analysis.WhatIf(m, []analysis.Event{{Kind: analysis.EventComponent, Name: c.Name}})
 		exercises, edges := fallbacksInto(m, c.Name)
 		for _, f := range faults {
+			predicted := outage
+			if f.Kind == inject.Latency {
+				if c.Chaos.Proxy == nil {
+					if opts.Target == "" {
+						continue // only proxies delay; the other bindings get outages
+					}
+					return nil, fmt.Errorf("--target %s: fault %s needs a proxy binding (the %s binding can only make it fail)", c.Name, f, c.Chaos.Kind())
+				}
+				slow, tripped, err := analysis.WhatIfSlow(m, c.Name, f.Latency)
+				if err != nil {
+					return nil, err
+				}
+				predicted = slow
+				exercises, edges = fallbacksOf(tripped)
+			}
 			out = append(out, Experiment{
-				Name:      c.Name + "-" + f.Kind,
+				Name:      experimentName(c.Name, f),
 				Target:    c.Name,
 				Fault:     f.String(),
 				Injector:  c.Chaos.Kind(),
@@ -104,24 +122,46 @@ func Plan(m *model.Model, opts PlanOptions) ([]Experiment, error) {
 	return out, nil
 }
 
+// experimentName is <target>-<fault>, with the delay of a latency fault
+// (session-redis-latency-500ms), so that each delay keeps its own history.
+func experimentName(target string, f inject.Fault) string {
+	if f.Kind == inject.Latency {
+		return fmt.Sprintf("%s-%s-%v", target, f.Kind, f.Latency)
+	}
+	return target + "-" + f.Kind
+}
+
 // fallbacksInto lists the running edges to target that degrade instead of
 // failing when it is gone.
 func fallbacksInto(m *model.Model, target string) (out, edges []string) {
+	var into []*model.Edge
 	for _, c := range m.Components {
 		for _, e := range c.DependsOn {
-			if e.To != target || !e.Running() || !e.Degrades() {
-				continue
+			if e.To == target && e.Running() {
+				into = append(into, e)
 			}
-			how := "fallback: " + e.Fallback
-			switch {
-			case e.AsyncVia != "":
-				how = "async via " + e.AsyncVia
-			case e.FallbackTo != "":
-				how = "fallback to " + e.FallbackTo
-			}
-			out = append(out, fmt.Sprintf("%s → %s (%s)", c.Name, target, how))
-			edges = append(edges, c.Name+" → "+target)
 		}
+	}
+	return fallbacksOf(into)
+}
+
+// fallbacksOf describes those of the edges that degrade instead of failing
+// when their target is gone: "app → redis (fallback to postgres)", and
+// "app → redis".
+func fallbacksOf(es []*model.Edge) (out, edges []string) {
+	for _, e := range es {
+		if !e.Degrades() {
+			continue
+		}
+		how := "fallback: " + e.Fallback
+		switch {
+		case e.AsyncVia != "":
+			how = "async via " + e.AsyncVia
+		case e.FallbackTo != "":
+			how = "fallback to " + e.FallbackTo
+		}
+		out = append(out, fmt.Sprintf("%s → %s (%s)", e.From, e.To, how))
+		edges = append(edges, e.From+" → "+e.To)
 	}
 	return out, edges
 }

@@ -79,11 +79,30 @@ func TestPlanOptions(t *testing.T) {
 	}{
 		{PlanOptions{Target: "paymnts"}, `--target paymnts: no such component (did you mean "payments"?)`},
 		{PlanOptions{Target: "postgres"}, "--target postgres: the component has no chaos: binding"},
-		{PlanOptions{Faults: []inject.Fault{{Kind: inject.Latency, Latency: time.Second}}}, "fault latency:1s: the model predicts the effect of outages only"},
+		{PlanOptions{Faults: []inject.Fault{{Kind: inject.Bandwidth, Rate: 10}}}, "fault bandwidth:10KB/s: the model cannot predict its effect (it predicts down, blackhole, reset, latency)"},
 	} {
 		if _, err := Plan(m, tc.opts); err == nil || !strings.HasPrefix(err.Error(), tc.want) {
 			t.Errorf("Plan(%+v): %v, want %q", tc.opts, err, tc.want)
 		}
+	}
+}
+
+func TestPlanLatency(t *testing.T) {
+	m := shopModel(t)
+	xs, err := Plan(m, PlanOptions{Target: "payments", Faults: []inject.Fault{{Kind: inject.Latency, Latency: time.Second}, {Kind: inject.Latency, Latency: 3 * time.Second}}})
+	if err != nil || len(xs) != 2 {
+		t.Fatalf("Plan = %+v, %v", xs, err)
+	}
+	// Under the breaker's 2s timeout checkout waits; over it, the fallback
+	// takes over, and the experiment exercises it.
+	if xs[0].Name != "payments-latency-1s" || !strings.Contains(states(xs[0].Predicted), "checkout=up") || xs[0].Exercises != nil {
+		t.Errorf("1s: %s %v %v", xs[0].Name, states(xs[0].Predicted), xs[0].Exercises)
+	}
+	if xs[1].Name != "payments-latency-3s" || !strings.Contains(states(xs[1].Predicted), "checkout=degraded") || len(xs[1].Edges) != 1 || xs[1].Edges[0] != "shop → payments" {
+		t.Errorf("3s: %s %v %v", xs[1].Name, states(xs[1].Predicted), xs[1].Edges)
+	}
+	if xs[1].FaultSpec().Latency != 3*time.Second {
+		t.Errorf("fault spec %+v", xs[1].FaultSpec())
 	}
 }
 

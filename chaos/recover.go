@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"syscall"
+	"time"
 
 	"github.com/spofhq/spof/chaos/inject"
 )
@@ -20,12 +21,24 @@ type Recovery struct {
 // still restore it itself.
 var ErrStillRunning = errors.New("the spof chaos run that injected it is still running")
 
+// RecoverOptions tune Recover.
+type RecoverOptions struct {
+	// Force also restores the faults whose run is still alive.
+	Force bool
+	// Retry is how long each entry's restore is tried again before Recover
+	// moves on to the next (0: 10s), within ctx.
+	Retry time.Duration
+}
+
 // Recover restores every fault the journal still records as open: after
 // SIGKILL of spof chaos run, a crash or a power loss. For each entry it
 // undoes the fault, checks that it is gone, and only then closes the
 // entry, so that running it again is harmless. Entries whose process is
-// still alive are left alone unless force is set.
-func Recover(ctx context.Context, j *Journal, force bool) ([]Recovery, error) {
+// still alive are left alone unless opts.Force.
+func Recover(ctx context.Context, j *Journal, opts RecoverOptions) ([]Recovery, error) {
+	if opts.Retry <= 0 {
+		opts.Retry = 10 * time.Second
+	}
 	entries, err := j.Entries()
 	if err != nil {
 		return nil, err
@@ -34,18 +47,43 @@ func Recover(ctx context.Context, j *Journal, force bool) ([]Recovery, error) {
 	for _, e := range entries {
 		r := Recovery{Entry: e}
 		switch {
-		case !force && e.PID > 0 && alive(e.PID):
+		case !opts.Force && e.PID > 0 && alive(e.PID):
 			r.Err = fmt.Errorf("%w (pid %d): stop it, or recover with --force", ErrStillRunning, e.PID)
 		default:
-			r.Err = restore(ctx, j, e)
+			ectx, cancel := context.WithTimeout(ctx, opts.Retry)
+			r.Err = restore(ectx, j, e)
+			cancel()
 		}
 		out = append(out, r)
 	}
 	return out, nil
 }
 
-// restore undoes e's fault, verifies it is gone and closes the entry.
+// restore undoes e's fault, verifies it is gone and closes the entry. It
+// tries again until ctx ends: the proxy's API may be restarting, a
+// command may meet a lock. Restoring is idempotent, so a retry is safe.
 func restore(ctx context.Context, j *Journal, e Entry) error {
+	wait := 100 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		err := restoreOnce(ctx, e)
+		if err == nil {
+			return j.End(e.ID)
+		}
+		if attempt > 1 {
+			err = fmt.Errorf("%w (%d attempts)", err, attempt)
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+		wait = min(2*wait, 2*time.Second)
+	}
+}
+
+func restoreOnce(ctx context.Context, e Entry) error {
 	if err := inject.Restore(ctx, e.Undo); err != nil {
 		return err
 	}
@@ -56,7 +94,7 @@ func restore(ctx context.Context, j *Journal, e Entry) error {
 	if on {
 		return fmt.Errorf("the fault is still in place after its restore")
 	}
-	return j.End(e.ID)
+	return nil
 }
 
 // alive reports whether process pid exists.

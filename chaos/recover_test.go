@@ -56,7 +56,7 @@ func TestRecover(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	rs, err := Recover(ctx, j, false)
+	rs, err := Recover(ctx, j, RecoverOptions{Retry: 300 * time.Millisecond})
 	if err != nil || len(rs) != 1 || rs[0].Err != nil {
 		t.Fatalf("Recover = %+v, %v; want one entry recovered", rs, err)
 	}
@@ -66,7 +66,7 @@ func TestRecover(t *testing.T) {
 	if es, _ := j.Entries(); len(es) != 0 {
 		t.Errorf("open entries after recovery: %+v", es)
 	}
-	if rs, err := Recover(ctx, j, false); err != nil || len(rs) != 0 {
+	if rs, err := Recover(ctx, j, RecoverOptions{Retry: 300 * time.Millisecond}); err != nil || len(rs) != 0 {
 		t.Errorf("second Recover = %+v, %v; want nothing to do", rs, err)
 	}
 }
@@ -82,7 +82,7 @@ func TestRecoverFailures(t *testing.T) {
 	live := inject.Proxy{API: api, Proxy: "redis", Toxic: "spof-y"}
 	j.Begin(Entry{ID: "b", Undo: live.Prepare(), PID: os.Getpid()})
 
-	rs, err := Recover(ctx, j, false)
+	rs, err := Recover(ctx, j, RecoverOptions{Retry: 300 * time.Millisecond})
 	if err != nil || len(rs) != 2 {
 		t.Fatalf("Recover = %+v, %v", rs, err)
 	}
@@ -95,7 +95,7 @@ func TestRecoverFailures(t *testing.T) {
 	if es, _ := j.Entries(); len(es) != 2 {
 		t.Errorf("%d open entries, want both still open", len(es))
 	}
-	rs, _ = Recover(ctx, j, true)
+	rs, _ = Recover(ctx, j, RecoverOptions{Force: true, Retry: 300 * time.Millisecond})
 	if rs[1].Err != nil {
 		t.Errorf("entry b with force: %v", rs[1].Err)
 	}

@@ -54,6 +54,13 @@ type RunOptions struct {
 	Recovery time.Duration // how long the flows have to be up again after the restore
 	Interval time.Duration // between samples
 	RunID    string        // names the journal entry, with the experiment
+	// TTL is the fault's dead man's switch where the injector supports
+	// one (the proxy): it goes by itself after TTL even if nobody restores
+	// it. 0 means Settle + Duration + Recovery + RestoreTimeout.
+	TTL time.Duration
+	// RestoreTimeout bounds the restore, retries included (0: 30s, or 5m
+	// for kubectl, whose restore waits for the replacement pods).
+	RestoreTimeout time.Duration
 	// Abort, if set, is checked at every sample while the fault is in
 	// place; a non-empty reason ends the experiment at once (restored,
 	// aborted). It runs the model's abort probes: the guard rails that
@@ -82,9 +89,9 @@ type Result struct {
 	Flows      []FlowResult `json:"flows"`
 }
 
-// restoreTimeout bounds the restore, which must run even when the run's
-// context is cancelled.
-const restoreTimeout = 30 * time.Second
+// defaultRestoreTimeout bounds the restore, which must run even when the
+// run's context is cancelled.
+const defaultRestoreTimeout = 30 * time.Second
 
 // Run performs experiment x: steady state, journal, inject, sample, restore,
 // verify, recovery. The fault is restored on every path out: the end of
@@ -103,6 +110,15 @@ func Run(ctx context.Context, x Experiment, inj Injector, probe ProbeFunc, probe
 	if opts.Interval <= 0 {
 		opts.Interval = time.Second
 	}
+	if opts.RestoreTimeout <= 0 {
+		opts.RestoreTimeout = defaultRestoreTimeout
+		if x.Injector == "kubectl" {
+			opts.RestoreTimeout = 5 * time.Minute // the restore waits for new pods to be ready
+		}
+	}
+	if opts.TTL <= 0 {
+		opts.TTL = opts.Duration + opts.Settle + opts.Recovery + opts.RestoreTimeout
+	}
 
 	// 1. Steady state: nothing is injected into a system already failing.
 	for _, f := range probed {
@@ -112,13 +128,13 @@ func Run(ctx context.Context, x Experiment, inj Injector, probe ProbeFunc, probe
 		}
 	}
 	if ctx.Err() != nil {
-		res.Verdict, res.Reason = Aborted, "interrupted before the fault; nothing was injected"
+		res.Verdict, res.Reason = Aborted, fmt.Sprintf("interrupted before the fault (%v); nothing was injected", context.Cause(ctx))
 		return res
 	}
 
 	// 2. Journal, then inject. The fault's TTL covers the whole run, so
 	// that it goes by itself if this process dies and nobody recovers.
-	ttl := opts.Duration + opts.Settle + opts.Recovery + restoreTimeout
+	ttl := opts.TTL
 	undo := inj.Prepare()
 	entry := Entry{ID: opts.RunID + "/" + x.Name, Experiment: x.Name, Fault: x.Fault, Undo: undo,
 		Started: time.Now(), Deadline: time.Now().Add(ttl), PID: os.Getpid()}
@@ -129,7 +145,7 @@ func Run(ctx context.Context, x Experiment, inj Injector, probe ProbeFunc, probe
 	restored := false
 	restoreFault := func() error {
 		restored = true
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), restoreTimeout)
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), opts.RestoreTimeout)
 		defer cancel()
 		return restore(rctx, j, entry) // the same path as spof chaos recover
 	}
@@ -170,7 +186,7 @@ func Run(ctx context.Context, x Experiment, inj Injector, probe ProbeFunc, probe
 		return res
 	}
 	if interrupted {
-		res.Verdict, res.Reason = Aborted, "interrupted during the fault; the fault was restored"
+		res.Verdict, res.Reason = Aborted, fmt.Sprintf("interrupted during the fault (%v); the fault was restored", context.Cause(ctx))
 		return res
 	}
 

@@ -3,6 +3,7 @@ package chaos
 import (
 	"bufio"
 	"context"
+	"errors"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -215,8 +216,10 @@ func TestRunRestoreFails(t *testing.T) {
 		}
 		return l.probe(ctx, flow)
 	}
-	res := Run(context.Background(), experiment(analysis.Degraded), l.injector(), probe, []string{"f"}, l.journal, quick)
-	if res.Verdict != RestoreFailed || !strings.Contains(res.Reason, "run spof chaos recover") {
+	opts := quick
+	opts.RestoreTimeout = time.Second
+	res := Run(context.Background(), experiment(analysis.Degraded), l.injector(), probe, []string{"f"}, l.journal, opts)
+	if res.Verdict != RestoreFailed || !strings.Contains(res.Reason, "run spof chaos recover") || !strings.Contains(res.Reason, "attempts)") {
 		t.Fatalf("verdict %s (%s), want restore-failed", res.Verdict, res.Reason)
 	}
 	if es, _ := l.journal.Entries(); len(es) != 1 {
@@ -239,6 +242,98 @@ func TestRunAbortProbe(t *testing.T) {
 	res := Run(context.Background(), experiment(analysis.Degraded), l.injector(), l.probe, []string{"f"}, l.journal, opts)
 	if res.Verdict != Aborted || res.Reason != "abort probe error-budget failed: 503; the fault was restored" {
 		t.Fatalf("verdict %s (%s)", res.Verdict, res.Reason)
+	}
+	l.clean(t)
+}
+
+// TestRunProxyRestarts loses the proxy in the middle of the fault: its
+// process dies (API and relays) and comes back on the same addresses
+// without the toxic, as a supervisor would restart it. The restore retries
+// until the API answers again, finds the fault gone, and closes the
+// journal entry: a verdict, not restore-failed.
+func TestRunProxyRestarts(t *testing.T) {
+	l := newLab(t)
+	l.fallback.Store(true)
+	apiAddr := l.api.Listener.Addr().String()
+	p, _ := l.srv.Proxy("dep")
+	restarted := make(chan *proxy.Server, 1)
+	var n atomic.Int32
+	probe := func(ctx context.Context, flow string) Sample {
+		if n.Add(1) == 3 {
+			l.api.Close()
+			l.srv.Close(context.Background())
+			go func() {
+				time.Sleep(300 * time.Millisecond)
+				srv := proxy.New(proxy.Options{})
+				if _, err := srv.CreateProxy(proxy.ProxyConfig{Name: "dep", Listen: p.Listen, Upstream: p.Upstream, Enabled: true}); err != nil {
+					t.Error(err)
+				}
+				ln, err := net.Listen("tcp", apiAddr)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				hs := &http.Server{Handler: srv.Handler()}
+				go hs.Serve(ln)
+				t.Cleanup(func() { hs.Close(); srv.Close(context.Background()) })
+				restarted <- srv
+			}()
+		}
+		return l.probe(ctx, flow)
+	}
+	opts := quick
+	opts.Duration = time.Second
+	res := Run(context.Background(), experiment(analysis.Degraded), l.injector(), probe, []string{"f"}, l.journal, opts)
+	if res.Verdict == RestoreFailed || res.Verdict == "" {
+		t.Fatalf("verdict %s (%s), want the restore to go through once the proxy is back", res.Verdict, res.Reason)
+	}
+	srv := <-restarted
+	if ts, _ := srv.Toxics("dep"); len(ts) != 0 {
+		t.Errorf("toxics on the restarted proxy: %+v", ts)
+	}
+	if es, err := l.journal.Entries(); err != nil || len(es) != 0 {
+		t.Errorf("journal entries left: %+v, %v", es, err)
+	}
+}
+
+// TestRunTimeout: the run's deadline passes in the middle of the fault
+// (spof chaos run --timeout): restored, aborted, and the reason says why.
+func TestRunTimeout(t *testing.T) {
+	l := newLab(t)
+	l.fallback.Store(true)
+	ctx, cancel := context.WithTimeoutCause(context.Background(), 400*time.Millisecond, errors.New("--timeout 400ms passed"))
+	defer cancel()
+	opts := quick
+	opts.Duration = time.Minute
+	res := Run(ctx, experiment(analysis.Degraded), l.injector(), l.probe, []string{"f"}, l.journal, opts)
+	if res.Verdict != Aborted || res.Reason != "interrupted during the fault (--timeout 400ms passed); the fault was restored" {
+		t.Fatalf("verdict %s (%s)", res.Verdict, res.Reason)
+	}
+	l.clean(t)
+}
+
+// TestRunTTL: the fault carries the run's TTL, so that the proxy removes
+// it by itself if this process dies and nobody recovers.
+func TestRunTTL(t *testing.T) {
+	l := newLab(t)
+	l.fallback.Store(true)
+	var ttl atomic.Int64
+	probe := func(ctx context.Context, flow string) Sample {
+		if ts, _ := l.srv.Toxics("dep"); len(ts) == 1 {
+			ttl.Store(int64(ts[0].TTL))
+		}
+		return l.probe(ctx, flow)
+	}
+	opts := quick
+	opts.TTL = 42 * time.Second
+	Run(context.Background(), experiment(analysis.Degraded), l.injector(), probe, []string{"f"}, l.journal, opts)
+	if time.Duration(ttl.Load()) != 42*time.Second {
+		t.Errorf("toxic TTL %v, want 42s", time.Duration(ttl.Load()))
+	}
+	opts.TTL = 0
+	Run(context.Background(), experiment(analysis.Degraded), l.injector(), probe, []string{"f"}, l.journal, opts)
+	if want := opts.Duration + opts.Settle + opts.Recovery + defaultRestoreTimeout; time.Duration(ttl.Load()) != want {
+		t.Errorf("default toxic TTL %v, want %v", time.Duration(ttl.Load()), want)
 	}
 	l.clean(t)
 }

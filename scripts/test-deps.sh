@@ -3,6 +3,8 @@
 # on a fresh Debian machine (as root) and costs nothing afterwards:
 #   git                     the lint step lists files with it
 #   redis-server, postgres  examples/shop's tests start their own, on loopback
+#   iptables, iproute2      the iptables injector's tests, in network
+#                           namespaces they create themselves
 # PostgreSQL counts as present when postgres, initdb and pg_ctl are on PATH or
 # in /usr/lib/postgresql/*/bin (Debian keeps them there, off PATH).
 set -euo pipefail
@@ -22,6 +24,8 @@ need=()
 have git || need+=(git)
 have redis-server || [ -x /usr/bin/redis-server ] || need+=(redis-server)
 have_postgres || need+=(postgresql)
+have iptables || [ -x /usr/sbin/iptables ] || need+=(iptables)
+have ip || [ -x /usr/sbin/ip ] || need+=(iproute2)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

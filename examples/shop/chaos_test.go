@@ -213,7 +213,7 @@ func TestChaosRunInterrupted(t *testing.T) {
 		if !errors.As(err, &ee) || ee.ExitCode() != cli.ExitFalsified {
 			t.Errorf("%v: %v, want exit %d", sig, err, cli.ExitFalsified)
 		}
-		if !strings.Contains(stdout.String(), "ABORTED   session-redis-down: interrupted during the fault; the fault was restored") {
+		if !strings.Contains(stdout.String(), "ABORTED   session-redis-down: interrupted during the fault ("+sig.String()+" signal received); the fault was restored") {
 			t.Errorf("%v: stdout %q", sig, stdout.String())
 		}
 		if ts, _ := pc.Toxics(t.Context(), "redis"); len(ts) != 0 {

@@ -109,7 +109,7 @@ func runChaosRecover(ctx context.Context, e *env, path string, explicit bool, f 
 	if err != nil {
 		return usageError("%v", err)
 	}
-	rs, err := chaos.Recover(ctx, j, f.force)
+	rs, err := chaos.Recover(ctx, j, chaos.RecoverOptions{Force: f.force})
 	if err != nil {
 		return usageError("%v", err)
 	}

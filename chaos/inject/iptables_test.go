@@ -1,0 +1,439 @@
+//go:build linux
+
+package inject
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// The iptables tests change real rules, each in a network namespace of its
+// own, and send their traffic inside it: the host's rules and traffic are
+// never touched.
+
+// skipOrFail skips the test, or fails it when CI=true: CI must not pass by
+// skipping.
+func skipOrFail(t *testing.T, why string) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("%s; CI=true, so the iptables tests must run", why)
+	}
+	t.Skip(why)
+}
+
+var netnsSeq atomic.Int64
+
+// newNetns creates a network namespace with lo up, deleted at cleanup.
+func newNetns(t *testing.T) string {
+	t.Helper()
+	switch {
+	case os.Geteuid() != 0:
+		skipOrFail(t, "not root: iptables needs CAP_NET_ADMIN")
+	case !onPath("iptables"):
+		skipOrFail(t, "iptables is not installed")
+	case !onPath("ip"):
+		skipOrFail(t, "ip (iproute2) is not installed")
+	}
+	name := fmt.Sprintf("spof-ipt-%d-%d", os.Getpid(), netnsSeq.Add(1))
+	run(t, "ip", "netns", "add", name)
+	t.Cleanup(func() { exec.Command("ip", "netns", "delete", name).Run() })
+	run(t, "ip", "netns", "exec", name, "ip", "link", "set", "lo", "up")
+	return name
+}
+
+func onPath(name string) bool {
+	_, err := exec.LookPath(name)
+	return err == nil
+}
+
+func run(t *testing.T, argv ...string) string {
+	t.Helper()
+	out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s: %v: %s", strings.Join(argv, " "), err, out)
+	}
+	return string(out)
+}
+
+// inNetns runs fn on an OS thread that has joined the named netns; sockets
+// fn opens belong to it. The thread is never unlocked: it ends with the
+// goroutine instead of going back to the scheduler in the wrong namespace.
+func inNetns(netns string, fn func() error) error {
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		errc <- func() error {
+			f, err := os.Open(filepath.Join(netnsDir, netns))
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			if err := unix.Setns(int(f.Fd()), unix.CLONE_NEWNET); err != nil {
+				return fmt.Errorf("setns %s: %w", netns, err)
+			}
+			return fn()
+		}()
+	}()
+	return <-errc
+}
+
+// echoServer echoes on a port of every address in netns (127.0.0.1, and
+// ::1 where there is IPv6) until the test ends, and returns the port.
+func echoServer(t *testing.T, netns string) int {
+	t.Helper()
+	var ln net.Listener
+	err := inNetns(netns, func() (err error) {
+		ln, err = net.Listen("tcp", ":0")
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		conns = map[net.Conn]bool{}
+	)
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		for c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+	wg.Go(func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns[c] = true
+			mu.Unlock()
+			wg.Go(func() {
+				io.Copy(c, c)
+				c.Close()
+				mu.Lock()
+				delete(conns, c)
+				mu.Unlock()
+			})
+		}
+	})
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// loopbacks are the addresses the rule must cover: ::1 too where the
+// injector adds the rule to ip6tables.
+func loopbacks(port int) []string {
+	addrs := []string{fmt.Sprintf("127.0.0.1:%d", port)}
+	if onPath("ip6tables") && ipv6() {
+		addrs = append(addrs, fmt.Sprintf("[::1]:%d", port))
+	}
+	return addrs
+}
+
+// echo connects to addr from inside netns, sends a line and reads it back.
+func echo(netns, addr string, timeout time.Duration) error {
+	return inNetns(netns, func() error {
+		c, err := net.DialTimeout("tcp", addr, timeout)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		if _, err := io.WriteString(c, "ping\n"); err != nil {
+			return err
+		}
+		line, err := bufio.NewReader(c).ReadString('\n')
+		if err != nil || line != "ping\n" {
+			return fmt.Errorf("echo: %q, %v", line, err)
+		}
+		return nil
+	})
+}
+
+func refused(err error) bool {
+	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET)
+}
+
+func timedOut(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// journalled returns u as another process reads it back from the journal.
+func journalled(t *testing.T, u Undo) Undo {
+	t.Helper()
+	data, err := json.Marshal(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Undo
+	if err := json.Unmarshal(data, &back); err != nil {
+		t.Fatal(err)
+	}
+	return back
+}
+
+func prepare(t *testing.T, ipt IPTables) Undo {
+	t.Helper()
+	u, err := ipt.Prepare()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return journalled(t, u)
+}
+
+func wantActive(t *testing.T, u Undo, want bool) {
+	t.Helper()
+	if on, err := Active(context.Background(), u); err != nil || on != want {
+		t.Errorf("Active = %v, %v; want %v", on, err, want)
+	}
+}
+
+func TestIPTablesInject(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		action  string
+		blocked func(error) bool
+		want    string
+	}{
+		{"reject", refused, "connection refused"},
+		{"drop", timedOut, "a timeout"},
+	} {
+		t.Run(tc.action, func(t *testing.T) {
+			ns := newNetns(t)
+			port := echoServer(t, ns)
+			for _, addr := range loopbacks(port) {
+				if err := echo(ns, addr, time.Second); err != nil {
+					t.Fatalf("before injecting, %s: %v", addr, err)
+				}
+			}
+			ipt := IPTables{Port: port, Netns: ns, Action: tc.action, Comment: "spof-test-" + tc.action}
+			u := prepare(t, ipt)
+			wantActive(t, u, false) // Prepare injects nothing
+			if err := ipt.Inject(ctx, Fault{Kind: Down}); err != nil {
+				t.Fatal(err)
+			}
+			wantActive(t, u, true)
+			for _, addr := range loopbacks(port) {
+				if err := echo(ns, addr, 300*time.Millisecond); !tc.blocked(err) {
+					t.Errorf("with the rule, %s: %v; want %s", addr, err, tc.want)
+				}
+			}
+			if err := Restore(ctx, u); err != nil {
+				t.Fatal(err)
+			}
+			wantActive(t, u, false)
+			for _, addr := range loopbacks(port) {
+				if err := echo(ns, addr, time.Second); err != nil {
+					t.Errorf("after Restore, %s: %v", addr, err)
+				}
+			}
+			if err := Restore(ctx, u); err != nil {
+				t.Errorf("second Restore: %v, want nil (idempotent)", err)
+			}
+		})
+	}
+}
+
+func TestIPTablesRestoreRemovesEveryCopy(t *testing.T) {
+	ctx := context.Background()
+	ns := newNetns(t)
+	port := echoServer(t, ns)
+	ipt := IPTables{Port: port, Netns: ns, Action: "reject", Comment: "spof-twice"}
+	u := prepare(t, ipt)
+	for range 2 { // an experiment run twice without a restore between
+		if err := ipt.Inject(ctx, Fault{Kind: Down}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if rules := run(t, "ip", "netns", "exec", ns, "iptables", "-S", "INPUT"); strings.Count(rules, "spof-twice") != 2 {
+		t.Fatalf("want two copies of the rule:\n%s", rules)
+	}
+	if err := Restore(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	wantActive(t, u, false)
+	if err := echo(ns, fmt.Sprintf("127.0.0.1:%d", port), time.Second); err != nil {
+		t.Errorf("after Restore: %v", err)
+	}
+}
+
+func TestIPTablesCommentsKeepExperimentsApart(t *testing.T) {
+	ctx := context.Background()
+	ns := newNetns(t)
+	port := echoServer(t, ns)
+	a := IPTables{Port: port, Netns: ns, Action: "reject", Comment: "spof-a"}
+	b := IPTables{Port: port, Netns: ns, Action: "reject", Comment: "spof-b"}
+	ua, ub := prepare(t, a), prepare(t, b)
+	for _, ipt := range []IPTables{a, b} {
+		if err := ipt.Inject(ctx, Fault{Kind: Down}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := Restore(ctx, ua); err != nil {
+		t.Fatal(err)
+	}
+	wantActive(t, ua, false)
+	wantActive(t, ub, true)
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	if err := echo(ns, addr, 300*time.Millisecond); !refused(err) {
+		t.Errorf("after restoring a, b's rule should still refuse: %v", err)
+	}
+	if err := Restore(ctx, ub); err != nil {
+		t.Fatal(err)
+	}
+	if err := echo(ns, addr, time.Second); err != nil {
+		t.Errorf("after restoring both: %v", err)
+	}
+}
+
+func TestIPTablesRestoreAfterNetnsDeleted(t *testing.T) {
+	ctx := context.Background()
+	ns := newNetns(t)
+	ipt := IPTables{Port: 6379, Netns: ns, Action: "drop", Comment: "spof-gone"}
+	u := prepare(t, ipt)
+	if err := ipt.Inject(ctx, Fault{Kind: Blackhole}); err != nil {
+		t.Fatal(err)
+	}
+	wantActive(t, u, true)
+	run(t, "ip", "netns", "delete", ns)
+	if err := Restore(ctx, u); err != nil {
+		t.Errorf("Restore with the netns gone: %v, want nil (the rule went with it)", err)
+	}
+	wantActive(t, u, false)
+}
+
+func TestIPTablesPrepareErrors(t *testing.T) {
+	for _, tc := range []struct {
+		ipt  IPTables
+		want string
+	}{
+		{IPTables{Port: 0, Comment: "c"}, "iptables: port 0: want 1 to 65535"},
+		{IPTables{Port: 65536, Comment: "c"}, "iptables: port 65536: want 1 to 65535"},
+		{IPTables{Port: 80, Action: "explode", Comment: "c"}, `iptables: action "explode": want drop or reject`},
+		{IPTables{Port: 80, Netns: "spof-no-such-netns", Comment: "c"}, `iptables: netns "spof-no-such-netns" does not exist (ip netns list shows the named ones)`},
+		{IPTables{Port: 80, Netns: "../run", Comment: "c"}, `iptables: netns "../run" is not a network namespace name`},
+		{IPTables{Port: 80}, "iptables: the rule needs a comment"},
+		{IPTables{Port: 80, Comment: strings.Repeat("x", 256)}, "256 bytes, want at most 255"},
+		{IPTables{Port: 80, Comment: "spof\nx"}, `iptables: comment "spof\nx" has control characters`},
+	} {
+		_, err := tc.ipt.Prepare()
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%+v: Prepare error %v; want %q", tc.ipt, err, tc.want)
+		}
+	}
+}
+
+func TestIPTablesNotInstalled(t *testing.T) {
+	ns := newNetns(t)
+	ipt, err := exec.LookPath("iptables")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	t.Setenv("PATH", dir)
+	_, err = IPTables{Port: 80, Comment: "c"}.Prepare()
+	if want := "iptables: not found in PATH (apt-get install iptables)"; err == nil || err.Error() != want {
+		t.Errorf("no iptables: %v; want %q", err, want)
+	}
+	if err := os.Symlink(ipt, filepath.Join(dir, "iptables")); err != nil {
+		t.Fatal(err)
+	}
+	_, err = IPTables{Port: 80, Netns: ns, Comment: "c"}.Prepare()
+	if err == nil || !strings.Contains(err.Error(), "ip: not found in PATH, needed for netns (apt-get install iproute2)") {
+		t.Errorf("no ip: %v", err)
+	}
+}
+
+// TestIPTablesNotRoot runs the real iptables as nobody, through a wrapper
+// on PATH, and wants its complaint in the error with the hint.
+func TestIPTablesNotRoot(t *testing.T) {
+	ctx := context.Background()
+	ns := newNetns(t)
+	setpriv, err := exec.LookPath("setpriv")
+	if err != nil {
+		skipOrFail(t, "setpriv (util-linux) is not installed")
+	}
+	ipt, _ := exec.LookPath("iptables")
+	ip, _ := exec.LookPath("ip")
+	dir := t.TempDir()
+	script := fmt.Sprintf("#!/bin/sh\nexec %s --reuid=65534 --regid=65534 --clear-groups %s \"$@\"\n", setpriv, ipt)
+	if err := os.WriteFile(filepath.Join(dir, "iptables"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(ip, filepath.Join(dir, "ip")); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", dir)
+	nobody := IPTables{Port: 80, Netns: ns, Comment: "spof-nobody"}
+	u, err := nobody.Prepare()
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = nobody.Inject(ctx, Fault{Kind: Down})
+	for _, want := range []string{
+		fmt.Sprintf("injecting iptables drop of tcp port 80 in netns %s (comment \"spof-nobody\"): ip netns exec %s iptables -w -I INPUT", ns, ns),
+		"Permission denied (you must be root)",
+		"(not root: iptables needs CAP_NET_ADMIN)",
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Inject as nobody: %v; want it to say %q", err, want)
+		}
+	}
+	if err := Restore(ctx, u); err == nil || !strings.Contains(err.Error(), "not root") {
+		t.Errorf("Restore as nobody: %v; want an error saying not root", err)
+	}
+}
+
+func TestIPTablesHint(t *testing.T) {
+	for msg, want := range map[string]string{
+		"iptables v1.8.9 (nf_tables): Could not fetch rule set generation id: Permission denied (you must be root)": "not root: iptables needs CAP_NET_ADMIN",
+		"Fatal: can't open lock file /run/xtables.lock: Permission denied":                                          "not root: iptables needs CAP_NET_ADMIN",
+		`setting the network namespace "shop" failed: Operation not permitted`:                                      "not root: ip netns exec needs CAP_SYS_ADMIN",
+		"iptables v1.8.9 (legacy): Couldn't load match `comment':No such file or directory":                         "the kernel lacks an xtables module: modprobe xt_comment ipt_REJECT ip6t_REJECT",
+		"iptables v1.8.9 (nf_tables): invalid port/service `99999' specified":                                       "",
+	} {
+		if got := iptablesHint(msg); got != want {
+			t.Errorf("iptablesHint(%q) = %q, want %q", msg, got, want)
+		}
+	}
+}
+
+func TestEffectiveCaps(t *testing.T) {
+	for _, tc := range []struct {
+		status string
+		caps   uint64
+		ok     bool
+	}{
+		{"Name:\tspof\nCapInh:\t0000000000000000\nCapEff:\t000001ffffffffff\n", 0x1ffffffffff, true},
+		{"CapPrm:\t0000000000003000\nCapEff:\t0000000000001000\n", 1 << capNetAdmin, true},
+		{"Name:\tspof\n", 0, false},
+		{"CapEff:\tzz\n", 0, false},
+	} {
+		caps, ok := effectiveCaps([]byte(tc.status))
+		if caps != tc.caps || ok != tc.ok {
+			t.Errorf("effectiveCaps(%q) = %#x, %v; want %#x, %v", tc.status, caps, ok, tc.caps, tc.ok)
+		}
+	}
+}
