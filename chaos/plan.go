@@ -216,3 +216,56 @@ func parsePositiveDuration(s string) (d time.Duration, err error) {
 	}
 	return d, nil
 }
+
+// PlanExperiment plans the one experiment that name names, as spof chaos
+// plan would: <target>-down, -blackhole, -reset, or -latency-<delay>
+// (session-redis-latency-500ms).
+func PlanExperiment(m *model.Model, name string) (Experiment, error) {
+	var target *model.Component
+	for _, c := range m.Components {
+		if c.Chaos != nil && strings.HasPrefix(name, c.Name+"-") && (target == nil || len(c.Name) > len(target.Name)) {
+			target = c
+		}
+	}
+	if target != nil {
+		rest := name[len(target.Name)+1:]
+		spec := rest
+		if d, ok := strings.CutPrefix(rest, inject.Latency+"-"); ok {
+			spec = inject.Latency + ":" + d
+		}
+		if f, err := ParseFault(spec); err == nil && slices.Contains(predictable, f.Kind) {
+			xs, err := Plan(m, PlanOptions{Target: target.Name, Faults: []inject.Fault{f}})
+			if err != nil {
+				return Experiment{}, err
+			}
+			if xs[0].Name == name {
+				return xs[0], nil
+			}
+		}
+	}
+	var names []string
+	for _, c := range m.Components {
+		if c.Chaos != nil {
+			for _, k := range outages {
+				names = append(names, c.Name+"-"+k)
+			}
+		}
+	}
+	msg := fmt.Sprintf("--experiment %s: not an experiment of this model", name)
+	if s := model.Closest(name, names); s != "" {
+		msg += fmt.Sprintf(" (did you mean %q?)", s)
+	}
+	return Experiment{}, fmt.Errorf("%s; names are <component>-<fault>, the component one with a chaos: binding and the fault down, blackhole, reset or latency-<delay> (e.g. latency-500ms)", msg)
+}
+
+// Down lists the flows the experiment is predicted to take down: its
+// blast radius.
+func (x Experiment) Down() []string {
+	var out []string
+	for _, o := range x.Predicted {
+		if o.State == analysis.Down {
+			out = append(out, o.Flow)
+		}
+	}
+	return out
+}

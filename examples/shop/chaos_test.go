@@ -52,6 +52,7 @@ func TestChaosRun(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	code := cli.Main([]string{"chaos", "run", path, "--env", "demo", "--webhook", hook.URL,
 		"--experiment", "session-redis-down", "--experiment", "payments-down", "--experiment", "config-down",
+		"--experiment", "payments-latency-3s", "--experiment", "postgres-down", "--max-blast-radius", "3",
 		"--duration", "2s", "--settle", "1500ms", "--recovery", "20s", "--interval", "250ms",
 		"--format", "json", "-o", out}, &stdout, &stderr)
 	if code != cli.ExitFalsified {
@@ -73,6 +74,10 @@ func TestChaosRun(t *testing.T) {
 		"session-redis-down": {"passed", "every probed flow behaved as predicted"},
 		"payments-down":      {"passed", "every probed flow behaved as predicted"},
 		"config-down":        {"falsified", "checkout: predicted up, observed down"},
+		// Slower than the breaker's 2s timeout: the fallback takes over.
+		"payments-latency-3s": {"passed", "every probed flow behaved as predicted"},
+		// Login needs only Redis; the others go down, and come back.
+		"postgres-down": {"passed", "every probed flow behaved as predicted"},
 	}
 	if len(report.Results) != len(want) {
 		t.Fatalf("results: %s", data)
@@ -174,6 +179,59 @@ func TestChaosRecoverAfterKill(t *testing.T) {
 	}
 	if ts, _ := pc.Toxics(t.Context(), "payments"); len(ts) != 0 {
 		t.Errorf("after recover: toxics %+v, want none", ts)
+	}
+}
+
+// TestChaosTTL kills spof chaos run with SIGKILL while its fault is in
+// place and recovers nothing: the proxy removes the fault by itself when
+// its TTL runs out (the dead man's switch). A later recover finds it gone
+// and closes the journal entry.
+func TestChaosTTL(t *testing.T) {
+	sys := startShop(t)
+	path := modelFor(t, sys.ProxyAPI, sys.ShopURL)
+	run := exec.Command(filepath.Join(sys.Dir, "bin", "spof"), "chaos", "run", path, "--env", "demo",
+		"--experiment", "payments-down", "--duration", "2s", "--settle", "0s", "--ttl", "3s")
+	var runErr bytes.Buffer
+	run.Stderr = &runErr
+	if err := run.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { run.Process.Kill(); run.Wait() })
+	pc := sys.Proxy()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		ts, err := pc.Toxics(t.Context(), "payments")
+		if err == nil && len(ts) == 1 {
+			if ts[0].TTL != 3*time.Second {
+				t.Errorf("toxic TTL %v, want --ttl 3s", ts[0].TTL)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no toxic on payments after 30s (%v); spof chaos run said:\n%s", err, runErr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	run.Process.Signal(syscall.SIGKILL)
+	run.Wait()
+	killed := time.Now()
+	for {
+		ts, err := pc.Toxics(t.Context(), "payments")
+		if err == nil && len(ts) == 0 {
+			break
+		}
+		if time.Since(killed) > 20*time.Second {
+			t.Fatalf("toxics %+v (%v) 20s after the kill: the TTL did not remove the fault", ts, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	waitHealthy(t.Context(), t, sys)
+	var stdout, stderr bytes.Buffer
+	if code := cli.Main([]string{"chaos", "recover", path}, &stdout, &stderr); code != cli.ExitOK {
+		t.Fatalf("recover: exit %d\n%s", code, stderr.String())
+	}
+	if !strings.HasPrefix(stdout.String(), "restored payments-down") {
+		t.Errorf("recover said %q", stdout.String())
 	}
 }
 

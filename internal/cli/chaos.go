@@ -150,12 +150,17 @@ lists the fallbacks each experiment puts to work; a passed run verifies
 them.
 
 Faults: down (refuse and cut connections), blackhole (accept, never
-answer), reset (TCP RST); the model predicts these outages. --fault may be
-repeated.`,
+answer), reset (TCP RST): outages; and latency:DELAY (proxy bindings
+only), where each caller whose circuit breaker times out sooner than the
+delay falls back, the others wait, and a flow whose probe allows less than
+that (max_latency) is predicted down. --fault may be repeated.
+Experiments are named <component>-<fault>, latency ones with their delay:
+session-redis-down, payments-latency-3s.`,
 		Example: `  spof chaos plan
   spof chaos plan examples/seed-audit/spof.yaml --format json
   spof chaos plan --fault down --fault blackhole
-  spof chaos plan examples/shop/spof.yaml --target session-redis --fault down --fault blackhole`,
+  spof chaos plan examples/shop/spof.yaml --target session-redis --fault down --fault blackhole
+  spof chaos plan examples/shop/spof.yaml --fault latency:500ms --fault latency:3s`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path := defaultModel
@@ -167,7 +172,7 @@ repeated.`,
 	}
 	f.out.register(c, "text", "text, json or markdown")
 	c.Flags().StringVar(&f.target, "target", "", "only experiments on `COMPONENT`")
-	c.Flags().StringArrayVar(&f.faults, "fault", nil, "the `FAULT` to plan (down, blackhole, reset; repeatable; default down)")
+	c.Flags().StringArrayVar(&f.faults, "fault", nil, "the `FAULT` to plan (down, blackhole, reset, latency:500ms; repeatable; default down)")
 	return c
 }
 
@@ -270,6 +275,9 @@ type chaosRunFlags struct {
 	dryRun     bool
 	stateDir   string
 	webhook    string
+	faults     []string
+	maxBlast   int
+	timeout    time.Duration
 	opts       chaos.RunOptions
 }
 
@@ -292,15 +300,25 @@ broken fallback; or no recovery); aborted (steady state failed before
 the fault, or interrupted: nothing left injected); not-applied (the fault
 could not be injected); restore-failed (the fault may still be in place).
 
---env must equal the model's environment: a guard against running
-against the wrong system. --dry-run prints what would be done and
-touches nothing.
+Experiments are named as spof chaos plan names them: any outage fault
+(session-redis-blackhole) or delay (payments-latency-3s) may be asked for
+by name; --all runs the --fault faults (default down) on every bound
+component.
+
+Guards: --env must equal the model's environment, against running against
+the wrong system; --max-blast-radius N (default 0) refuses experiments
+predicted to take down more than N flows (--all skips them, saying so);
+--dry-run prints what would be done and touches nothing; --timeout ends
+the whole run, restoring; abort probes (chaos.abort_probes) stop an
+experiment at once. Proxy faults carry a TTL (--ttl), so that they go by
+themselves even if this process is killed and nobody recovers.
 
 Exit codes: 0 every experiment passed (or dry run); 3 one was falsified,
 aborted or not applied; 4 a restore failed (a human must look); 2 bad
 input.`,
 		Example: `  spof chaos run examples/shop/spof.yaml --all --env demo --dry-run
   spof chaos run examples/shop/spof.yaml --experiment session-redis-down --env demo --duration 1m --dry-run
+  spof chaos run examples/shop/spof.yaml --experiment payments-latency-3s --experiment postgres-down --max-blast-radius 3 --env demo --dry-run
   # against the running demo shop (make demo in another shell, then point the model at
   # the addresses it prints), with a JSON record:
   #   spof chaos run examples/shop/spof.yaml --all --env demo --format json -o chaos.json`,
@@ -325,6 +343,10 @@ input.`,
 	fl.DurationVar(&f.opts.Settle, "settle", 2*time.Second, "after injecting, how long before samples count (breakers need a moment to open)")
 	fl.DurationVar(&f.opts.Recovery, "recovery", 30*time.Second, "how long the flows have to be up again after the restore")
 	fl.DurationVar(&f.opts.Interval, "interval", 0, "time between samples (default: the probes' interval, else 1s)")
+	fl.StringArrayVar(&f.faults, "fault", nil, "with --all, the `FAULT` to run on every bound component (down, blackhole, reset, latency:500ms; repeatable; default down)")
+	fl.IntVar(&f.maxBlast, "max-blast-radius", 0, "refuse experiments predicted to take down more than `N` flows (--all skips them)")
+	fl.DurationVar(&f.opts.TTL, "ttl", 0, "the fault's dead man's switch: the proxy removes it after this long even if nobody restores it (default: settle + duration + recovery + 30s)")
+	fl.DurationVar(&f.timeout, "timeout", 0, "stop the whole run after this long, restoring the fault in place (default: no limit)")
 	return c
 }
 
@@ -343,10 +365,19 @@ func runChaosRun(ctx context.Context, e *env, path string, f *chaosRunFlags) err
 	if len(f.experiment) > 0 && f.all {
 		return usageError("--experiment and --all: choose one")
 	}
+	if len(f.faults) > 0 && !f.all {
+		return usageError("--fault goes with --all; an experiment's name says its fault (e.g. --experiment session-redis-latency-500ms)")
+	}
+	if f.maxBlast < 0 {
+		return usageError("--max-blast-radius %d: must not be negative", f.maxBlast)
+	}
+	if f.opts.TTL > 0 && f.opts.TTL <= f.opts.Settle+f.opts.Duration {
+		return usageError("--ttl %v: the fault would expire before the experiment ends (--settle %v + --duration %v)", f.opts.TTL, f.opts.Settle, f.opts.Duration)
+	}
 	for _, d := range []struct {
 		flag string
 		v    time.Duration
-	}{{"--duration", f.opts.Duration}, {"--settle", f.opts.Settle}, {"--recovery", f.opts.Recovery}, {"--interval", f.opts.Interval}} {
+	}{{"--duration", f.opts.Duration}, {"--settle", f.opts.Settle}, {"--recovery", f.opts.Recovery}, {"--interval", f.opts.Interval}, {"--ttl", f.opts.TTL}, {"--timeout", f.timeout}} {
 		if d.v < 0 {
 			return usageError("%s %v: must not be negative", d.flag, d.v)
 		}
@@ -363,33 +394,42 @@ func runChaosRun(ctx context.Context, e *env, path string, f *chaosRunFlags) err
 	case f.env != m.Environment:
 		return usageError("--env %s, but %s describes %s: refusing to inject faults", f.env, path, m.Environment)
 	}
-	plan, err := chaos.Plan(m, chaos.PlanOptions{})
-	if err != nil {
-		return usageError("%v", err)
-	}
-	xs := plan
-	if !f.all {
-		xs = nil
-		for _, name := range f.experiment {
-			i := slices.IndexFunc(plan, func(x chaos.Experiment) bool { return x.Name == name })
-			if i < 0 {
-				names := make([]string, len(plan))
-				for k, x := range plan {
-					names[k] = x.Name
-				}
-				msg := fmt.Sprintf("--experiment %s: not in the plan", name)
-				if s := model.Closest(name, names); s != "" {
-					msg += fmt.Sprintf(" (did you mean %q?)", s)
-				} else if len(names) > 0 {
-					msg += " (experiments: " + strings.Join(names, ", ") + ")"
-				}
-				return usageError("%s", msg)
+	var xs []chaos.Experiment
+	if f.all {
+		var faults []inject.Fault
+		for _, spec := range f.faults {
+			fault, err := chaos.ParseFault(spec)
+			if err != nil {
+				return usageError("--fault: %v", err)
 			}
-			xs = append(xs, plan[i])
+			faults = append(faults, fault)
+		}
+		plan, err := chaos.Plan(m, chaos.PlanOptions{Faults: faults})
+		if err != nil {
+			return usageError("%v", err)
+		}
+		// The blast-radius guard leaves out what --all would overreach.
+		for _, x := range plan {
+			if down := x.Down(); len(down) > f.maxBlast {
+				fmt.Fprintf(e.stderr, "spof: skipping %s: predicted to take down %s, more than --max-blast-radius %d\n", x.Name, flowList(down), f.maxBlast)
+				continue
+			}
+			xs = append(xs, x)
+		}
+	} else {
+		for _, name := range f.experiment {
+			x, err := chaos.PlanExperiment(m, name)
+			if err != nil {
+				return usageError("%v", err)
+			}
+			if down := x.Down(); len(down) > f.maxBlast {
+				return usageError("%s is predicted to take down %s; --max-blast-radius is %d: raise it to %d to run it", x.Name, flowList(down), f.maxBlast, len(down))
+			}
+			xs = append(xs, x)
 		}
 	}
 	if len(xs) == 0 {
-		return usageError("no experiment to run: no component of %s has a chaos: binding", path)
+		return usageError("no experiment to run in %s (no component has a chaos: binding, or every experiment is over --max-blast-radius)", path)
 	}
 	var probed []string
 	for _, fl := range m.Flows {
@@ -433,6 +473,11 @@ func runChaosRun(ctx context.Context, e *env, path string, f *chaosRunFlags) err
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if f.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, f.timeout, fmt.Errorf("--timeout %v passed", f.timeout))
+		defer cancel()
+	}
 	byFlow := map[string]*model.Probe{}
 	for _, fl := range m.Flows {
 		byFlow[fl.Name] = fl.Probe
@@ -492,6 +537,14 @@ func runChaosRun(ctx context.Context, e *env, path string, f *chaosRunFlags) err
 		return &exitError{code: code}
 	}
 	return nil
+}
+
+// flowList is "checkout" or "2 flows (browse, checkout)".
+func flowList(flows []string) string {
+	if len(flows) == 1 {
+		return flows[0]
+	}
+	return fmt.Sprintf("%d flows (%s)", len(flows), strings.Join(flows, ", "))
 }
 
 // verifications reads the chaos history beside the model at path, for
