@@ -15,21 +15,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spofhq/spof/examples/shop/internal/demo"
 	"github.com/spofhq/spof/internal/cli"
 )
 
-// modelFor is examples/shop/spof.yaml pointed at a running demo: its
-// proxy API and the shop's probe URLs.
-func modelFor(t *testing.T, proxyAPI, shopURL string) string {
+// modelFor is examples/shop/spof.yaml pointed at a running demo, as
+// shop-demo writes it.
+func modelFor(t *testing.T, sys *demo.System) string {
 	t.Helper()
-	data, err := os.ReadFile("spof.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := strings.ReplaceAll(string(data), "http://127.0.0.1:8474", proxyAPI)
-	s = strings.ReplaceAll(s, "http://127.0.0.1:8080", shopURL)
 	path := filepath.Join(t.TempDir(), "spof.yaml")
-	if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
+	if err := sys.WriteModel("spof.yaml", path); err != nil {
 		t.Fatal(err)
 	}
 	return path
@@ -41,7 +36,7 @@ func modelFor(t *testing.T, proxyAPI, shopURL string) string {
 // dependency.
 func TestChaosRun(t *testing.T) {
 	sys := startShop(t)
-	path := modelFor(t, sys.ProxyAPI, sys.ShopURL)
+	path := modelFor(t, sys)
 	out := filepath.Join(filepath.Dir(path), "chaos.json")
 	posts := make(chan string, 4)
 	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -138,7 +133,7 @@ func TestChaosRun(t *testing.T) {
 // says so, and spof chaos recover takes it out.
 func TestChaosRecoverAfterKill(t *testing.T) {
 	sys := startShop(t)
-	path := modelFor(t, sys.ProxyAPI, sys.ShopURL)
+	path := modelFor(t, sys)
 	run := exec.Command(filepath.Join(sys.Dir, "bin", "spof"), "chaos", "run", path, "--env", "demo",
 		"--experiment", "payments-down", "--duration", "5m", "--settle", "0s")
 	var runErr bytes.Buffer
@@ -188,7 +183,7 @@ func TestChaosRecoverAfterKill(t *testing.T) {
 // and closes the journal entry.
 func TestChaosTTL(t *testing.T) {
 	sys := startShop(t)
-	path := modelFor(t, sys.ProxyAPI, sys.ShopURL)
+	path := modelFor(t, sys)
 	run := exec.Command(filepath.Join(sys.Dir, "bin", "spof"), "chaos", "run", path, "--env", "demo",
 		"--experiment", "payments-down", "--duration", "2s", "--settle", "0s", "--ttl", "3s")
 	var runErr bytes.Buffer
@@ -240,7 +235,7 @@ func TestChaosTTL(t *testing.T) {
 // experiment as aborted and exits 3.
 func TestChaosRunInterrupted(t *testing.T) {
 	sys := startShop(t)
-	path := modelFor(t, sys.ProxyAPI, sys.ShopURL)
+	path := modelFor(t, sys)
 	pc := sys.Proxy()
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
 		// The shop's breakers may still be open from the previous round:
@@ -286,7 +281,7 @@ func TestChaosRunInterrupted(t *testing.T) {
 // for its whole duration.
 func TestChaosAbortProbe(t *testing.T) {
 	sys := startShop(t)
-	path := modelFor(t, sys.ProxyAPI, sys.ShopURL)
+	path := modelFor(t, sys)
 	data, _ := os.ReadFile(path)
 	guarded := strings.Replace(string(data), "chaos: {proxy_api: ",
 		"chaos: {abort_probes: {checkout-works: {http: \""+sys.ShopURL+"/checkout\"}}, proxy_api: ", 1)

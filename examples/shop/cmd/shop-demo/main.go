@@ -39,6 +39,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	check := fs.Bool("check", false, "run every flow once, then stop and exit (0 when each answered 200)")
 	keep := fs.Bool("keep", false, "keep the data and logs directory after stopping")
 	startup := fs.Duration("startup-timeout", 2*time.Minute, "give up when the system has not started within this long")
+	modelIn := fs.String("model", "examples/shop/spof.yaml", "the shop's model `FILE`, to point at this run")
+	modelOut := fs.String("model-out", "examples/shop/.demo/spof.yaml", "write the model with this run's addresses to `FILE` (\"\" for none)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -54,7 +56,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 			err = fmt.Errorf("stopping the demo shop: %w", stopErr)
 		}
 	}()
-	printSystem(stdout, sys, *keep)
+	if *modelOut != "" {
+		if err := sys.WriteModel(*modelIn, *modelOut); err != nil {
+			return fmt.Errorf("writing the model for this run: %w", err)
+		}
+	}
+	printSystem(stdout, sys, *keep, *modelOut)
 	if *check {
 		checkCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
@@ -69,7 +76,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	return nil
 }
 
-func printSystem(w io.Writer, sys *demo.System, keep bool) {
+func printSystem(w io.Writer, sys *demo.System, keep bool, model string) {
 	fmt.Fprintf(w, "shop:        %s  (POST /login, GET /browse, POST /checkout, POST /submit; GET on each is the probe form)\n", sys.ShopURL)
 	fmt.Fprintf(w, "proxy API:   %s  (spof proxy; add faults with proxy/client or curl)\n", sys.ProxyAPI)
 	names := make([]string, 0, len(sys.Proxies))
@@ -86,6 +93,9 @@ func printSystem(w io.Writer, sys *demo.System, keep bool) {
 		fmt.Fprint(w, " (removed on exit; --keep keeps them)")
 	}
 	fmt.Fprintln(w)
+	if model != "" {
+		fmt.Fprintf(w, "model:       %s  (spof.yaml with these addresses: spof chaos plan %s)\n", model, model)
+	}
 	fmt.Fprintf(w, "try:         curl -si -X POST %s/login -d '{\"user\":\"alice\"}'\n", sys.ShopURL)
 	fmt.Fprintf(w, "fault:       curl -s %s/proxies/%s/toxics -d '{\"type\":\"down\",\"ttl\":\"1m\"}'\n", sys.ProxyAPI, demo.ProxyRedis)
 }

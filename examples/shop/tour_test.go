@@ -1,0 +1,125 @@
+package shop_test
+
+import (
+	"bufio"
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/spofhq/spof/internal/cli"
+)
+
+// tourModel is where make demo writes the model the README's tour uses.
+const tourModel = "examples/shop/.demo/spof.yaml"
+
+// liveCommands returns the lines of the README's "```sh live" blocks: the
+// tour against a running demo, which TestDocExamples leaves out.
+func liveCommands(t *testing.T) []string {
+	t.Helper()
+	data, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	in := false
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		switch {
+		case strings.HasPrefix(line, "```"):
+			in = !in && line == "```sh live"
+		case in && line != "":
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
+// TestReadmeTour runs the README's chaos tour, line by line, against a
+// running demo shop, and checks what the README says each step shows.
+// The experiments run 2s instead of the README's 10s.
+func TestReadmeTour(t *testing.T) {
+	lines := liveCommands(t)
+	if len(lines) < 6 {
+		t.Fatalf("the README's tour has %d live lines: %q", len(lines), lines)
+	}
+	sys := startShop(t)
+	model := filepath.Join(t.TempDir(), "spof.yaml")
+	if err := sys.WriteModel("spof.yaml", model); err != nil {
+		t.Fatal(err)
+	}
+	spofBin := filepath.Join(sys.Dir, "bin", "spof")
+	var background *exec.Cmd
+	t.Cleanup(func() {
+		if background != nil {
+			background.Process.Kill()
+			background.Wait()
+		}
+	})
+	outputs := map[string]string{}
+	for _, line := range lines {
+		fields := strings.Fields(line)
+		for i, f := range fields {
+			if f == tourModel {
+				fields[i] = model
+			}
+			if f == "--duration" && i+1 < len(fields) && fields[i+1] == "10s" {
+				fields[i+1] = "2s"
+			}
+		}
+		switch {
+		case line == "make demo", strings.HasPrefix(line, "go build "):
+			// startShop did both.
+		case strings.HasPrefix(line, "bin/spof ") && fields[len(fields)-1] == "&":
+			background = exec.Command(spofBin, fields[1:len(fields)-1]...)
+			if err := background.Start(); err != nil {
+				t.Fatal(err)
+			}
+		case strings.HasPrefix(line, "sleep ") && strings.HasSuffix(line, "kill -9 $!"):
+			// Rather than sleeping: kill as soon as the fault is in place.
+			deadline := time.Now().Add(30 * time.Second)
+			for {
+				if ts, err := sys.Proxy().Toxics(t.Context(), "payments"); err == nil && len(ts) == 1 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("%s: no fault on payments after 30s", line)
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+			background.Process.Signal(syscall.SIGKILL)
+			background.Wait()
+			background = nil
+		case len(fields) > 3 && strings.Join(fields[:3], " ") == "go run ./cmd/spof":
+			var stdout, stderr bytes.Buffer
+			code := cli.Main(fields[3:], &stdout, &stderr)
+			if code != cli.ExitOK && code != cli.ExitFindings && code != cli.ExitFalsified {
+				t.Fatalf("%s: exit %d\n%s%s", line, code, stdout.String(), stderr.String())
+			}
+			outputs[strings.Join(fields[3:5], " ")] += stdout.String() + stderr.String()
+		default:
+			t.Fatalf("the tour test does not know how to run %q", line)
+		}
+	}
+	for cmd, wants := range map[string][]string{
+		"chaos run": {
+			"PASSED    session-redis-down", "PASSED    payments-down", "FALSIFIED config-down: checkout: predicted up, observed down",
+			"skipping postgres-down: predicted to take down 3 flows (browse, checkout, submit)",
+			"PASSED    payments-latency-3s", "PASSED    postgres-down",
+		},
+		"checklist " + model: {"verified: shop → session-redis", "verified: shop → payments", "never tested: shop → email"},
+		"chaos history":      {"falsified       config-down"},
+		"chaos recover":      {"restored payments-down"},
+	} {
+		for _, w := range wants {
+			if !strings.Contains(outputs[cmd], w) {
+				t.Errorf("%s: no %q in\n%s", cmd, w, outputs[cmd])
+			}
+		}
+	}
+}
