@@ -3,172 +3,34 @@
 package inject
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
+	"github.com/spofhq/spof/internal/netnstest"
 )
 
 // The iptables tests change real rules, each in a network namespace of its
 // own, and send their traffic inside it: the host's rules and traffic are
 // never touched.
 
-// skipOrFail skips the test, or fails it when CI=true: CI must not pass by
-// skipping.
-func skipOrFail(t *testing.T, why string) {
-	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s; CI=true, so the iptables tests must run", why)
-	}
-	t.Skip(why)
-}
-
-var netnsSeq atomic.Int64
-
-// newNetns creates a network namespace with lo up, deleted at cleanup.
-func newNetns(t *testing.T) string {
-	t.Helper()
-	switch {
-	case os.Geteuid() != 0:
-		skipOrFail(t, "not root: iptables needs CAP_NET_ADMIN")
-	case !onPath("iptables"):
-		skipOrFail(t, "iptables is not installed")
-	case !onPath("ip"):
-		skipOrFail(t, "ip (iproute2) is not installed")
-	}
-	name := fmt.Sprintf("spof-ipt-%d-%d", os.Getpid(), netnsSeq.Add(1))
-	run(t, "ip", "netns", "add", name)
-	t.Cleanup(func() { exec.Command("ip", "netns", "delete", name).Run() })
-	run(t, "ip", "netns", "exec", name, "ip", "link", "set", "lo", "up")
-	return name
-}
-
-func onPath(name string) bool {
-	_, err := exec.LookPath(name)
-	return err == nil
-}
-
-func run(t *testing.T, argv ...string) string {
-	t.Helper()
-	out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s: %v: %s", strings.Join(argv, " "), err, out)
-	}
-	return string(out)
-}
-
-// inNetns runs fn on an OS thread that has joined the named netns; sockets
-// fn opens belong to it. The thread is never unlocked: it ends with the
-// goroutine instead of going back to the scheduler in the wrong namespace.
-func inNetns(netns string, fn func() error) error {
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		errc <- func() error {
-			f, err := os.Open(filepath.Join(netnsDir, netns))
-			if err != nil {
-				return err
-			}
-			defer f.Close()
-			if err := unix.Setns(int(f.Fd()), unix.CLONE_NEWNET); err != nil {
-				return fmt.Errorf("setns %s: %w", netns, err)
-			}
-			return fn()
-		}()
-	}()
-	return <-errc
-}
-
-// echoServer echoes on a port of every address in netns (127.0.0.1, and
-// ::1 where there is IPv6) until the test ends, and returns the port.
-func echoServer(t *testing.T, netns string) int {
-	t.Helper()
-	var ln net.Listener
-	err := inNetns(netns, func() (err error) {
-		ln, err = net.Listen("tcp", ":0")
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		conns = map[net.Conn]bool{}
-	)
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		for c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
-	wg.Go(func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns[c] = true
-			mu.Unlock()
-			wg.Go(func() {
-				io.Copy(c, c)
-				c.Close()
-				mu.Lock()
-				delete(conns, c)
-				mu.Unlock()
-			})
-		}
-	})
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
 // loopbacks are the addresses the rule must cover: ::1 too where the
 // injector adds the rule to ip6tables.
 func loopbacks(port int) []string {
 	addrs := []string{fmt.Sprintf("127.0.0.1:%d", port)}
-	if onPath("ip6tables") && ipv6() {
+	if netnstest.OnPath("ip6tables") && ipv6() {
 		addrs = append(addrs, fmt.Sprintf("[::1]:%d", port))
 	}
 	return addrs
-}
-
-// echo connects to addr from inside netns, sends a line and reads it back.
-func echo(netns, addr string, timeout time.Duration) error {
-	return inNetns(netns, func() error {
-		c, err := net.DialTimeout("tcp", addr, timeout)
-		if err != nil {
-			return err
-		}
-		defer c.Close()
-		c.SetDeadline(time.Now().Add(5 * time.Second))
-		if _, err := io.WriteString(c, "ping\n"); err != nil {
-			return err
-		}
-		line, err := bufio.NewReader(c).ReadString('\n')
-		if err != nil || line != "ping\n" {
-			return fmt.Errorf("echo: %q, %v", line, err)
-		}
-		return nil
-	})
 }
 
 func refused(err error) bool {
@@ -221,10 +83,10 @@ func TestIPTablesInject(t *testing.T) {
 		{"drop", timedOut, "a timeout"},
 	} {
 		t.Run(tc.action, func(t *testing.T) {
-			ns := newNetns(t)
-			port := echoServer(t, ns)
+			ns := netnstest.New(t)
+			port := netnstest.EchoServer(t, ns)
 			for _, addr := range loopbacks(port) {
-				if err := echo(ns, addr, time.Second); err != nil {
+				if err := netnstest.Echo(ns, addr, time.Second); err != nil {
 					t.Fatalf("before injecting, %s: %v", addr, err)
 				}
 			}
@@ -236,7 +98,7 @@ func TestIPTablesInject(t *testing.T) {
 			}
 			wantActive(t, u, true)
 			for _, addr := range loopbacks(port) {
-				if err := echo(ns, addr, 300*time.Millisecond); !tc.blocked(err) {
+				if err := netnstest.Echo(ns, addr, 300*time.Millisecond); !tc.blocked(err) {
 					t.Errorf("with the rule, %s: %v; want %s", addr, err, tc.want)
 				}
 			}
@@ -245,7 +107,7 @@ func TestIPTablesInject(t *testing.T) {
 			}
 			wantActive(t, u, false)
 			for _, addr := range loopbacks(port) {
-				if err := echo(ns, addr, time.Second); err != nil {
+				if err := netnstest.Echo(ns, addr, time.Second); err != nil {
 					t.Errorf("after Restore, %s: %v", addr, err)
 				}
 			}
@@ -258,8 +120,8 @@ func TestIPTablesInject(t *testing.T) {
 
 func TestIPTablesRestoreRemovesEveryCopy(t *testing.T) {
 	ctx := context.Background()
-	ns := newNetns(t)
-	port := echoServer(t, ns)
+	ns := netnstest.New(t)
+	port := netnstest.EchoServer(t, ns)
 	ipt := IPTables{Port: port, Netns: ns, Action: "reject", Comment: "spof-twice"}
 	u := prepare(t, ipt)
 	for range 2 { // an experiment run twice without a restore between
@@ -267,22 +129,22 @@ func TestIPTablesRestoreRemovesEveryCopy(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if rules := run(t, "ip", "netns", "exec", ns, "iptables", "-S", "INPUT"); strings.Count(rules, "spof-twice") != 2 {
+	if rules := netnstest.Run(t, "ip", "netns", "exec", ns, "iptables", "-S", "INPUT"); strings.Count(rules, "spof-twice") != 2 {
 		t.Fatalf("want two copies of the rule:\n%s", rules)
 	}
 	if err := Restore(ctx, u); err != nil {
 		t.Fatal(err)
 	}
 	wantActive(t, u, false)
-	if err := echo(ns, fmt.Sprintf("127.0.0.1:%d", port), time.Second); err != nil {
+	if err := netnstest.Echo(ns, fmt.Sprintf("127.0.0.1:%d", port), time.Second); err != nil {
 		t.Errorf("after Restore: %v", err)
 	}
 }
 
 func TestIPTablesCommentsKeepExperimentsApart(t *testing.T) {
 	ctx := context.Background()
-	ns := newNetns(t)
-	port := echoServer(t, ns)
+	ns := netnstest.New(t)
+	port := netnstest.EchoServer(t, ns)
 	a := IPTables{Port: port, Netns: ns, Action: "reject", Comment: "spof-a"}
 	b := IPTables{Port: port, Netns: ns, Action: "reject", Comment: "spof-b"}
 	ua, ub := prepare(t, a), prepare(t, b)
@@ -297,27 +159,27 @@ func TestIPTablesCommentsKeepExperimentsApart(t *testing.T) {
 	wantActive(t, ua, false)
 	wantActive(t, ub, true)
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	if err := echo(ns, addr, 300*time.Millisecond); !refused(err) {
+	if err := netnstest.Echo(ns, addr, 300*time.Millisecond); !refused(err) {
 		t.Errorf("after restoring a, b's rule should still refuse: %v", err)
 	}
 	if err := Restore(ctx, ub); err != nil {
 		t.Fatal(err)
 	}
-	if err := echo(ns, addr, time.Second); err != nil {
+	if err := netnstest.Echo(ns, addr, time.Second); err != nil {
 		t.Errorf("after restoring both: %v", err)
 	}
 }
 
 func TestIPTablesRestoreAfterNetnsDeleted(t *testing.T) {
 	ctx := context.Background()
-	ns := newNetns(t)
+	ns := netnstest.New(t)
 	ipt := IPTables{Port: 6379, Netns: ns, Action: "drop", Comment: "spof-gone"}
 	u := prepare(t, ipt)
 	if err := ipt.Inject(ctx, Fault{Kind: Blackhole}); err != nil {
 		t.Fatal(err)
 	}
 	wantActive(t, u, true)
-	run(t, "ip", "netns", "delete", ns)
+	netnstest.Run(t, "ip", "netns", "delete", ns)
 	if err := Restore(ctx, u); err != nil {
 		t.Errorf("Restore with the netns gone: %v, want nil (the rule went with it)", err)
 	}
@@ -346,7 +208,7 @@ func TestIPTablesPrepareErrors(t *testing.T) {
 }
 
 func TestIPTablesNotInstalled(t *testing.T) {
-	ns := newNetns(t)
+	ns := netnstest.New(t)
 	ipt, err := exec.LookPath("iptables")
 	if err != nil {
 		t.Fatal(err)
@@ -370,10 +232,10 @@ func TestIPTablesNotInstalled(t *testing.T) {
 // on PATH, and wants its complaint in the error with the hint.
 func TestIPTablesNotRoot(t *testing.T) {
 	ctx := context.Background()
-	ns := newNetns(t)
+	ns := netnstest.New(t)
 	setpriv, err := exec.LookPath("setpriv")
 	if err != nil {
-		skipOrFail(t, "setpriv (util-linux) is not installed")
+		netnstest.SkipOrFail(t, "setpriv (util-linux) is not installed")
 	}
 	ipt, _ := exec.LookPath("iptables")
 	ip, _ := exec.LookPath("ip")

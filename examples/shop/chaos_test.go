@@ -302,3 +302,27 @@ func TestChaosAbortProbe(t *testing.T) {
 		t.Errorf("toxics left on config: %+v", ts)
 	}
 }
+
+// TestChaosRunTimeout: --timeout ends a run in the middle of its fault;
+// the fault is restored and the experiment recorded as aborted, saying why.
+func TestChaosRunTimeout(t *testing.T) {
+	sys := startShop(t)
+	path := modelFor(t, sys)
+	var stdout, stderr bytes.Buffer
+	code := cli.Main([]string{"chaos", "run", path, "--env", "demo", "--experiment", "payments-down",
+		"--duration", "5m", "--settle", "0s", "--timeout", "3s"}, &stdout, &stderr)
+	if code != cli.ExitFalsified {
+		t.Errorf("exit %d, want %d:\n%s", code, cli.ExitFalsified, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "ABORTED   payments-down: interrupted during the fault (--timeout 3s passed); the fault was restored") {
+		t.Errorf("stdout:\n%s", stdout.String())
+	}
+	if ts, _ := sys.Proxy().Toxics(t.Context(), "payments"); len(ts) != 0 {
+		t.Errorf("toxics left on payments: %+v", ts)
+	}
+	stdout.Reset()
+	cli.Main([]string{"chaos", "history", path}, &stdout, &stderr)
+	if !strings.Contains(stdout.String(), "aborted         payments-down: interrupted during the fault (--timeout 3s passed)") {
+		t.Errorf("history:\n%s", stdout.String())
+	}
+}
