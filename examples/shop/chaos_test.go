@@ -17,6 +17,7 @@ import (
 
 	"github.com/spofhq/spof/examples/shop/internal/demo"
 	"github.com/spofhq/spof/internal/cli"
+	"github.com/spofhq/spof/proxy"
 )
 
 // modelFor is examples/shop/spof.yaml pointed at a running demo, as
@@ -134,34 +135,15 @@ func TestChaosRun(t *testing.T) {
 func TestChaosRecoverAfterKill(t *testing.T) {
 	sys := startShop(t)
 	path := modelFor(t, sys)
-	run := exec.Command(filepath.Join(sys.Dir, "bin", "spof"), "chaos", "run", path, "--env", "demo",
+	run, _, said := startRun(t, sys, "chaos", "run", path, "--env", "demo",
 		"--experiment", "payments-down", "--duration", "5m", "--settle", "0s")
-	var runErr bytes.Buffer
-	run.Stderr = &runErr
-	if err := run.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { run.Process.Kill(); run.Wait() })
-
-	// Wait, bounded, until the fault is in place.
-	pc := sys.Proxy()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		ts, err := pc.Toxics(t.Context(), "payments")
-		if err == nil && len(ts) == 1 {
-			if ts[0].TTL <= 5*time.Minute {
-				t.Errorf("toxic TTL %v: want the run's duration plus recovery margins", ts[0].TTL)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no toxic on payments after 30s (%v); spof chaos run said:\n%s", err, runErr.String())
-		}
-		time.Sleep(50 * time.Millisecond)
+	if tx := waitFault(t, sys, "payments", said); tx.TTL <= 5*time.Minute {
+		t.Errorf("toxic TTL %v: want the run's duration plus recovery margins", tx.TTL)
 	}
 	run.Process.Signal(syscall.SIGKILL)
 	run.Wait()
 
+	pc := sys.Proxy()
 	if ts, _ := pc.Toxics(t.Context(), "payments"); len(ts) != 1 {
 		t.Fatalf("after SIGKILL: toxics %+v, want the fault still there", ts)
 	}
@@ -184,29 +166,12 @@ func TestChaosRecoverAfterKill(t *testing.T) {
 func TestChaosTTL(t *testing.T) {
 	sys := startShop(t)
 	path := modelFor(t, sys)
-	run := exec.Command(filepath.Join(sys.Dir, "bin", "spof"), "chaos", "run", path, "--env", "demo",
+	run, _, said := startRun(t, sys, "chaos", "run", path, "--env", "demo",
 		"--experiment", "payments-down", "--duration", "2s", "--settle", "0s", "--ttl", "3s")
-	var runErr bytes.Buffer
-	run.Stderr = &runErr
-	if err := run.Start(); err != nil {
-		t.Fatal(err)
+	if tx := waitFault(t, sys, "payments", said); tx.TTL != 3*time.Second {
+		t.Errorf("toxic TTL %v, want --ttl 3s", tx.TTL)
 	}
-	t.Cleanup(func() { run.Process.Kill(); run.Wait() })
 	pc := sys.Proxy()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		ts, err := pc.Toxics(t.Context(), "payments")
-		if err == nil && len(ts) == 1 {
-			if ts[0].TTL != 3*time.Second {
-				t.Errorf("toxic TTL %v, want --ttl 3s", ts[0].TTL)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no toxic on payments after 30s (%v); spof chaos run said:\n%s", err, runErr.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 	run.Process.Signal(syscall.SIGKILL)
 	run.Wait()
 	killed := time.Now()
@@ -230,6 +195,37 @@ func TestChaosTTL(t *testing.T) {
 	}
 }
 
+// startRun starts the built spof with args, killed when the test ends, and
+// returns it with its standard output and error.
+func startRun(t *testing.T, sys *demo.System, args ...string) (run *exec.Cmd, stdout, stderr *bytes.Buffer) {
+	t.Helper()
+	run = exec.Command(filepath.Join(sys.Dir, "bin", "spof"), args...)
+	stdout, stderr = &bytes.Buffer{}, &bytes.Buffer{}
+	run.Stdout, run.Stderr = stdout, stderr
+	if err := run.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { run.Process.Kill(); run.Wait() })
+	return run, stdout, stderr
+}
+
+// waitFault waits, bounded, until a fault is on the proxy, and returns it.
+// said is what the process injecting it printed, for the failure message.
+func waitFault(t *testing.T, sys *demo.System, proxyName string, said *bytes.Buffer) proxy.Toxic {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		ts, err := sys.Proxy().Toxics(t.Context(), proxyName)
+		if err == nil && len(ts) == 1 {
+			return ts[0]
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no fault on proxy %s after 30s (%v); spof chaos run said:\n%s", proxyName, err, said)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // TestChaosRunInterrupted sends SIGINT and SIGTERM to spof chaos run while
 // its fault is in place: the run restores the fault, records the
 // experiment as aborted and exits 3.
@@ -241,25 +237,9 @@ func TestChaosRunInterrupted(t *testing.T) {
 		// The shop's breakers may still be open from the previous round:
 		// start from a steady state.
 		waitHealthy(t.Context(), t, sys)
-		run := exec.Command(filepath.Join(sys.Dir, "bin", "spof"), "chaos", "run", path, "--env", "demo",
+		run, stdout, stderr := startRun(t, sys, "chaos", "run", path, "--env", "demo",
 			"--experiment", "session-redis-down", "--duration", "5m", "--settle", "0s")
-		var stdout, stderr bytes.Buffer
-		run.Stdout, run.Stderr = &stdout, &stderr
-		if err := run.Start(); err != nil {
-			t.Fatal(err)
-		}
-		deadline := time.Now().Add(30 * time.Second)
-		for {
-			if ts, err := pc.Toxics(t.Context(), "redis"); err == nil && len(ts) == 1 {
-				break
-			}
-			if time.Now().After(deadline) {
-				run.Process.Kill()
-				run.Wait()
-				t.Fatalf("%v: no toxic on redis after 30s; spof chaos run said:\n%s", sig, stderr.String())
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
+		waitFault(t, sys, "redis", stderr)
 		run.Process.Signal(sig)
 		err := run.Wait()
 		var ee *exec.ExitError

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/spofhq/spof/internal/cli"
 )
@@ -53,14 +52,8 @@ func TestReadmeTour(t *testing.T) {
 	if err := sys.WriteModel("spof.yaml", model); err != nil {
 		t.Fatal(err)
 	}
-	spofBin := filepath.Join(sys.Dir, "bin", "spof")
 	var background *exec.Cmd
-	t.Cleanup(func() {
-		if background != nil {
-			background.Process.Kill()
-			background.Wait()
-		}
-	})
+	var backgroundSaid *bytes.Buffer
 	outputs := map[string]string{}
 	for _, line := range lines {
 		fields := strings.Fields(line)
@@ -76,25 +69,12 @@ func TestReadmeTour(t *testing.T) {
 		case line == "make demo", strings.HasPrefix(line, "go build "):
 			// startShop did both.
 		case strings.HasPrefix(line, "bin/spof ") && fields[len(fields)-1] == "&":
-			background = exec.Command(spofBin, fields[1:len(fields)-1]...)
-			if err := background.Start(); err != nil {
-				t.Fatal(err)
-			}
+			background, _, backgroundSaid = startRun(t, sys, fields[1:len(fields)-1]...)
 		case strings.HasPrefix(line, "sleep ") && strings.HasSuffix(line, "kill -9 $!"):
 			// Rather than sleeping: kill as soon as the fault is in place.
-			deadline := time.Now().Add(30 * time.Second)
-			for {
-				if ts, err := sys.Proxy().Toxics(t.Context(), "payments"); err == nil && len(ts) == 1 {
-					break
-				}
-				if time.Now().After(deadline) {
-					t.Fatalf("%s: no fault on payments after 30s", line)
-				}
-				time.Sleep(50 * time.Millisecond)
-			}
+			waitFault(t, sys, "payments", backgroundSaid)
 			background.Process.Signal(syscall.SIGKILL)
 			background.Wait()
-			background = nil
 		case len(fields) > 3 && strings.Join(fields[:3], " ") == "go run ./cmd/spof":
 			var stdout, stderr bytes.Buffer
 			code := cli.Main(fields[3:], &stdout, &stderr)
