@@ -68,6 +68,9 @@ func WhatIf(w io.Writer, outcomes []analysis.FlowOutcome, failed []string, forma
 	case 0:
 	case 1:
 		what = failed[0] + " fails"
+		if c, d, ok := strings.Cut(strings.TrimPrefix(failed[0], "slow:"), ":"); ok && strings.HasPrefix(failed[0], "slow:") {
+			what = c + " answers " + d + " late" // spof whatif --slow
+		}
 	default:
 		what = strings.Join(failed[:len(failed)-1], ", ") + " and " + failed[len(failed)-1] + " fail"
 	}

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -93,21 +94,29 @@ item fails.`,
 func newWhatIfCmd(e *env) *cobra.Command {
 	var o outputFlags
 	var fail []string
+	var slow string
 	c := &cobra.Command{
-		Use:   "whatif [FILE] --fail EVENT...",
+		Use:   "whatif [FILE] (--fail EVENT... | --slow COMPONENT:DELAY)",
 		Short: "Every flow's state (up, degraded, down) with the given events failed, and why",
 		Long: `whatif fails the given basic events together and prints the state of
 every flow with the chain of reasons. Events:
   component:X     the component X (all its replicas)
   instance:X/i    replica i of X, counted from 0 (replica 0 is the primary)
   zone:Z  region:R  provider:P  hazard:H
-It exits 1 if a flow is down.`,
+--slow COMPONENT:DELAY makes one component answer DELAY late instead:
+each caller whose circuit breaker times out sooner falls back (or fails),
+the others wait, and a flow whose probe allows less (max_latency) is
+down. It exits 1 if a flow is down.`,
 		Example: `  spof whatif --fail zone:us-east-1a
-  spof whatif examples/seed-audit/spof-fixed.yaml --fail region:us-east-1 --fail component:recommendations`,
+  spof whatif examples/seed-audit/spof-fixed.yaml --fail region:us-east-1 --fail component:recommendations
+  spof whatif examples/shop/spof.yaml --slow payments:3s`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(fail) == 0 {
-				return usageError("whatif: name at least one event with --fail (e.g. --fail zone:us-east-1a)")
+			if len(fail) == 0 && slow == "" {
+				return usageError("whatif: name at least one event with --fail (e.g. --fail zone:us-east-1a), or a slow component with --slow (e.g. --slow payments:3s)")
+			}
+			if len(fail) > 0 && slow != "" {
+				return usageError("whatif: --fail and --slow: choose one")
 			}
 			if err := report.CheckFormat(report.OutputWhatIf, o.format); err != nil {
 				return usageError("--format: %v", err)
@@ -115,6 +124,18 @@ It exits 1 if a flow is down.`,
 			m, err := loadModel(modelArg(args))
 			if err != nil {
 				return err
+			}
+			if slow != "" {
+				name, delay, ok := strings.Cut(slow, ":")
+				d, err := time.ParseDuration(delay)
+				if !ok || err != nil || d <= 0 {
+					return usageError("--slow %q: want COMPONENT:DELAY, e.g. payments:3s", slow)
+				}
+				outcomes, _, err := analysis.WhatIfSlow(m, name, d)
+				if err != nil {
+					return usageError("--slow: %v", err)
+				}
+				return emitWhatIf(e, &o, outcomes, []string{"slow:" + slow})
 			}
 			var events []analysis.Event
 			for _, s := range fail {
@@ -130,21 +151,27 @@ It exits 1 if a flow is down.`,
 				}
 				events = append(events, ev)
 			}
-			outcomes := analysis.WhatIf(m, events)
-			if err := o.emit(e, func(w io.Writer) error { return report.WhatIf(w, outcomes, fail, o.format, o.color(e)) }); err != nil {
-				return err
-			}
-			for _, oc := range outcomes {
-				if oc.State == analysis.Down {
-					return &exitError{code: ExitFindings}
-				}
-			}
-			return nil
+			return emitWhatIf(e, &o, analysis.WhatIf(m, events), fail)
 		},
 	}
 	o.register(c, "text", "text, json, markdown")
 	c.Flags().StringArrayVar(&fail, "fail", nil, "fail this `EVENT` (repeatable): component:X, instance:X/i, zone:Z, region:R, provider:P, hazard:H")
+	c.Flags().StringVar(&slow, "slow", "", "make `COMPONENT:DELAY` answer late instead (e.g. payments:3s)")
 	return c
+}
+
+// emitWhatIf prints the outcomes of the named events; exit 1 when a flow
+// is down.
+func emitWhatIf(e *env, o *outputFlags, outcomes []analysis.FlowOutcome, events []string) error {
+	if err := o.emit(e, func(w io.Writer) error { return report.WhatIf(w, outcomes, events, o.format, o.color(e)) }); err != nil {
+		return err
+	}
+	for _, oc := range outcomes {
+		if oc.State == analysis.Down {
+			return &exitError{code: ExitFindings}
+		}
+	}
+	return nil
 }
 
 func newExplainCmd(e *env) *cobra.Command {
