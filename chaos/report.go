@@ -41,11 +41,26 @@ func WriteResults(w io.Writer, system string, results []Result, format string) e
 	case "junit":
 		return writeJUnit(w, system, results)
 	case "text":
+		counts := map[Verdict]int{}
 		for _, r := range results {
+			counts[r.Verdict]++
 			fmt.Fprintf(w, "%-9s %s: %s\n", strings.ToUpper(string(r.Verdict)), r.Experiment, r.Reason)
 			for _, fr := range r.Flows {
-				fmt.Fprintf(w, "          %s: predicted %s, observed %s (%d samples)\n", fr.Flow, fr.Predicted, fr.Observed, fr.Samples)
+				mark := ""
+				if fr.Mismatch != nil {
+					mark = "  ← not as predicted"
+				}
+				fmt.Fprintf(w, "          %s: predicted %s, observed %s (%d samples)%s\n", fr.Flow, fr.Predicted, fr.Observed, fr.Samples, mark)
 			}
+		}
+		var parts []string
+		for _, v := range []Verdict{Passed, Falsified, Aborted, NotApplied, RestoreFailed} {
+			if counts[v] > 0 {
+				parts = append(parts, fmt.Sprintf("%d %s", counts[v], v))
+			}
+		}
+		if len(results) > 0 {
+			fmt.Fprintf(w, "\n%d experiment%s: %s\n", len(results), map[bool]string{true: "s"}[len(results) != 1], strings.Join(parts, ", "))
 		}
 		return nil
 	}

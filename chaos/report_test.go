@@ -16,7 +16,7 @@ func sampleResults() []Result {
 		{Experiment: "session-redis-down", Fault: "down", Verdict: Passed, Reason: "every probed flow behaved as predicted, and recovered",
 			Started: t0, Ended: t0.Add(40 * time.Second), Flows: []FlowResult{{Flow: "login", Predicted: analysis.Degraded, Observed: analysis.Degraded, Samples: 8}}},
 		{Experiment: "config-down", Fault: "down", Verdict: Falsified, Reason: "checkout: predicted up, observed down at 1.5s (503 | x)",
-			Started: t0, Ended: t0.Add(35 * time.Second), Flows: []FlowResult{{Flow: "checkout", Predicted: analysis.Up, Observed: analysis.Down, Samples: 8}}},
+			Started: t0, Ended: t0.Add(35 * time.Second), Flows: []FlowResult{{Flow: "checkout", Predicted: analysis.Up, Observed: analysis.Down, Samples: 8, Mismatch: &Sample{State: analysis.Down}}}},
 		{Experiment: "postgres-down", Fault: "down", Verdict: RestoreFailed, Reason: "restoring down: proxy API unreachable",
 			Started: t0, Ended: t0.Add(time.Second)},
 	}
@@ -30,8 +30,10 @@ func TestWriteResults(t *testing.T) {
 	want := `PASSED    session-redis-down: every probed flow behaved as predicted, and recovered
           login: predicted degraded, observed degraded (8 samples)
 FALSIFIED config-down: checkout: predicted up, observed down at 1.5s (503 | x)
-          checkout: predicted up, observed down (8 samples)
+          checkout: predicted up, observed down (8 samples)  ← not as predicted
 RESTORE-FAILED postgres-down: restoring down: proxy API unreachable
+
+3 experiments: 1 passed, 1 falsified, 1 restore-failed
 `
 	if b.String() != want {
 		t.Errorf("text:\n%s\nwant:\n%s", b.String(), want)

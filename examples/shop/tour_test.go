@@ -89,6 +89,7 @@ func TestReadmeTour(t *testing.T) {
 	for cmd, wants := range map[string][]string{
 		"chaos run": {
 			"PASSED    session-redis-down", "PASSED    payments-down", "FALSIFIED config-down: checkout: predicted up, observed down",
+			"checkout: predicted up, observed down", "← not as predicted", "3 experiments: 2 passed, 1 falsified",
 			"skipping postgres-down: predicted to take down 3 flows (browse, checkout, submit)",
 			"PASSED    payments-latency-3s", "PASSED    postgres-down",
 		},
