@@ -196,6 +196,7 @@ func runChaosPlan(e *env, path string, f *chaosPlanFlags) error {
 	if err != nil {
 		return usageError("%v", err)
 	}
+	noteUndelayable(e, m, faults)
 	if f.out.quiet {
 		return nil
 	}
@@ -408,6 +409,7 @@ func runChaosRun(ctx context.Context, e *env, path string, f *chaosRunFlags) err
 		if err != nil {
 			return usageError("%v", err)
 		}
+		noteUndelayable(e, m, faults)
 		// The blast-radius guard leaves out what --all would overreach.
 		for _, x := range plan {
 			if down := x.Down(); len(down) > f.maxBlast {
@@ -537,6 +539,19 @@ func runChaosRun(ctx context.Context, e *env, path string, f *chaosRunFlags) err
 		return &exitError{code: code}
 	}
 	return nil
+}
+
+// noteUndelayable says which bound components a latency fault leaves out:
+// only proxy bindings can delay.
+func noteUndelayable(e *env, m *model.Model, faults []inject.Fault) {
+	if !slices.ContainsFunc(faults, func(f inject.Fault) bool { return f.Kind == inject.Latency }) {
+		return
+	}
+	for _, c := range m.Components {
+		if c.Chaos != nil && c.Chaos.Proxy == nil {
+			fmt.Fprintf(e.stderr, "spof: no latency experiment on %s: its %s binding can make it fail, not slow (only proxy bindings can)\n", c.Name, c.Chaos.Kind())
+		}
+	}
 }
 
 // flowList is "checkout" or "2 flows (browse, checkout)".
