@@ -2,7 +2,6 @@ package analysis
 
 import (
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/spofhq/spof/model"
@@ -101,18 +100,7 @@ func WhatIfSlow(m *model.Model, target string, latency time.Duration) (outcomes 
 			}
 		}
 		mm.BuildIndex()
-		outcomes = WhatIf(&mm, events)
-		for i := range outcomes {
-			o := &outcomes[i]
-			if o.State == Up || len(o.Chain) == 0 {
-				continue
-			}
-			for name, reason := range why {
-				if strings.HasPrefix(o.Chain[0], "component:"+name+":") {
-					o.Chain[0] = reason
-				}
-			}
-		}
+		outcomes = whatIf(&mm, events, why)
 	}
 
 	// How much slower each flow is, through the calls that did not trip.

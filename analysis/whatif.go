@@ -11,6 +11,12 @@ import (
 // says why each flow that is not up is not. Events must be resolved
 // (Resolve); person events do not change running flows.
 func WhatIf(m *model.Model, events []Event) []FlowOutcome {
+	return whatIf(m, events, nil)
+}
+
+// whatIf is WhatIf, with the first link of a chain given by because for
+// the components it names (WhatIfSlow's stand-ins).
+func whatIf(m *model.Model, events []Event, because map[string]string) []FlowOutcome {
 	g := compile(m)
 	a := &analyzer{m: m, g: g, sel: allFlows(g)}
 	a.phasedBy = phasedIndex(g)
@@ -21,7 +27,12 @@ func WhatIf(m *model.Model, events []Event) []FlowOutcome {
 		down[x] = !fs.available(m, c, brokenBy)
 	}
 	ev := g.evaluate(down)
-	reason := func(x int32) string { return whyDown(m, events, m.Components[x]) }
+	reason := func(x int32) string {
+		if r, ok := because[m.Components[x].Name]; ok {
+			return r
+		}
+		return whyDown(m, events, m.Components[x])
+	}
 	return a.outcomes(ev, reason)
 }
 

@@ -385,19 +385,6 @@ func (f *fakeDocker) set(name string, change func(c *fakeContainer)) {
 	}
 }
 
-// viaJournal passes u through JSON, as the journal does.
-func viaJournal(t *testing.T, u Undo) Undo {
-	t.Helper()
-	data, err := json.Marshal(u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var back Undo
-	if err := json.Unmarshal(data, &back); err != nil {
-		t.Fatal(err)
-	}
-	return back
-}
 
 func TestDockerActions(t *testing.T) {
 	ctx := context.Background()
@@ -446,7 +433,7 @@ func TestDockerActions(t *testing.T) {
 			if c := f.container(tc.d.Container); !tc.healthy(c) {
 				t.Fatalf("Prepare changed the container: %+v", c)
 			}
-			u = viaJournal(t, u)
+			u = journalled(t, u)
 			if on, err := Active(ctx, u); err != nil || on {
 				t.Errorf("before InjectDocker, Active = %v, %v; want false", on, err)
 			}

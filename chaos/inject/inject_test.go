@@ -42,13 +42,7 @@ func TestProxyInjector(t *testing.T) {
 	} {
 		t.Run(f.String(), func(t *testing.T) {
 			p := Proxy{API: api, Proxy: "redis", Toxic: "spof-redis-" + f.Kind}
-			u := p.Prepare()
-			// The undo record goes through the journal as JSON.
-			data, _ := json.Marshal(u)
-			var back Undo
-			if err := json.Unmarshal(data, &back); err != nil {
-				t.Fatal(err)
-			}
+			back := journalled(t, p.Prepare())
 			f.TTL = 2 * time.Minute
 			if err := p.Inject(ctx, f); err != nil {
 				t.Fatal(err)
@@ -100,9 +94,7 @@ func TestCommandInjector(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	c := Command{Inject: "touch fault", Restore: "rm -f fault", Check: "test -e fault", Dir: dir}
-	data, _ := json.Marshal(c.Prepare())
-	var u Undo
-	json.Unmarshal(data, &u)
+	u := journalled(t, c.Prepare())
 	if err := c.Run(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -122,4 +114,18 @@ func TestCommandInjector(t *testing.T) {
 	if err := bad.Run(ctx); err == nil || !strings.Contains(err.Error(), "no permission") {
 		t.Errorf("failing inject: %v, want its output in the error", err)
 	}
+}
+
+// journalled returns u as another process reads it back from the journal.
+func journalled(t *testing.T, u Undo) Undo {
+	t.Helper()
+	data, err := json.Marshal(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Undo
+	if err := json.Unmarshal(data, &back); err != nil {
+		t.Fatal(err)
+	}
+	return back
 }

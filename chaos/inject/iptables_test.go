@@ -4,7 +4,6 @@ package inject
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -40,20 +39,6 @@ func refused(err error) bool {
 func timedOut(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
-}
-
-// journalled returns u as another process reads it back from the journal.
-func journalled(t *testing.T, u Undo) Undo {
-	t.Helper()
-	data, err := json.Marshal(u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var back Undo
-	if err := json.Unmarshal(data, &back); err != nil {
-		t.Fatal(err)
-	}
-	return back
 }
 
 func prepare(t *testing.T, ipt IPTables) Undo {

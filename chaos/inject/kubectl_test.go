@@ -176,7 +176,7 @@ func testKubectlDelete(t *testing.T, bin string) [][]string {
 	if u.Injector != "kubectl" || string(u.Data) != want {
 		t.Errorf("undo record %s %s\nwant kubectl %s", u.Injector, u.Data, want)
 	}
-	u = viaJournal(t, u)
+	u = journalled(t, u)
 	if on, err := Active(ctx, u); err != nil || on {
 		t.Errorf("before InjectKubectl, Active = %v, %v; want false", on, err)
 	}
@@ -234,7 +234,7 @@ func testKubectlScale(t *testing.T, bin string) [][]string {
 	if string(u.Data) != want {
 		t.Errorf("undo record %s\nwant %s", u.Data, want)
 	}
-	u = viaJournal(t, u)
+	u = journalled(t, u)
 	if err := InjectKubectl(ctx, u); err != nil {
 		t.Fatal(err)
 	}
