@@ -385,7 +385,6 @@ func (f *fakeDocker) set(name string, change func(c *fakeContainer)) {
 	}
 }
 
-
 func TestDockerActions(t *testing.T) {
 	ctx := context.Background()
 	for _, tc := range []struct {
