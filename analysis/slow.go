@@ -78,22 +78,32 @@ func WhatIfSlow(m *model.Model, target string, latency time.Duration) (outcomes 
 					mm.Components[x] = &c
 				}
 				e := &g.edges[x][i]
-				name, ok := standIn[e.to]
+				// What the call waited on: the target, or for an
+				// asynchronous call its queue.
+				t := e.to
+				if e.asyncVia >= 0 {
+					t = e.asyncVia
+				}
+				name, ok := standIn[t]
 				if !ok {
-					t := *m.Components[e.to]
-					name = t.Name + " (timing out)"
-					t.Name, t.DependsOn, t.Chaos = name, nil, nil
-					t.Replicas, t.MinHealthy, t.Zones, t.Provider = 1, 1, nil, ""
-					mm.Components = append(mm.Components, &t)
-					standIn[e.to] = name
+					sc := *m.Components[t]
+					name = sc.Name + " (timing out)"
+					sc.Name, sc.DependsOn, sc.Chaos = name, nil, nil
+					sc.Replicas, sc.MinHealthy, sc.Zones, sc.Provider = 1, 1, nil, ""
+					mm.Components = append(mm.Components, &sc)
+					standIn[t] = name
 					events = append(events, Event{Kind: EventComponent, Name: name})
 					why[name] = fmt.Sprintf("%s answers %v late: the circuit breaker on %s → %s gives up after %v",
-						m.Components[e.to].Name, delay[e.to], e.src.From, e.src.To, e.src.Breaker.Timeout)
+						m.Components[t].Name, delay[t], e.src.From, e.src.To, e.src.Breaker.Timeout)
 				}
 				for j, me := range edges {
 					if me == e.src {
 						ne := *me
-						ne.To = name
+						if e.asyncVia >= 0 {
+							ne.AsyncVia = name
+						} else {
+							ne.To = name
+						}
 						edges[j] = &ne
 					}
 				}

@@ -126,3 +126,36 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// TestWhatIfSlowQueue: a breaker on an asynchronous call times out on the
+// enqueue, so a slow queue is as good as down for the caller, as WhatIf
+// says of the queue down; a slow consumer changes nothing.
+func TestWhatIfSlowQueue(t *testing.T) {
+	m := mustParse(t, `version: 1
+system: q
+components:
+  app:
+    kind: service
+    depends_on:
+      - mail: {async_via: queue, breaker: {timeout: 1s}}
+  mail: {kind: external}
+  queue: {kind: queue}
+flows:
+  signup: {criticality: high, steps: [app]}
+`)
+	outs, tripped, err := WhatIfSlow(m, "queue", 3*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := states(WhatIf(m, []Event{{Kind: EventComponent, Name: "queue"}}))
+	if diff := cmp.Diff(want, states(outs)); diff != "" || len(tripped) != 1 {
+		t.Errorf("slow queue (-queue down +slow):\n%s; tripped %d", diff, len(tripped))
+	}
+	if got := outs[0].Chain[0]; got != "queue answers 3s late: the circuit breaker on app → mail gives up after 1s" {
+		t.Errorf("chain[0] = %q", got)
+	}
+	outs, tripped, _ = WhatIfSlow(m, "mail", 3*time.Second)
+	if states(outs)["signup"] != "up" || len(tripped) != 0 {
+		t.Errorf("slow mail: %v, tripped %d", states(outs), len(tripped))
+	}
+}

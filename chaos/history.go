@@ -1,7 +1,6 @@
 package chaos
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -31,8 +30,14 @@ func (j *Journal) AppendHistory(rec Record) error {
 		return err
 	}
 	return j.locked(func() error {
-		f, err := os.OpenFile(filepath.Join(j.dir, historyFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		f, err := os.OpenFile(filepath.Join(j.dir, historyFile), os.O_CREATE|os.O_RDWR|os.O_APPEND, 0o644)
 		if err != nil {
+			return fmt.Errorf("chaos history: %w", err)
+		}
+		// A crash in the middle of an earlier append left a line without
+		// its end: cut it off, so that this record starts a line.
+		if err := dropTornLine(f); err != nil {
+			f.Close()
 			return fmt.Errorf("chaos history: %w", err)
 		}
 		if _, err := f.Write(append(line, '\n')); err != nil {
@@ -47,9 +52,34 @@ func (j *Journal) AppendHistory(rec Record) error {
 	})
 }
 
+// dropTornLine truncates f after its last line end.
+func dropTornLine(f *os.File) error {
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	buf := make([]byte, 4096)
+	for end := st.Size(); end > 0; {
+		start := max(end-int64(len(buf)), 0)
+		chunk := buf[:end-start]
+		if _, err := f.ReadAt(chunk, start); err != nil {
+			return err
+		}
+		if i := bytes.LastIndexByte(chunk, '\n'); i >= 0 {
+			if start+int64(i)+1 == st.Size() {
+				return nil // whole
+			}
+			return f.Truncate(start + int64(i) + 1)
+		}
+		end = start
+	}
+	return f.Truncate(0) // one torn line and nothing else
+}
+
 // ReadHistory returns the records of the history in dir, oldest first; no
 // history is no records. A line that does not parse is an error naming
-// it.
+// it, unless it is a torn line (no line end): what a crash while
+// appending leaves, skipped.
 func ReadHistory(dir string) ([]Record, error) {
 	path := filepath.Join(dir, historyFile)
 	data, err := os.ReadFile(path)
@@ -60,19 +90,20 @@ func ReadHistory(dir string) ([]Record, error) {
 		return nil, fmt.Errorf("chaos history: %w", err)
 	}
 	var out []Record
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(nil, 16<<20)
-	for n := 1; sc.Scan(); n++ {
-		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
+	for n, line := range bytes.SplitAfter(data, []byte{'\n'}) {
+		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}
 		var r Record
-		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			return nil, fmt.Errorf("%s:%d: %v (a torn last line is what a crash while writing leaves: remove that line)", path, n, err)
+		if err := json.Unmarshal(line, &r); err != nil {
+			if !bytes.HasSuffix(line, []byte{'\n'}) {
+				continue // torn by a crash while appending
+			}
+			return nil, fmt.Errorf("%s:%d: %v", path, n+1, err)
 		}
 		out = append(out, r)
 	}
-	return out, sc.Err()
+	return out, nil
 }
 
 // Verifications returns, per fallback edge, the latest experiment that

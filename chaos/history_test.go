@@ -39,11 +39,26 @@ func TestHistory(t *testing.T) {
 		t.Errorf("pay: %+v, want the later, falsified run", p)
 	}
 
-	// A torn last line, as a crash while appending leaves it.
-	f, _ := os.OpenFile(filepath.Join(j.dir, historyFile), os.O_APPEND|os.O_WRONLY, 0)
+	// A torn last line, as a crash while appending leaves it, is skipped,
+	// and the next append cuts it off.
+	path := filepath.Join(j.dir, historyFile)
+	f, _ := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
 	f.WriteString(`{"experiment": "x", "verd`)
 	f.Close()
-	if _, err := ReadHistory(j.dir); err == nil || !strings.Contains(err.Error(), "history.jsonl:5: ") {
-		t.Errorf("torn line: %v, want an error naming line 5", err)
+	if recs, err := ReadHistory(j.dir); err != nil || len(recs) != 4 {
+		t.Errorf("torn last line: %d records, %v; want the 4 whole ones", len(recs), err)
+	}
+	if err := j.AppendHistory(Record{Result: Result{Experiment: "after", Verdict: Passed, Ended: day}}); err != nil {
+		t.Fatal(err)
+	}
+	if recs, err := ReadHistory(j.dir); err != nil || len(recs) != 5 || recs[4].Experiment != "after" {
+		t.Errorf("after a torn line: %+v, %v", recs, err)
+	}
+	// A whole line that does not parse is not a crash's doing: an error.
+	f, _ = os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString("not json\n")
+	f.Close()
+	if _, err := ReadHistory(j.dir); err == nil || !strings.Contains(err.Error(), "history.jsonl:6: ") {
+		t.Errorf("bad line: %v, want an error naming line 6", err)
 	}
 }

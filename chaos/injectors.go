@@ -8,75 +8,66 @@ import (
 	"github.com/spofhq/spof/model"
 )
 
+// An Injector is how a binding puts a fault in. Prepare runs just before
+// the fault, after the steady state holds: it finds what the fault acts on
+// (a pid, a container, the pods a selector picks) and describes how to
+// undo it, for the journal. Inject then puts in the fault that record
+// describes. Taking it out goes through the journalled record
+// (inject.Restore), the same path as recovery.
+type Injector struct {
+	Prepare func(ctx context.Context) (inject.Undo, error)
+	Inject  func(ctx context.Context, u inject.Undo, f inject.Fault) error
+}
+
+// ProxyInjector injects faults as toxics on a proxy of the fault proxy.
+func ProxyInjector(p inject.Proxy) Injector {
+	return Injector{
+		Prepare: func(context.Context) (inject.Undo, error) { return p.Prepare(), nil },
+		Inject:  func(ctx context.Context, _ inject.Undo, f inject.Fault) error { return p.Inject(ctx, f) },
+	}
+}
+
 // InjectorFor returns the injector of x's target binding. dir is the
-// model's directory, where command bindings run.
+// model's directory, where command bindings run. Only proxy bindings tell
+// the faults apart; the others put in their binding's action.
 func InjectorFor(m *model.Model, x Experiment, dir string) (Injector, error) {
 	c := m.Component(x.Target)
 	if c == nil || c.Chaos == nil {
-		return nil, fmt.Errorf("%s: %s has no chaos: binding", x.Name, x.Target)
+		return Injector{}, fmt.Errorf("%s: %s has no chaos: binding", x.Name, x.Target)
 	}
 	b := c.Chaos
 	switch {
 	case b.Proxy != nil:
-		return inject.Proxy{API: m.Chaos.ProxyAPIOrDefault(), Proxy: b.Proxy.Name, Toxic: "spof-" + x.Name}, nil
+		return ProxyInjector(inject.Proxy{API: m.Chaos.ProxyAPIOrDefault(), Proxy: b.Proxy.Name, Toxic: "spof-" + x.Name}), nil
 	case b.Process != nil:
 		pr := inject.Process{PIDFile: b.Process.PIDFile, PIDCmd: b.Process.PIDCmd, Signal: string(b.Process.Signal), Restart: b.Process.Restart, Dir: dir}
-		undo, err := pr.Prepare(context.Background())
-		if err != nil {
-			return nil, fmt.Errorf("%s: finding the process of %s: %w", x.Name, x.Target, err)
-		}
-		return processInjector{undo}, nil
+		return Injector{
+			Prepare: pr.Prepare,
+			Inject:  func(_ context.Context, u inject.Undo, _ inject.Fault) error { return inject.SignalProcess(u) },
+		}, nil
 	case b.Command != nil:
-		return commandInjector{inject.Command{Inject: b.Command.Inject, Restore: b.Command.Restore, Check: b.Command.Check, Dir: dir}}, nil
+		cmd := inject.Command{Inject: b.Command.Inject, Restore: b.Command.Restore, Check: b.Command.Check, Dir: dir}
+		return Injector{
+			Prepare: func(context.Context) (inject.Undo, error) { return cmd.Prepare(), nil },
+			Inject:  func(ctx context.Context, _ inject.Undo, _ inject.Fault) error { return cmd.Run(ctx) },
+		}, nil
 	case b.IPTables != nil:
 		ipt := inject.IPTables{Port: b.IPTables.Port, Netns: b.IPTables.Netns, Action: b.IPTables.Action, Comment: "spof-" + x.Name}
-		undo, err := ipt.Prepare()
-		if err != nil {
-			return nil, fmt.Errorf("%s: the iptables binding of %s: %w", x.Name, x.Target, err)
-		}
-		return preparedInjector{undo, func(ctx context.Context, _ inject.Undo) error { return ipt.Inject(ctx, inject.Fault{}) }}, nil
+		return Injector{
+			Prepare: func(context.Context) (inject.Undo, error) { return ipt.Prepare() },
+			Inject:  func(ctx context.Context, _ inject.Undo, f inject.Fault) error { return ipt.Inject(ctx, f) },
+		}, nil
 	case b.Docker != nil:
-		undo, err := inject.Docker{Container: b.Docker.Container, Action: b.Docker.Action, Network: b.Docker.Network}.Prepare(context.Background())
-		if err != nil {
-			return nil, fmt.Errorf("%s: the docker binding of %s: %w", x.Name, x.Target, err)
-		}
-		return preparedInjector{undo, inject.InjectDocker}, nil
+		d := inject.Docker{Container: b.Docker.Container, Action: b.Docker.Action, Network: b.Docker.Network}
+		return Injector{Prepare: d.Prepare, Inject: ignoreFault(inject.InjectDocker)}, nil
 	case b.Kubectl != nil:
-		undo, err := inject.Kubectl{Selector: b.Kubectl.Selector, Namespace: b.Kubectl.Namespace, Action: b.Kubectl.Action}.Prepare(context.Background())
-		if err != nil {
-			return nil, fmt.Errorf("%s: the kubectl binding of %s: %w", x.Name, x.Target, err)
-		}
-		return preparedInjector{undo, inject.InjectKubectl}, nil
+		k := inject.Kubectl{Selector: b.Kubectl.Selector, Namespace: b.Kubectl.Namespace, Action: b.Kubectl.Action}
+		return Injector{Prepare: k.Prepare, Inject: ignoreFault(inject.InjectKubectl)}, nil
 	}
-	return nil, fmt.Errorf("%s: %s has an empty chaos: binding", x.Name, x.Target)
+	return Injector{}, fmt.Errorf("%s: %s has an empty chaos: binding", x.Name, x.Target)
 }
 
-// preparedInjector injects what an injector's Prepare found (a container's
-// ID, the pods a selector picked), as its undo record says.
-type preparedInjector struct {
-	undo   inject.Undo
-	inject func(context.Context, inject.Undo) error
-}
-
-func (pi preparedInjector) Prepare() inject.Undo { return pi.undo }
-
-func (pi preparedInjector) Inject(ctx context.Context, _ inject.Fault) error {
-	return pi.inject(ctx, pi.undo)
-}
-
-// commandInjector runs a command binding's inject command; the fault is
-// whatever the command does.
-type commandInjector struct{ c inject.Command }
-
-func (ci commandInjector) Prepare() inject.Undo { return ci.c.Prepare() }
-
-func (ci commandInjector) Inject(ctx context.Context, _ inject.Fault) error { return ci.c.Run(ctx) }
-
-// processInjector signals the process found when the run was planned.
-type processInjector struct{ undo inject.Undo }
-
-func (pi processInjector) Prepare() inject.Undo { return pi.undo }
-
-func (pi processInjector) Inject(context.Context, inject.Fault) error {
-	return inject.SignalProcess(pi.undo)
+// ignoreFault adapts an injector that puts in what its undo record says.
+func ignoreFault(fn func(context.Context, inject.Undo) error) func(context.Context, inject.Undo, inject.Fault) error {
+	return func(ctx context.Context, u inject.Undo, _ inject.Fault) error { return fn(ctx, u) }
 }

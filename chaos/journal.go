@@ -58,10 +58,16 @@ type Journal struct {
 // still be injected, and a human must look.
 var ErrCorruptJournal = errors.New("chaos journal is corrupt")
 
-// OpenJournal returns the journal in dir, creating dir if needed.
+// OpenJournal returns the journal in dir, creating dir if needed (durably:
+// a journal in a directory a power loss forgets is no journal).
 func OpenJournal(dir string) (*Journal, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("chaos state directory: %w", err)
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("chaos state directory: %w", err)
+		}
+		if err := atomicfile.SyncDir(filepath.Dir(filepath.Clean(dir))); err != nil {
+			return nil, fmt.Errorf("chaos state directory: %w", err)
+		}
 	}
 	return &Journal{dir: dir}, nil
 }

@@ -33,9 +33,6 @@ type Experiment struct {
 	fault inject.Fault
 }
 
-// FaultSpec returns the parsed fault.
-func (x Experiment) FaultSpec() inject.Fault { return x.fault }
-
 // PlanOptions narrow the plan.
 type PlanOptions struct {
 	Target string         // only this component ("" for every bound one)
@@ -92,14 +89,16 @@ func Plan(m *model.Model, opts PlanOptions) ([]Experiment, error) {
 		outage := analysis.WhatIf(m, []analysis.Event{{Kind: analysis.EventComponent, Name: c.Name}})
 		exercises, edges := fallbacksInto(m, c.Name)
 		for _, f := range faults {
+			if f.Kind != inject.Down && c.Chaos.Proxy == nil {
+				// Only the proxy tells faults apart: the other bindings put
+				// in their own action, planned once, as down.
+				if opts.Target == "" {
+					continue
+				}
+				return nil, fmt.Errorf("--target %s: fault %s needs a proxy binding (the %s binding puts in its own action: plan it as down)", c.Name, f, c.Chaos.Kind())
+			}
 			predicted := outage
 			if f.Kind == inject.Latency {
-				if c.Chaos.Proxy == nil {
-					if opts.Target == "" {
-						continue // only proxies delay; the other bindings get outages
-					}
-					return nil, fmt.Errorf("--target %s: fault %s needs a proxy binding (the %s binding can only make it fail)", c.Name, f, c.Chaos.Kind())
-				}
 				slow, tripped, err := analysis.WhatIfSlow(m, c.Name, f.Latency)
 				if err != nil {
 					return nil, err

@@ -101,8 +101,8 @@ func TestPlanLatency(t *testing.T) {
 	if xs[1].Name != "payments-latency-3s" || !strings.Contains(states(xs[1].Predicted), "checkout=degraded") || len(xs[1].Edges) != 1 || xs[1].Edges[0] != "shop → payments" {
 		t.Errorf("3s: %s %v %v", xs[1].Name, states(xs[1].Predicted), xs[1].Edges)
 	}
-	if xs[1].FaultSpec().Latency != 3*time.Second {
-		t.Errorf("fault spec %+v", xs[1].FaultSpec())
+	if xs[1].fault.Latency != 3*time.Second {
+		t.Errorf("fault spec %+v", xs[1].fault)
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"syscall"
 	"time"
 
 	"github.com/spofhq/spof/chaos/inject"
@@ -26,7 +25,8 @@ type RecoverOptions struct {
 	// Force also restores the faults whose run is still alive.
 	Force bool
 	// Retry is how long each entry's restore is tried again before Recover
-	// moves on to the next (0: 10s), within ctx.
+	// moves on to the next (0: its injector's inject.RestoreTimeout),
+	// within ctx.
 	Retry time.Duration
 }
 
@@ -34,11 +34,10 @@ type RecoverOptions struct {
 // SIGKILL of spof chaos run, a crash or a power loss. For each entry it
 // undoes the fault, checks that it is gone, and only then closes the
 // entry, so that running it again is harmless. Entries whose process is
-// still alive are left alone unless opts.Force.
+// still alive, and within their deadline, are left alone unless
+// opts.Force: past its deadline an entry is abandoned whatever runs under
+// its pid (after a reboot, the pid may be another process's).
 func Recover(ctx context.Context, j *Journal, opts RecoverOptions) ([]Recovery, error) {
-	if opts.Retry <= 0 {
-		opts.Retry = 10 * time.Second
-	}
 	entries, err := j.Entries()
 	if err != nil {
 		return nil, err
@@ -47,10 +46,14 @@ func Recover(ctx context.Context, j *Journal, opts RecoverOptions) ([]Recovery, 
 	for _, e := range entries {
 		r := Recovery{Entry: e}
 		switch {
-		case !opts.Force && e.PID > 0 && alive(e.PID):
-			r.Err = fmt.Errorf("%w (pid %d): stop it, or recover with --force", ErrStillRunning, e.PID)
+		case !opts.Force && e.PID > 0 && inject.Alive(e.PID) && time.Now().Before(e.Deadline):
+			r.Err = fmt.Errorf("%w (pid %d, until %s): stop it, or recover with --force", ErrStillRunning, e.PID, e.Deadline.Format(time.RFC3339))
 		default:
-			ectx, cancel := context.WithTimeout(ctx, opts.Retry)
+			retry := opts.Retry
+			if retry <= 0 {
+				retry = inject.RestoreTimeout(e.Undo)
+			}
+			ectx, cancel := context.WithTimeout(ctx, retry)
 			r.Err = restore(ectx, j, e)
 			cancel()
 		}
@@ -95,10 +98,4 @@ func restoreOnce(ctx context.Context, e Entry) error {
 		return fmt.Errorf("the fault is still in place after its restore")
 	}
 	return nil
-}
-
-// alive reports whether process pid exists.
-func alive(pid int) bool {
-	err := syscall.Kill(pid, 0)
-	return err == nil || errors.Is(err, syscall.EPERM)
 }

@@ -80,7 +80,7 @@ func TestRecoverFailures(t *testing.T) {
 	// The injecting process is alive (this test): left alone.
 	api, _ := startProxy(t)
 	live := inject.Proxy{API: api, Proxy: "redis", Toxic: "spof-y"}
-	j.Begin(Entry{ID: "b", Undo: live.Prepare(), PID: os.Getpid()})
+	j.Begin(Entry{ID: "b", Undo: live.Prepare(), PID: os.Getpid(), Deadline: time.Now().Add(time.Minute)})
 
 	rs, err := Recover(ctx, j, RecoverOptions{Retry: 300 * time.Millisecond})
 	if err != nil || len(rs) != 2 {
@@ -101,5 +101,14 @@ func TestRecoverFailures(t *testing.T) {
 	}
 	if es, _ := j.Entries(); len(es) != 1 || es[0].ID != "a" {
 		t.Errorf("open entries %+v, want only a", es)
+	}
+
+	// Past its deadline an entry is abandoned, whatever runs under its pid
+	// (after a reboot, another process may have it).
+	stale := inject.Proxy{API: api, Proxy: "redis", Toxic: "spof-z"}
+	j.Begin(Entry{ID: "c", Undo: stale.Prepare(), PID: os.Getpid(), Deadline: time.Now().Add(-time.Second)})
+	rs, _ = Recover(ctx, j, RecoverOptions{Retry: 300 * time.Millisecond})
+	if len(rs) != 2 || rs[1].Entry.ID != "c" || rs[1].Err != nil {
+		t.Errorf("entry past its deadline: %+v", rs)
 	}
 }

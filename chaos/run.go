@@ -40,13 +40,6 @@ type Sample struct {
 // ProbeFunc samples the probe of a flow.
 type ProbeFunc func(ctx context.Context, flow string) Sample
 
-// An Injector puts a fault in place. Taking it out goes through the
-// journalled undo record (inject.Restore), the same path as recovery.
-type Injector interface {
-	Prepare() inject.Undo
-	Inject(ctx context.Context, f inject.Fault) error
-}
-
 // RunOptions time an experiment.
 type RunOptions struct {
 	Duration time.Duration // how long the fault stays
@@ -58,8 +51,8 @@ type RunOptions struct {
 	// one (the proxy): it goes by itself after TTL even if nobody restores
 	// it. 0 means Settle + Duration + Recovery + RestoreTimeout.
 	TTL time.Duration
-	// RestoreTimeout bounds the restore, retries included (0: 30s, or 5m
-	// for kubectl, whose restore waits for the replacement pods).
+	// RestoreTimeout bounds the restore, retries included (0: the
+	// injector's, inject.RestoreTimeout).
 	RestoreTimeout time.Duration
 	// Abort, if set, is checked at every sample while the fault is in
 	// place; a non-empty reason ends the experiment at once (restored,
@@ -89,10 +82,6 @@ type Result struct {
 	Flows      []FlowResult `json:"flows"`
 }
 
-// defaultRestoreTimeout bounds the restore, which must run even when the
-// run's context is cancelled.
-const defaultRestoreTimeout = 30 * time.Second
-
 // Run performs experiment x: steady state, journal, inject, sample, restore,
 // verify, recovery. The fault is restored on every path out: the end of
 // the sampling, an error, ctx cancelled (a signal), a panic in a probe. The
@@ -110,15 +99,6 @@ func Run(ctx context.Context, x Experiment, inj Injector, probe ProbeFunc, probe
 	if opts.Interval <= 0 {
 		opts.Interval = time.Second
 	}
-	if opts.RestoreTimeout <= 0 {
-		opts.RestoreTimeout = defaultRestoreTimeout
-		if x.Injector == "kubectl" {
-			opts.RestoreTimeout = 5 * time.Minute // the restore waits for new pods to be ready
-		}
-	}
-	if opts.TTL <= 0 {
-		opts.TTL = opts.Duration + opts.Settle + opts.Recovery + opts.RestoreTimeout
-	}
 
 	// 1. Steady state: nothing is injected into a system already failing.
 	for _, f := range probed {
@@ -132,10 +112,22 @@ func Run(ctx context.Context, x Experiment, inj Injector, probe ProbeFunc, probe
 		return res
 	}
 
-	// 2. Journal, then inject. The fault's TTL covers the whole run, so
-	// that it goes by itself if this process dies and nobody recovers.
+	// 2. Find what the fault acts on, now that the steady state holds.
+	undo, err := inj.Prepare(ctx)
+	if err != nil {
+		res.Verdict, res.Reason = NotApplied, fmt.Sprintf("preparing %s on %s: %v; nothing was injected", x.Fault, x.Target, err)
+		return res
+	}
+	if opts.RestoreTimeout <= 0 {
+		opts.RestoreTimeout = inject.RestoreTimeout(undo)
+	}
 	ttl := opts.TTL
-	undo := inj.Prepare()
+	if ttl <= 0 {
+		ttl = opts.Duration + opts.Settle + opts.Recovery + opts.RestoreTimeout
+	}
+
+	// 3. Journal, then inject. The fault's TTL covers the whole run, so
+	// that it goes by itself if this process dies and nobody recovers.
 	entry := Entry{ID: opts.RunID + "/" + x.Name, Experiment: x.Name, Fault: x.Fault, Undo: undo,
 		Started: time.Now(), Deadline: time.Now().Add(ttl), PID: os.Getpid()}
 	if err := j.Begin(entry); err != nil {
@@ -150,11 +142,14 @@ func Run(ctx context.Context, x Experiment, inj Injector, probe ProbeFunc, probe
 		return restore(rctx, j, entry) // the same path as spof chaos recover
 	}
 	defer func() {
+		r := recover()
 		if restored {
+			if r != nil {
+				res.Verdict, res.Reason = Aborted, fmt.Sprintf("panic after the fault was restored: %v", r)
+			}
 			return
 		}
 		// A panic, or any path that did not restore: restore now.
-		r := recover()
 		if err := restoreFault(); err != nil {
 			res.Verdict, res.Reason = RestoreFailed, fmt.Sprintf("restoring %s: %v; the journal keeps the entry: run spof chaos recover", x.Fault, err)
 		} else if r != nil {
@@ -164,7 +159,7 @@ func Run(ctx context.Context, x Experiment, inj Injector, probe ProbeFunc, probe
 
 	f := x.fault
 	f.TTL = ttl
-	if err := inj.Inject(ctx, f); err != nil {
+	if err := inj.Inject(ctx, undo, f); err != nil {
 		res.Verdict, res.Reason = NotApplied, fmt.Sprintf("injecting %s into %s: %v", x.Fault, x.Target, err)
 		if rerr := restoreFault(); rerr != nil {
 			res.Verdict, res.Reason = RestoreFailed, fmt.Sprintf("%s; then restoring: %v", res.Reason, rerr)
@@ -172,11 +167,11 @@ func Run(ctx context.Context, x Experiment, inj Injector, probe ProbeFunc, probe
 		return res
 	}
 
-	// 3. Sample the flows while the fault lasts.
+	// 4. Sample the flows while the fault lasts.
 	injected := time.Now()
 	interrupted, abortReason := sample(ctx, &res, probe, opts.Abort, injected.Add(opts.Settle), injected.Add(opts.Settle+opts.Duration), opts.Interval)
 
-	// 4. Restore and verify.
+	// 5. Restore and verify.
 	if err := restoreFault(); err != nil {
 		res.Verdict, res.Reason = RestoreFailed, fmt.Sprintf("restoring %s: %v; the journal keeps the entry: run spof chaos recover", x.Fault, err)
 		return res
@@ -190,12 +185,18 @@ func Run(ctx context.Context, x Experiment, inj Injector, probe ProbeFunc, probe
 		return res
 	}
 
-	// 5. Steady state again, within the recovery window.
+	// 6. Steady state again, within the recovery window.
 	if f, s, ok := recovered(ctx, probe, probed, opts.Recovery, opts.Interval); !ok {
 		res.Verdict, res.Reason = Falsified, fmt.Sprintf("the system did not recover within %v of the restore: %s is %s (%s)", opts.Recovery, f, s.State, s.Detail)
 		return res
 	}
 
+	for _, fr := range res.Flows {
+		if fr.Samples == 0 {
+			res.Verdict, res.Reason = Aborted, fmt.Sprintf("%s was not sampled while the fault lasted (--duration %v, --interval %v): nothing to judge", fr.Flow, opts.Duration, opts.Interval)
+			return res
+		}
+	}
 	for _, fr := range res.Flows {
 		if fr.Mismatch != nil {
 			res.Verdict = Falsified

@@ -95,8 +95,8 @@ func (l *lab) probe(ctx context.Context, flow string) Sample {
 	return s
 }
 
-func (l *lab) injector() inject.Proxy {
-	return inject.Proxy{API: l.api.URL, Proxy: "dep", Toxic: "spof-dep-down"}
+func (l *lab) injector() Injector {
+	return ProxyInjector(inject.Proxy{API: l.api.URL, Proxy: "dep", Toxic: "spof-dep-down"})
 }
 
 func experiment(predicted analysis.State) Experiment {
@@ -198,7 +198,7 @@ func TestRunPanicInProbe(t *testing.T) {
 
 func TestRunNotApplied(t *testing.T) {
 	l := newLab(t)
-	inj := inject.Proxy{API: l.api.URL, Proxy: "nope", Toxic: "spof-dep-down"}
+	inj := ProxyInjector(inject.Proxy{API: l.api.URL, Proxy: "nope", Toxic: "spof-dep-down"})
 	res := Run(context.Background(), experiment(analysis.Degraded), inj, l.probe, []string{"f"}, l.journal, quick)
 	if res.Verdict != NotApplied || !strings.Contains(res.Reason, "proxy not found") {
 		t.Fatalf("verdict %s (%s), want not-applied", res.Verdict, res.Reason)
@@ -287,7 +287,12 @@ func TestRunProxyRestarts(t *testing.T) {
 	if res.Verdict == RestoreFailed || res.Verdict == "" {
 		t.Fatalf("verdict %s (%s), want the restore to go through once the proxy is back", res.Verdict, res.Reason)
 	}
-	srv := <-restarted
+	var srv *proxy.Server
+	select {
+	case srv = <-restarted:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the proxy did not restart")
+	}
 	if ts, _ := srv.Toxics("dep"); len(ts) != 0 {
 		t.Errorf("toxics on the restarted proxy: %+v", ts)
 	}
@@ -332,8 +337,44 @@ func TestRunTTL(t *testing.T) {
 	}
 	opts.TTL = 0
 	Run(context.Background(), experiment(analysis.Degraded), l.injector(), probe, []string{"f"}, l.journal, opts)
-	if want := opts.Duration + opts.Settle + opts.Recovery + defaultRestoreTimeout; time.Duration(ttl.Load()) != want {
+	if want := opts.Duration + opts.Settle + opts.Recovery + 30*time.Second; time.Duration(ttl.Load()) != want {
 		t.Errorf("default toxic TTL %v, want %v", time.Duration(ttl.Load()), want)
+	}
+	l.clean(t)
+}
+
+// TestRunNoSamples: a fault shorter than the sampling interval yields no
+// sample, and nothing sampled is nothing verified: not passed.
+func TestRunNoSamples(t *testing.T) {
+	l := newLab(t)
+	l.fallback.Store(true)
+	opts := quick
+	opts.Duration, opts.Settle, opts.Interval = 100*time.Millisecond, 50*time.Millisecond, time.Second
+	res := Run(context.Background(), experiment(analysis.Degraded), l.injector(), l.probe, []string{"f"}, l.journal, opts)
+	if res.Verdict != Aborted || !strings.HasPrefix(res.Reason, "f was not sampled while the fault lasted") {
+		t.Fatalf("verdict %s (%s)", res.Verdict, res.Reason)
+	}
+	l.clean(t)
+}
+
+// TestRunPanicAfterRestore: a probe that panics during the recovery window
+// (the fault already restored) still ends in a verdict, not a crash.
+func TestRunPanicAfterRestore(t *testing.T) {
+	l := newLab(t)
+	l.fallback.Store(true)
+	var restored atomic.Bool
+	probe := func(ctx context.Context, flow string) Sample {
+		if ts, _ := l.srv.Toxics("dep"); len(ts) == 0 && restored.Load() {
+			panic("probe bug")
+		}
+		if ts, _ := l.srv.Toxics("dep"); len(ts) == 1 {
+			restored.Store(true) // from now on, an empty proxy means restored
+		}
+		return l.probe(ctx, flow)
+	}
+	res := Run(context.Background(), experiment(analysis.Degraded), l.injector(), probe, []string{"f"}, l.journal, quick)
+	if res.Verdict != Aborted || res.Reason != "panic after the fault was restored: probe bug" {
+		t.Fatalf("verdict %s (%s)", res.Verdict, res.Reason)
 	}
 	l.clean(t)
 }

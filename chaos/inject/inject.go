@@ -80,6 +80,16 @@ func Active(ctx context.Context, u Undo) (bool, error) {
 	return d.active(ctx)
 }
 
+// RestoreTimeout is how long restoring u may take, retries included:
+// 30s, or 5 minutes for kubectl, whose restore waits for the replacement
+// pods to be Ready. spof chaos run and spof chaos recover both allow it.
+func RestoreTimeout(u Undo) time.Duration {
+	if u.Injector == "kubectl" {
+		return 5 * time.Minute
+	}
+	return 30 * time.Second
+}
+
 // undoer is an injector's undo record, decoded.
 type undoer interface {
 	restore(ctx context.Context) error

@@ -140,7 +140,10 @@ func InjectKubectl(ctx context.Context, u Undo) error {
 	k := d.(*kubectlUndo)
 	switch k.Action {
 	case kubectlDelete:
-		if _, err := k.run(ctx, "delete", "pods", "--selector="+k.Selector, "--wait=false"); err != nil {
+		// The pods Prepare checked, by name: a pod the selector picks up
+		// later may have no controller to bring it back.
+		args := append([]string{"delete", "pods"}, k.Pods...)
+		if _, err := k.run(ctx, append(args, "--ignore-not-found=true", "--wait=false")...); err != nil {
 			return fmt.Errorf("deleting the pods: %w", err)
 		}
 	case kubectlScale:

@@ -212,7 +212,7 @@ func testKubectlDelete(t *testing.T, bin string) [][]string {
 		"config current-context",
 		"--context=staging get pods --selector=app=mail --output=json",
 		"--context=staging --namespace=shop get pods --selector=app=mail --output=json",
-		"--context=staging --namespace=shop delete pods --selector=app=mail --wait=false",
+		"--context=staging --namespace=shop delete pods mail-7d9f5c8b4-aaaaa mail-7d9f5c8b4-bbbbb mail-7d9f5c8b4-ccccc mail-queue-0 --ignore-not-found=true --wait=false",
 	}
 	for _, w := range wantCalls {
 		if !slices.Contains(calls, w) {
@@ -317,7 +317,7 @@ func testKubectlErrors(t *testing.T, bin string) {
 	}
 	c.change(func(s *fakeKubeState) { s.Forbid = []string{"delete"} })
 	err = InjectKubectl(ctx, u)
-	if err == nil || !strings.Contains(err.Error(), `deleting the pods: kubectl --context=staging --namespace=shop delete pods --selector=app=web --wait=false: exit status 1: Error from server (Forbidden): pods is forbidden: User "ci" cannot delete resource "pods"`) {
+	if err == nil || !strings.Contains(err.Error(), `deleting the pods: kubectl --context=staging --namespace=shop delete pods web-5f6d7c8b9-ddddd web-5f6d7c8b9-eeeee --ignore-not-found=true --wait=false: exit status 1: Error from server (Forbidden): pods is forbidden: User "ci" cannot delete resource "pods"`) {
 		t.Errorf("forbidden delete: %v", err)
 	}
 

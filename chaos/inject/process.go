@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // Process injects a fault by signalling a process: STOP pauses it (a hung
@@ -79,7 +80,20 @@ func (u processUndo) restore(ctx context.Context) error {
 	if err := shell(ctx, u.Dir, u.Restart); err != nil {
 		return fmt.Errorf("restart command: %w", err)
 	}
-	return nil
+	// A service may write its pidfile only once it is up: wait for it
+	// here, rather than have a retry start it a second time.
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for {
+		if on, err := u.active(ctx); err == nil && !on {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("restart command ran, but no live process is found (pidfile or pid_cmd) yet: %w", context.Cause(ctx))
+		case <-t.C:
+		}
+	}
 }
 
 func (u processUndo) active(ctx context.Context) (bool, error) {
@@ -90,7 +104,7 @@ func (u processUndo) active(ctx context.Context) (bool, error) {
 	if err != nil {
 		return true, nil // nothing running: still down
 	}
-	return !alive(pid), nil
+	return !Alive(pid), nil
 }
 
 // findPID reads the pid from the pidfile, or from pid_cmd's output.
@@ -129,7 +143,8 @@ func findPID(ctx context.Context, pidfile, pidCmd, dir string) (int, error) {
 	return pid, nil
 }
 
-func alive(pid int) bool {
+// Alive reports whether process pid exists and is not a zombie.
+func Alive(pid int) bool {
 	err := syscall.Kill(pid, 0)
 	return (err == nil || errors.Is(err, syscall.EPERM)) && !zombie(pid)
 }

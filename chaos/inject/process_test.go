@@ -57,10 +57,20 @@ func TestProcessStop(t *testing.T) {
 }
 
 func TestProcessKillAndRestart(t *testing.T) {
+	for name, restart := range map[string]string{
+		"pidfile at once": "echo >> restarts; sleep 60 >/dev/null 2>&1 & echo $! > app.pid",
+		// The service writes its pidfile only once it is up, after the
+		// restart command returned: the restore waits, and restarts once.
+		"pidfile later": "echo >> restarts; (sleep 0.5; sleep 60 & echo $! > app.pid) >/dev/null 2>&1 &",
+	} {
+		t.Run(name, func(t *testing.T) { testKillAndRestart(t, restart) })
+	}
+}
+
+func testKillAndRestart(t *testing.T, restart string) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	cmd := sleeper(t, dir)
-	restart := "sleep 60 >/dev/null 2>&1 & echo $! > app.pid"
 	u, err := Process{PIDCmd: "cat app.pid", Signal: "KILL", Restart: restart, Dir: dir}.Prepare(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -82,11 +92,14 @@ func TestProcessKillAndRestart(t *testing.T) {
 			p.Kill()
 		}
 	})
-	if pid == cmd.Process.Pid || !alive(pid) {
+	if pid == cmd.Process.Pid || !Alive(pid) {
 		t.Fatalf("restart did not start a new process (pid %d)", pid)
 	}
 	if on, _ := Active(ctx, u); on {
 		t.Error("Active after the restart")
+	}
+	if runs, _ := os.ReadFile(filepath.Join(dir, "restarts")); len(runs) != 1 {
+		t.Errorf("the restart command ran %d times, want once", len(runs))
 	}
 }
 

@@ -91,11 +91,17 @@ func stateDir(path string, explicit bool, flag string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	return modelStateDir(path, m), nil
+}
+
+// modelStateDir is the state directory the model at path names: its
+// chaos.state_dir, relative to the model's directory.
+func modelStateDir(path string, m *model.Model) string {
 	sd := m.Chaos.StateDirOrDefault()
 	if !filepath.IsAbs(sd) {
-		sd = filepath.Join(dir, sd)
+		sd = filepath.Join(filepath.Dir(path), sd)
 	}
-	return sd, nil
+	return sd
 }
 
 func runChaosRecover(ctx context.Context, e *env, path string, explicit bool, f *chaosRecoverFlags) error {
@@ -196,7 +202,7 @@ func runChaosPlan(e *env, path string, f *chaosPlanFlags) error {
 	if err != nil {
 		return usageError("%v", err)
 	}
-	noteUndelayable(e, m, faults)
+	noteProxyOnly(e, m, faults)
 	if f.out.quiet {
 		return nil
 	}
@@ -409,7 +415,7 @@ func runChaosRun(ctx context.Context, e *env, path string, f *chaosRunFlags) err
 		if err != nil {
 			return usageError("%v", err)
 		}
-		noteUndelayable(e, m, faults)
+		noteProxyOnly(e, m, faults)
 		// The blast-radius guard leaves out what --all would overreach.
 		for _, x := range plan {
 			if down := x.Down(); len(down) > f.maxBlast {
@@ -434,10 +440,11 @@ func runChaosRun(ctx context.Context, e *env, path string, f *chaosRunFlags) err
 		return usageError("no experiment to run in %s (no component has a chaos: binding, or every experiment is over --max-blast-radius)", path)
 	}
 	var probed []string
+	derive := f.opts.Interval == 0 // no --interval: the probes' shortest
 	for _, fl := range m.Flows {
 		if fl.Probe != nil {
 			probed = append(probed, fl.Name)
-			if f.opts.Interval == 0 || fl.Probe.IntervalOrDefault() < f.opts.Interval {
+			if derive && (f.opts.Interval == 0 || fl.Probe.IntervalOrDefault() < f.opts.Interval) {
 				f.opts.Interval = fl.Probe.IntervalOrDefault()
 			}
 		}
@@ -453,7 +460,12 @@ func runChaosRun(ctx context.Context, e *env, path string, f *chaosRunFlags) err
 		}
 	}
 	if f.dryRun {
-		for _, x := range xs {
+		// Prepare only looks (a pidfile, a container, the pods): it finds
+		// now what a run would fail to find.
+		for i, x := range xs {
+			if _, err := injectors[i].Prepare(ctx); err != nil {
+				return usageError("%s: %v", x.Name, err)
+			}
 			fmt.Fprintf(e.stdout, "would run %s: inject %s into %s through its %s binding for %v; probe %s\n",
 				x.Name, x.Fault, x.Target, x.Injector, f.opts.Duration, strings.Join(probed, ", "))
 		}
@@ -513,11 +525,9 @@ func runChaosRun(ctx context.Context, e *env, path string, f *chaosRunFlags) err
 			fmt.Fprintf(e.stderr, "spof: warning: %v\n", err)
 		}
 	}
+	var emitErr error
 	if !f.out.quiet {
-		err := f.out.emit(e, func(w io.Writer) error { return chaos.WriteResults(w, m.System, results, f.out.format) })
-		if err != nil {
-			return err
-		}
+		emitErr = f.out.emit(e, func(w io.Writer) error { return chaos.WriteResults(w, m.System, results, f.out.format) })
 	}
 	if f.webhook != "" {
 		if err := chaos.Notify(context.WithoutCancel(ctx), f.webhook, m.System, results); err != nil {
@@ -535,21 +545,28 @@ func runChaosRun(ctx context.Context, e *env, path string, f *chaosRunFlags) err
 			}
 		}
 	}
-	if code != ExitOK {
+	switch {
+	case code == ExitRestore:
+		return &exitError{code: code, err: emitErr} // a fault in place outranks a lost report
+	case emitErr != nil:
+		return emitErr
+	case code != ExitOK:
 		return &exitError{code: code}
 	}
 	return nil
 }
 
-// noteUndelayable says which bound components a latency fault leaves out:
-// only proxy bindings can delay.
-func noteUndelayable(e *env, m *model.Model, faults []inject.Fault) {
-	if !slices.ContainsFunc(faults, func(f inject.Fault) bool { return f.Kind == inject.Latency }) {
-		return
-	}
-	for _, c := range m.Components {
-		if c.Chaos != nil && c.Chaos.Proxy == nil {
-			fmt.Fprintf(e.stderr, "spof: no latency experiment on %s: its %s binding can make it fail, not slow (only proxy bindings can)\n", c.Name, c.Chaos.Kind())
+// noteProxyOnly says which bound components the faults leave out: only
+// proxy bindings tell faults apart, the others are planned as down.
+func noteProxyOnly(e *env, m *model.Model, faults []inject.Fault) {
+	for _, f := range faults {
+		if f.Kind == inject.Down {
+			continue
+		}
+		for _, c := range m.Components {
+			if c.Chaos != nil && c.Chaos.Proxy == nil {
+				fmt.Fprintf(e.stderr, "spof: no %s experiment on %s: its %s binding can only put in its own action, which is the experiment %s-down (only proxy bindings tell faults apart)\n", f.Kind, c.Name, c.Chaos.Kind(), c.Name)
+			}
 		}
 	}
 }
@@ -565,11 +582,7 @@ func flowList(flows []string) string {
 // verifications reads the chaos history beside the model at path, for
 // checklist item 4. No history, no verifications.
 func verifications(path string, m *model.Model) (map[string]analysis.Verification, error) {
-	sd := m.Chaos.StateDirOrDefault()
-	if !filepath.IsAbs(sd) {
-		sd = filepath.Join(filepath.Dir(path), sd)
-	}
-	recs, err := chaos.ReadHistory(sd)
+	recs, err := chaos.ReadHistory(modelStateDir(path, m))
 	if err != nil {
 		return nil, usageError("%v", err)
 	}

@@ -5,7 +5,7 @@
 //
 //	config current-context
 //	get pods|deployments,statefulsets --selector=SEL --output=json
-//	delete pods --selector=SEL --wait=false
+//	delete pods NAME... --ignore-not-found=true --wait=false
 //	scale deployment/NAME|statefulset/NAME --replicas=N
 //
 // with the global flags --context and --namespace (-n). Unknown flags fail
@@ -91,13 +91,13 @@ func fail(format string, args ...any) {
 // flags are the flags of one command line, parsed as kubectl's pflag does
 // for the ones the injector uses.
 type flags struct {
-	context, namespace, selector, output, replicas, wait string
-	args                                                 []string
+	context, namespace, selector, output, replicas, wait, ignoreNotFound string
+	args                                                                 []string
 }
 
 func parse(argv []string) (flags, error) {
 	var f flags
-	long := map[string]*string{"context": &f.context, "namespace": &f.namespace, "selector": &f.selector, "output": &f.output, "replicas": &f.replicas, "wait": &f.wait}
+	long := map[string]*string{"context": &f.context, "namespace": &f.namespace, "selector": &f.selector, "output": &f.output, "replicas": &f.replicas, "wait": &f.wait, "ignore-not-found": &f.ignoreNotFound}
 	short := map[string]*string{"n": &f.namespace, "l": &f.selector, "o": &f.output}
 	for i := 0; i < len(argv); i++ {
 		a := argv[i]
@@ -173,7 +173,7 @@ func (s *state) run(argv []string) int {
 		return 0
 	case verb == "get" && len(f.args) == 2:
 		return s.get(f, ns)
-	case verb == "delete" && len(f.args) == 2 && f.args[1] == "pods":
+	case verb == "delete" && len(f.args) > 2 && f.args[1] == "pods":
 		return s.delete(f, ns)
 	case verb == "scale" && len(f.args) == 2:
 		return s.scale(f, ns)
@@ -238,29 +238,17 @@ func (s *state) get(f flags, ns string) int {
 // delete marks the pods the selector picks as terminating, as
 // `kubectl delete --wait=false` leaves them.
 func (s *state) delete(f flags, ns string) int {
-	if f.selector == "" {
-		fmt.Fprintln(os.Stderr, "error: resource(s) were provided, but no name was specified")
-		return 1
-	}
-	if f.wait != "false" {
-		fmt.Fprintln(os.Stderr, "fakekubectl: the injector must not wait (--wait=false)")
+	if f.wait != "false" || f.ignoreNotFound != "true" {
+		fmt.Fprintln(os.Stderr, "fakekubectl: the injector must not wait (--wait=false) and must ignore pods gone already (--ignore-not-found=true)")
 		return 2
 	}
-	sel, err := parseSelector(f.selector)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "error: %v\n", err)
-		return 1
-	}
-	n := 0
-	for _, p := range s.Pods {
-		if p.Namespace == ns && sel(p.Labels) && p.Deleted == 0 {
-			p.Deleted = s.Step + 1 // the next get shows it terminating
-			fmt.Printf("pod %q deleted\n", p.Name)
-			n++
+	for _, name := range f.args[2:] {
+		for _, p := range s.Pods {
+			if p.Namespace == ns && p.Name == name && p.Deleted == 0 {
+				p.Deleted = s.Step + 1 // the next get shows it terminating
+				fmt.Printf("pod %q deleted\n", p.Name)
+			}
 		}
-	}
-	if n == 0 {
-		fmt.Fprintln(os.Stderr, "No resources found")
 	}
 	return 0
 }
