@@ -61,9 +61,7 @@ var errPanicked = errors.New("call panicked")
 type Breaker struct {
 	name  string
 	opts  Options
-	obs   Observer
-	clock func() time.Time // nil: monotonic time.Since(epoch)
-	epoch time.Time
+	epoch time.Time // b.now counts from here
 
 	gen atomic.Pointer[generation] // current generation; replaced under mu
 	mu  sync.Mutex                 // serialises transitions and trial permits
@@ -73,22 +71,25 @@ type Breaker struct {
 
 // New returns a closed Breaker. name identifies it in errors and to the
 // Observer. Zero Options fields take the defaults documented on Options.
+// If Options.Observer has a Watch(*Breaker) method, New calls it with the
+// new breaker.
 func New(name string, opts Options) *Breaker {
 	opts = opts.normalized()
 	b := &Breaker{
 		name:             name,
 		opts:             opts,
-		obs:              opts.Observer,
-		clock:            opts.Clock,
-		errOpen:          &breakerError{name: name, err: ErrOpen},
-		errTooManyTrials: &breakerError{name: name, err: ErrTooManyTrials},
+		errOpen:          &breakerError{name: name, errs: []error{ErrOpen}},
+		errTooManyTrials: &breakerError{name: name, errs: []error{ErrTooManyTrials}},
 	}
-	if b.clock != nil {
-		b.epoch = b.clock()
+	if opts.Clock != nil {
+		b.epoch = opts.Clock()
 	} else {
 		b.epoch = time.Now()
 	}
-	b.gen.Store(b.newGeneration(0, StateClosed, 0))
+	b.gen.Store(b.newGeneration(StateClosed, 0))
+	if w, ok := opts.Observer.(interface{ Watch(*Breaker) }); ok {
+		w.Watch(b)
+	}
 	return b
 }
 
@@ -112,12 +113,13 @@ func (b *Breaker) Allow() (done func(err error), err error) {
 	return g.done, nil
 }
 
-// now returns nanoseconds since b.epoch.
+// now returns nanoseconds since b.epoch: monotonic time.Since without
+// Options.Clock.
 func (b *Breaker) now() int64 {
-	if b.clock == nil {
+	if b.opts.Clock == nil {
 		return int64(time.Since(b.epoch))
 	}
-	return int64(b.clock().Sub(b.epoch))
+	return int64(b.opts.Clock().Sub(b.epoch))
 }
 
 // acquire lets one call through, returning the generation it belongs to.
@@ -163,6 +165,8 @@ func (b *Breaker) acquireSlow(g *generation) (*generation, error) {
 }
 
 // classify maps a call's error to the result the breaker counts.
+// context.Canceled is checked before IsFailure: a caller giving up says
+// nothing about the dependency, whatever IsFailure would answer.
 func (b *Breaker) classify(err error) Result {
 	switch {
 	case err == nil:
@@ -171,10 +175,10 @@ func (b *Breaker) classify(err error) Result {
 		return ResultFailure
 	case errors.Is(err, ErrTimeout):
 		return ResultTimeout
-	case b.opts.IsFailure(err):
-		return ResultFailure
 	case errors.Is(err, context.Canceled):
 		return ResultCanceled
+	case b.opts.IsFailure == nil || b.opts.IsFailure(err):
+		return ResultFailure
 	}
 	return ResultSuccess
 }
@@ -223,16 +227,28 @@ func (b *Breaker) finish(g *generation, err error) {
 }
 
 func (b *Breaker) observe(r Result) {
-	if b.obs != nil {
-		b.obs.OnCall(b.name, r)
+	if b.opts.Observer != nil {
+		b.opts.Observer.OnCall(b.name, r)
 	}
 }
 
-// breakerError names the breaker that returned a sentinel error.
+// breakerError is an error returned by a Breaker: it names the breaker and
+// wraps a sentinel and, for ErrTimeout, the call's own error if it had one.
 type breakerError struct {
-	name string
-	err  error
+	name    string
+	errs    []error       // the sentinel, then the call's error
+	timeout time.Duration // with ErrTimeout: Options.Timeout
 }
 
-func (e *breakerError) Error() string { return fmt.Sprintf("breaker %q: %v", e.name, e.err) }
-func (e *breakerError) Unwrap() error { return e.err }
+func (e *breakerError) Error() string {
+	msg := fmt.Sprintf("breaker %q: %v", e.name, e.errs[0])
+	if e.timeout > 0 {
+		msg += " after " + e.timeout.String()
+	}
+	for _, err := range e.errs[1:] {
+		msg += ": " + err.Error()
+	}
+	return msg
+}
+
+func (e *breakerError) Unwrap() []error { return e.errs }

@@ -90,11 +90,14 @@ func TestTransitions(t *testing.T) {
 			ok(StateHalfOpen), ok(StateClosed),
 			{release: "old", want: StateClosed},
 			fail(StateClosed), fail(StateClosed), fail(StateClosed), fail(StateOpen)})},
+		// Counted, a's failure would reopen the breaker from t=3s to t=8s.
 		{"late trial result after reopening is ignored", seq(halfOpen, []step{
 			{hold: "a", want: StateHalfOpen},
 			fail(StateOpen),
-			{release: "a", want: StateOpen},
-			reject(StateOpen)})},
+			wait(3*time.Second, StateOpen),
+			{release: "a", result: errBoom, want: StateOpen},
+			wait(2*time.Second, StateOpen),
+			ok(StateHalfOpen)})},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -155,12 +158,17 @@ func TestDoTimeout(t *testing.T) {
 	if !errors.Is(err, ErrTimeout) || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Do error = %v, want ErrTimeout wrapping context.DeadlineExceeded", err)
 	}
+	if want := `breaker "slow": call timed out after 1ms: context deadline exceeded`; err.Error() != want {
+		t.Fatalf("Do error = %q, want %q", err, want)
+	}
 	if b.State() != StateOpen {
 		t.Fatalf("state = %v after a timeout with VolumeThreshold 1, want open", b.State())
 	}
 }
 
-func TestDoTimeoutIgnoredContextStillTimesOut(t *testing.T) {
+// fn ignores the error of its context and succeeds, too late: Do waits for
+// it, then reports the timeout.
+func TestDoLateSuccessIsTimeout(t *testing.T) {
 	b := New("slow", Options{Timeout: time.Millisecond, VolumeThreshold: 1})
 	v, err := Do(context.Background(), b, func(ctx context.Context) (int, error) {
 		<-ctx.Done()
@@ -168,6 +176,27 @@ func TestDoTimeoutIgnoredContextStillTimesOut(t *testing.T) {
 	})
 	if !errors.Is(err, ErrTimeout) || v != 0 {
 		t.Fatalf("Do = %d, %v; want 0, ErrTimeout", v, err)
+	}
+	if want := `breaker "slow": call timed out after 1ms`; err.Error() != want {
+		t.Fatalf("Do error = %q, want %q", err, want)
+	}
+	if b.State() != StateOpen {
+		t.Fatalf("state = %v after a late success with VolumeThreshold 1, want open", b.State())
+	}
+}
+
+// The caller's deadline, shorter than Timeout, is the caller's: Do returns
+// the context's error, not ErrTimeout.
+func TestDoCallerDeadlineIsNotTimeout(t *testing.T) {
+	b := New("c", Options{Timeout: time.Hour, VolumeThreshold: 1})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Millisecond)
+	defer cancel()
+	_, err := Do(ctx, b, func(ctx context.Context) (int, error) {
+		<-ctx.Done()
+		return 0, ctx.Err()
+	})
+	if err != context.DeadlineExceeded {
+		t.Fatalf("Do error = %v, want the caller's context.DeadlineExceeded, not ErrTimeout", err)
 	}
 }
 
@@ -228,8 +257,59 @@ func TestDoWithFallbackReasons(t *testing.T) {
 	if v := call(nil); v != "fallback" {
 		t.Fatalf("call while open = %q, want fallback", v)
 	}
-	if len(reasons) != 2 || reasons[0] != errBoom || !errors.Is(reasons[1], ErrOpen) {
-		t.Fatalf("reasons = %v, want [boom, ErrOpen]", reasons)
+	clock.Advance(DefaultResetTimeout)
+	done, err := b.Allow() // takes the only trial permit
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := call(nil); v != "fallback" {
+		t.Fatalf("call while half-open with no permit left = %q, want fallback", v)
+	}
+	done(nil)
+	if len(reasons) != 3 || reasons[0] != errBoom || !errors.Is(reasons[1], ErrOpen) || !errors.Is(reasons[2], ErrTooManyTrials) {
+		t.Fatalf("reasons = %v, want [boom, ErrOpen, ErrTooManyTrials]", reasons)
+	}
+}
+
+// DoWithFallback calls fallback only when the breaker turned the call away
+// or counted it failed.
+func TestDoWithFallbackOnlyOnFailure(t *testing.T) {
+	notFound := errors.New("not found")
+	isFailure := func(err error) bool { return !errors.Is(err, notFound) }
+	tests := []struct {
+		name         string
+		timeout      time.Duration
+		fn           func(ctx context.Context) (string, error)
+		want         string
+		wantErr      error
+		wantFallback bool
+	}{
+		{"success", 0, func(context.Context) (string, error) { return "primary", nil }, "primary", nil, false},
+		{"failure", 0, func(context.Context) (string, error) { return "", errBoom }, "fallback", nil, true},
+		{"timeout", time.Millisecond, func(ctx context.Context) (string, error) {
+			<-ctx.Done()
+			return "late", nil
+		}, "fallback", nil, true},
+		{"cancelled", 0, func(context.Context) (string, error) {
+			return "partial", fmt.Errorf("query: %w", context.Canceled)
+		}, "partial", context.Canceled, false},
+		{"not a failure", 0, func(context.Context) (string, error) { return "", notFound }, "", notFound, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := New("f", Options{Timeout: tt.timeout, IsFailure: isFailure})
+			var reason error
+			v, err := DoWithFallback(context.Background(), b, tt.fn, func(_ context.Context, r error) (string, error) {
+				reason = r
+				return "fallback", nil
+			})
+			if v != tt.want || !errors.Is(err, tt.wantErr) || (err == nil) != (tt.wantErr == nil) {
+				t.Errorf("DoWithFallback = %q, %v; want %q, %v", v, err, tt.want, tt.wantErr)
+			}
+			if (reason != nil) != tt.wantFallback {
+				t.Errorf("fallback called with %v, want called: %v", reason, tt.wantFallback)
+			}
+		})
 	}
 }
 
@@ -239,17 +319,79 @@ func TestOptionsDefaults(t *testing.T) {
 		o.VolumeThreshold != DefaultVolumeThreshold || o.ResetTimeout != DefaultResetTimeout {
 		t.Fatalf("normalized = %+v", o)
 	}
-	if DefaultIsFailure(context.Canceled) || !DefaultIsFailure(context.DeadlineExceeded) {
-		t.Fatal("DefaultIsFailure: want Canceled not a failure, DeadlineExceeded a failure")
-	}
 }
 
 func TestIsFailure(t *testing.T) {
 	notFound := errors.New("not found")
-	b := New("f", Options{VolumeThreshold: 1, IsFailure: func(err error) bool { return !errors.Is(err, notFound) }})
+	all := func(error) bool { return true }
+	tests := []struct {
+		name      string
+		isFailure func(error) bool
+		err       error
+		want      State
+	}{
+		{"default counts every error", nil, context.DeadlineExceeded, StateOpen},
+		{"default does not count Canceled", nil, context.Canceled, StateClosed},
+		{"rejected error is not a failure", func(err error) bool { return !errors.Is(err, notFound) }, notFound, StateClosed},
+		{"accepted error is a failure", func(err error) bool { return !errors.Is(err, notFound) }, errBoom, StateOpen},
+		{"Canceled is not counted even if IsFailure says so", all, context.Canceled, StateClosed},
+		{"wrapped Canceled is not counted either", all, fmt.Errorf("query: %w", context.Canceled), StateClosed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := New("f", Options{VolumeThreshold: 1, IsFailure: tt.isFailure})
+			done, err := b.Allow()
+			if err != nil {
+				t.Fatal(err)
+			}
+			done(tt.err)
+			if b.State() != tt.want {
+				t.Fatalf("state = %v after one call returning %v, want %v", b.State(), tt.err, tt.want)
+			}
+		})
+	}
+}
+
+// A cancelled trial gives its permit back even if IsFailure calls it a
+// failure.
+func TestIsFailureCancelledTrial(t *testing.T) {
+	clock := newFakeClock()
+	b := New("f", Options{VolumeThreshold: 1, Clock: clock.Now, IsFailure: func(error) bool { return true }})
 	done, _ := b.Allow()
-	done(notFound)
-	if b.State() != StateClosed {
-		t.Fatalf("state = %v, want closed: IsFailure said not a failure", b.State())
+	done(errBoom)
+	clock.Advance(DefaultResetTimeout)
+	done, err := b.Allow()
+	if err != nil {
+		t.Fatal(err)
+	}
+	done(context.Canceled)
+	if b.State() != StateHalfOpen {
+		t.Fatalf("state = %v after a cancelled trial, want half-open", b.State())
+	}
+	if _, err := b.Allow(); err != nil {
+		t.Fatalf("Allow after a cancelled trial: %v, want the permit back", err)
+	}
+}
+
+// The closed-state success path allocates nothing.
+func TestClosedSuccessAllocs(t *testing.T) {
+	b := New("a", Options{})
+	ctx := context.Background()
+	fn := func(context.Context) (int, error) { return 1, nil }
+	if n := testing.AllocsPerRun(100, func() {
+		if _, err := Do(ctx, b, fn); err != nil {
+			t.Fatal(err)
+		}
+	}); n != 0 {
+		t.Errorf("Do: %v allocations per call, want 0", n)
+	}
+	if n := testing.AllocsPerRun(100, func() {
+		done, err := b.Allow()
+		if err != nil {
+			t.Fatal(err)
+		}
+		done(nil)
+	}); n != 0 {
+		t.Errorf("Allow and done: %v allocations per call, want 0", n)
 	}
 }

@@ -137,3 +137,57 @@ func TestConcurrentInvariants(t *testing.T) {
 		t.Errorf("transitions %v: want the breaker to have opened and closed again", &obs.transitions)
 	}
 }
+
+// TestHalfOpenTrialLimit lets more goroutines than HalfOpenMax ask for a
+// trial at once, all holding their permits, and checks that exactly
+// HalfOpenMax get one.
+func TestHalfOpenTrialLimit(t *testing.T) {
+	const (
+		goroutines  = 16
+		halfOpenMax = 3
+	)
+	clock := newFakeClock()
+	b := New("trials", Options{VolumeThreshold: 1, HalfOpenMax: halfOpenMax, Clock: clock.Now})
+	done, _ := b.Allow()
+	done(errBoom)
+	if b.State() != StateOpen {
+		t.Fatalf("state = %v, want open", b.State())
+	}
+	clock.Advance(DefaultResetTimeout)
+
+	var (
+		asked, finished sync.WaitGroup
+		granted, denied atomic.Int64
+		release         = make(chan struct{})
+	)
+	for range goroutines {
+		asked.Add(1)
+		finished.Add(1)
+		go func() {
+			defer finished.Done()
+			done, err := b.Allow()
+			switch {
+			case err == nil:
+				granted.Add(1)
+			case errors.Is(err, ErrTooManyTrials):
+				denied.Add(1)
+			default:
+				t.Errorf("Allow: %v, want a permit or ErrTooManyTrials", err)
+			}
+			asked.Done()
+			if done != nil {
+				<-release // hold the permit until every goroutine has asked
+				done(nil)
+			}
+		}()
+	}
+	asked.Wait()
+	if g, d := granted.Load(), denied.Load(); g != halfOpenMax || d != goroutines-halfOpenMax {
+		t.Errorf("%d trials granted and %d denied, want %d and %d", g, d, halfOpenMax, goroutines-halfOpenMax)
+	}
+	close(release)
+	finished.Wait()
+	if b.State() != StateClosed {
+		t.Errorf("state = %v after %d successful trials, want closed", b.State(), halfOpenMax)
+	}
+}

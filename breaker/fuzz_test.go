@@ -113,7 +113,11 @@ func FuzzAgainstModel(f *testing.F) {
 		}
 		var stack []held
 		var now int64
-		outcomes := []error{nil, errBoom, context.Canceled}
+		// What each call returns, and the result the specification counts.
+		outcomes := []struct {
+			err    error
+			result Result
+		}{{nil, ResultSuccess}, {errBoom, ResultFailure}, {context.Canceled, ResultCanceled}}
 		for i, op := range ops {
 			switch op & 7 {
 			case 0, 1, 2: // a call that returns at once: success, failure, cancelled
@@ -123,8 +127,9 @@ func FuzzAgainstModel(f *testing.F) {
 					t.Fatalf("op %d: Allow() = %v, model %v", i, err, werr)
 				}
 				if err == nil {
-					done(outcomes[op&7])
-					m.done(gen, b.classify(outcomes[op&7]), now)
+					out := outcomes[op&7]
+					done(out.err)
+					m.done(gen, out.result, now)
 				}
 			case 3: // time passes: up to 31 * 40ms
 				d := time.Duration(op>>3) * 40 * time.Millisecond
@@ -145,9 +150,9 @@ func FuzzAgainstModel(f *testing.F) {
 				}
 				h := stack[len(stack)-1]
 				stack = stack[:len(stack)-1]
-				res := outcomes[(op&7)-5]
-				h.done(res)
-				m.done(h.gen, b.classify(res), now)
+				out := outcomes[(op&7)-5]
+				h.done(out.err)
+				m.done(h.gen, out.result, now)
 			}
 			if got, want := b.State(), m.state; got != want {
 				t.Fatalf("op %d (%#x): state %v, model %v", i, op, got, want)

@@ -6,7 +6,13 @@ import "fmt"
 // breaker/prombreaker). Methods are called synchronously from the goroutine
 // that made the call, never while the breaker holds a lock, so they may call
 // the breaker; they must be cheap and safe for concurrent use. Events from
-// different goroutines may arrive in a different order than they happened.
+// different goroutines may arrive in a different order than they happened,
+// so an Observer that shows the current state should read Breaker.State
+// rather than replay OnStateChange events.
+//
+// If the Observer also has a method Watch(*Breaker), New calls it with each
+// breaker it creates (Transport's per-host breakers included) before
+// returning, which gives the Observer the breakers whose State to read.
 type Observer interface {
 	// OnStateChange reports a transition of the named breaker.
 	OnStateChange(name string, from, to State)
@@ -18,13 +24,16 @@ type Observer interface {
 type Result int32
 
 const (
-	// ResultSuccess: the call returned nil or an error IsFailure rejects.
+	// ResultSuccess: the call returned nil or an error that
+	// Options.IsFailure rejects.
 	ResultSuccess Result = iota
-	// ResultFailure: the call failed (IsFailure) or panicked.
+	// ResultFailure: the call returned an error that counts as a failure
+	// (Options.IsFailure), or panicked.
 	ResultFailure
 	// ResultTimeout: the call outlived Options.Timeout; counted as a failure.
 	ResultTimeout
-	// ResultCanceled: the caller cancelled the call; not counted.
+	// ResultCanceled: the call's error wraps context.Canceled: the caller
+	// gave up. Not counted, whatever Options.IsFailure says.
 	ResultCanceled
 	// ResultRejected: the breaker was open; the call was not made.
 	ResultRejected

@@ -1,10 +1,6 @@
 package breaker
 
-import (
-	"context"
-	"errors"
-	"time"
-)
+import "time"
 
 // Defaults used for zero (or out-of-range) Options fields.
 const (
@@ -20,9 +16,12 @@ const (
 // the default documented on it. Negative values are treated as zero, and an
 // ErrorThreshold above 100 is treated as 100, so New never fails.
 type Options struct {
-	// Timeout bounds each call made through Do and DoWithFallback: the
-	// function receives a context with this deadline, and a call still running
-	// when it expires counts as a failure and returns ErrTimeout. Zero (the
+	// Timeout is how long a call made through Do or DoWithFallback may take.
+	// The function runs in the caller's goroutine with a context that ends
+	// after Timeout; it must honour that context, because Do returns only
+	// when the function does. If it returns after the deadline, Do returns an
+	// error wrapping ErrTimeout (and the function's error, if any), and the
+	// call counts as a failure even if the function succeeded. Zero (the
 	// default) means no timeout. A timeout costs the allocations of
 	// context.WithTimeout; the closed-state path is allocation-free only
 	// without one. Allow and Transport ignore Timeout.
@@ -55,11 +54,11 @@ type Options struct {
 	// caller (context.Canceled) gives its permit back. Default 1.
 	HalfOpenMax int
 
-	// IsFailure reports whether a call's non-nil error counts as a failure.
-	// The default counts every error except context.Canceled, which means the
-	// caller gave up, not that the dependency failed. Non-nil errors that are
-	// not failures count as successes, except context.Canceled, which is not
-	// counted at all. Panics and timeouts are always failures.
+	// IsFailure reports whether a call's error counts as a failure; errors
+	// it rejects count as successes. Nil (the default) counts every error.
+	// It is not asked about context.Canceled, which means the caller gave up,
+	// not that the dependency failed, and is never counted; nor about
+	// timeouts and panics, which are always failures.
 	IsFailure func(error) bool
 
 	// Clock returns the current time; tests inject a fake. Default time.Now.
@@ -68,12 +67,6 @@ type Options struct {
 
 	// Observer, if not nil, is told about state changes and call results.
 	Observer Observer
-}
-
-// DefaultIsFailure is the default Options.IsFailure: every error except
-// context.Canceled is a failure.
-func DefaultIsFailure(err error) bool {
-	return !errors.Is(err, context.Canceled)
 }
 
 // normalized returns o with defaults filled in and values clamped.
@@ -104,9 +97,6 @@ func (o Options) normalized() Options {
 	}
 	if o.HalfOpenMax <= 0 {
 		o.HalfOpenMax = DefaultHalfOpenMax
-	}
-	if o.IsFailure == nil {
-		o.IsFailure = DefaultIsFailure
 	}
 	return o
 }

@@ -32,7 +32,6 @@ func (s State) String() string {
 // result carrying an older generation can never change the current state: it
 // lands in a discarded window or is dropped.
 type generation struct {
-	seq   uint64
 	state State
 
 	// closed
@@ -51,23 +50,20 @@ type generation struct {
 }
 
 // transition records a state change to report to the Observer once the lock
-// is released.
-type transition struct {
-	from, to State
-	ok       bool
-}
+// is released. The zero value, from == to, is no change.
+type transition struct{ from, to State }
 
 // setLocked replaces the current generation by a new one in state s.
 // b.mu must be held.
 func (b *Breaker) setLocked(s State, now int64) (*generation, transition) {
 	old := b.gen.Load()
-	g := b.newGeneration(old.seq+1, s, now)
+	g := b.newGeneration(s, now)
 	b.gen.Store(g)
-	return g, transition{from: old.state, to: s, ok: true}
+	return g, transition{from: old.state, to: s}
 }
 
-func (b *Breaker) newGeneration(seq uint64, s State, now int64) *generation {
-	g := &generation{seq: seq, state: s}
+func (b *Breaker) newGeneration(s State, now int64) *generation {
+	g := &generation{state: s}
 	switch s {
 	case StateClosed:
 		g.window = newWindow(int64(b.opts.Window)/int64(b.opts.Buckets), b.opts.Buckets)
@@ -80,7 +76,7 @@ func (b *Breaker) newGeneration(seq uint64, s State, now int64) *generation {
 
 // notify reports t to the Observer, if any. Never called with b.mu held.
 func (b *Breaker) notify(t transition) {
-	if t.ok && b.obs != nil {
-		b.obs.OnStateChange(b.name, t.from, t.to)
+	if t.from != t.to && b.opts.Observer != nil {
+		b.opts.Observer.OnStateChange(b.name, t.from, t.to)
 	}
 }

@@ -18,7 +18,8 @@ type Transport struct {
 	// Options configure each host's breaker, named after the host.
 	Options Options
 
-	breakers sync.Map // host → *Breaker
+	breakers sync.Map   // host → *Breaker
+	mu       sync.Mutex // serialises creating breakers: one New per host
 }
 
 // Breaker returns the breaker for host, creating it if needed.
@@ -26,8 +27,16 @@ func (t *Transport) Breaker(host string) *Breaker {
 	if b, ok := t.breakers.Load(host); ok {
 		return b.(*Breaker)
 	}
-	b, _ := t.breakers.LoadOrStore(host, New(host, t.Options))
-	return b.(*Breaker)
+	// Under the lock so that no second breaker is created for host and
+	// handed to Options.Observer only to be dropped.
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if b, ok := t.breakers.Load(host); ok {
+		return b.(*Breaker)
+	}
+	b := New(host, t.Options)
+	t.breakers.Store(host, b)
+	return b
 }
 
 // RoundTrip implements http.RoundTripper.
@@ -39,11 +48,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		return nil, err
 	}
-	base := t.Base
-	if base == nil {
-		base = http.DefaultTransport
-	}
-	resp, err := base.RoundTrip(req)
+	resp, err := t.base().RoundTrip(req)
 	switch {
 	case err != nil:
 		done(err)
@@ -53,6 +58,22 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		done(nil)
 	}
 	return resp, err
+}
+
+// CloseIdleConnections closes Base's idle connections if Base has a
+// CloseIdleConnections method, as *http.Transport does. http.Client's method
+// of that name calls it.
+func (t *Transport) CloseIdleConnections() {
+	if c, ok := t.base().(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}
+
+func (t *Transport) base() http.RoundTripper {
+	if t.Base == nil {
+		return http.DefaultTransport
+	}
+	return t.Base
 }
 
 // statusError is the failure counted for a 5xx response.

@@ -22,7 +22,6 @@ type bucket struct {
 	period    atomic.Int64 // now/width of the period the counts belong to
 	successes atomic.Int64
 	failures  atomic.Int64
-	_         [40]byte // keep buckets on separate cache lines
 }
 
 func newWindow(width int64, n int) *window {
