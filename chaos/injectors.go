@@ -19,10 +19,11 @@ type Injector struct {
 	Inject  func(ctx context.Context, u inject.Undo, f inject.Fault) error
 }
 
-// ProxyInjector injects faults as toxics on a proxy of the fault proxy.
+// ProxyInjector injects faults as toxics on a proxy of the fault proxy,
+// once Check finds it as the model describes it.
 func ProxyInjector(p inject.Proxy) Injector {
 	return Injector{
-		Prepare: func(context.Context) (inject.Undo, error) { return p.Prepare(), nil },
+		Prepare: func(ctx context.Context) (inject.Undo, error) { return p.Prepare(), p.Check(ctx) },
 		Inject:  func(ctx context.Context, _ inject.Undo, f inject.Fault) error { return p.Inject(ctx, f) },
 	}
 }
@@ -38,7 +39,8 @@ func InjectorFor(m *model.Model, x Experiment, dir string) (Injector, error) {
 	b := c.Chaos
 	switch {
 	case b.Proxy != nil:
-		return ProxyInjector(inject.Proxy{API: m.Chaos.ProxyAPIOrDefault(), Proxy: b.Proxy.Name, Toxic: "spof-" + x.Name}), nil
+		return ProxyInjector(inject.Proxy{API: m.Chaos.ProxyAPIOrDefault(), Proxy: b.Proxy.Name, Toxic: "spof-" + x.Name,
+			Listen: b.Proxy.Listen, Upstream: b.Proxy.Upstream}), nil
 	case b.Process != nil:
 		pr := inject.Process{PIDFile: b.Process.PIDFile, PIDCmd: b.Process.PIDCmd, Signal: string(b.Process.Signal), Restart: b.Process.Restart, Dir: dir}
 		return Injector{

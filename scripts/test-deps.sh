@@ -7,6 +7,7 @@
 #                           namespaces they create themselves
 # PostgreSQL counts as present when postgres, initdb and pg_ctl are on PATH or
 # in /usr/lib/postgresql/*/bin (Debian keeps them there, off PATH).
+# `test-deps.sh demo` installs only what the demo shop needs (make demo).
 set -euo pipefail
 
 have() { command -v "$1" >/dev/null 2>&1; }
@@ -21,11 +22,13 @@ have_postgres() {
 }
 
 need=()
-have git || need+=(git)
 have redis-server || [ -x /usr/bin/redis-server ] || need+=(redis-server)
 have_postgres || need+=(postgresql)
-have iptables || [ -x /usr/sbin/iptables ] || need+=(iptables)
-have ip || [ -x /usr/sbin/ip ] || need+=(iproute2)
+if [ "${1:-}" != demo ]; then # `test-deps.sh demo`: what the demo shop needs, only
+  have git || need+=(git)
+  have iptables || [ -x /usr/sbin/iptables ] || need+=(iptables)
+  have ip || [ -x /usr/sbin/ip ] || need+=(iproute2)
+fi
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

@@ -129,3 +129,28 @@ func journalled(t *testing.T, u Undo) Undo {
 	}
 	return back
 }
+
+// TestProxyCheck: the running proxy must be the one the model describes.
+func TestProxyCheck(t *testing.T) {
+	ctx := context.Background()
+	api, srv := startProxy(t)
+	info, err := srv.Proxy("redis")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		p    Proxy
+		want string // "" for no error
+	}{
+		{Proxy{API: api, Proxy: "redis"}, ""},
+		{Proxy{API: api, Proxy: "redis", Listen: info.Listen, Upstream: info.Upstream}, ""},
+		{Proxy{API: api, Proxy: "redis", Upstream: "127.0.0.1:1"}, "proxy redis forwards to " + info.Upstream + ", but the model says 127.0.0.1:1"},
+		{Proxy{API: api, Proxy: "redis", Listen: "127.0.0.1:1"}, "proxy redis listens on " + info.Listen + ", but the model says 127.0.0.1:1"},
+		{Proxy{API: api, Proxy: "nope"}, "proxy nope at " + api + ": "},
+	} {
+		err := tc.p.Check(ctx)
+		if (tc.want == "") != (err == nil) || (err != nil && !strings.HasPrefix(err.Error(), tc.want)) {
+			t.Errorf("Check(%+v) = %v, want %q", tc.p, err, tc.want)
+		}
+	}
+}

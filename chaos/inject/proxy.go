@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 
 	"github.com/spofhq/spof/proxy"
 	"github.com/spofhq/spof/proxy/client"
@@ -17,6 +18,9 @@ type Proxy struct {
 	// Toxic names the toxic, so that two experiments never remove each
 	// other's faults: spof-<experiment>.
 	Toxic string
+	// Listen and Upstream, when set, are what the model says the proxy
+	// does: Check compares them with the running proxy.
+	Listen, Upstream string
 }
 
 type proxyUndo struct {
@@ -27,7 +31,30 @@ type proxyUndo struct {
 
 // Prepare returns the undo record of the fault, before it is injected.
 func (p Proxy) Prepare() Undo {
-	return marshalUndo("proxy", proxyUndo(p))
+	return marshalUndo("proxy", proxyUndo{API: p.API, Proxy: p.Proxy, Toxic: p.Toxic})
+}
+
+// Check finds the proxy and compares it with what the model says: a
+// proxy that forwards elsewhere, or listens on another port, means the
+// model describes another setup, and a fault there would test nothing
+// the model predicts.
+func (p Proxy) Check(ctx context.Context) error {
+	info, err := client.New(p.API).Proxy(ctx, p.Proxy)
+	if err != nil {
+		return fmt.Errorf("proxy %s at %s: %w", p.Proxy, p.API, err)
+	}
+	if p.Upstream != "" && info.Upstream != p.Upstream {
+		return fmt.Errorf("proxy %s forwards to %s, but the model says %s: update the component's chaos: proxy binding, or the proxy", p.Proxy, info.Upstream, p.Upstream)
+	}
+	if p.Listen != "" && port(info.Listen) != port(p.Listen) {
+		return fmt.Errorf("proxy %s listens on %s, but the model says %s: update the component's chaos: proxy binding, or the proxy", p.Proxy, info.Listen, p.Listen)
+	}
+	return nil
+}
+
+func port(hostport string) string {
+	_, port, _ := net.SplitHostPort(hostport)
+	return port
 }
 
 // Inject adds the toxic for f. The proxy must exist.

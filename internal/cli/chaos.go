@@ -460,12 +460,7 @@ func runChaosRun(ctx context.Context, e *env, path string, f *chaosRunFlags) err
 		}
 	}
 	if f.dryRun {
-		// Prepare only looks (a pidfile, a container, the pods): it finds
-		// now what a run would fail to find.
-		for i, x := range xs {
-			if _, err := injectors[i].Prepare(ctx); err != nil {
-				return usageError("%s: %v", x.Name, err)
-			}
+		for _, x := range xs {
 			fmt.Fprintf(e.stdout, "would run %s: inject %s into %s through its %s binding for %v; probe %s\n",
 				x.Name, x.Fault, x.Target, x.Injector, f.opts.Duration, strings.Join(probed, ", "))
 		}

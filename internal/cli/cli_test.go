@@ -221,3 +221,70 @@ func TestDocExamples(t *testing.T) {
 		})
 	}
 }
+
+// TestDocOutputs checks the output the README and docs show: a ```text
+// block that follows a ```sh block shows part of what its commands print.
+// Each of its lines, but those holding "..." (an elision), must be a line
+// of that output (both trimmed).
+func TestDocOutputs(t *testing.T) {
+	root := repoRoot(t)
+	docs, _ := filepath.Glob(filepath.Join(root, "docs", "*.md"))
+	checked := 0
+	for _, d := range append([]string{filepath.Join(root, "README.md")}, docs...) {
+		data, err := os.ReadFile(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var cmds [][]string // of the last sh block
+		var block []string  // the lines of the block being read
+		lang := ""
+		for _, line := range strings.Split(string(data), "\n") {
+			trimmed := strings.TrimSpace(line)
+			switch {
+			case strings.HasPrefix(trimmed, "```") && lang == "":
+				lang, block = strings.TrimPrefix(trimmed, "```"), nil
+			case strings.HasPrefix(trimmed, "```"):
+				switch lang {
+				case "sh":
+					cmds = docCommands("```sh\n" + strings.Join(block, "\n") + "\n```")
+				case "text":
+					if len(cmds) > 0 {
+						checkShown(t, root, filepath.Base(d), cmds, block)
+						checked++
+					}
+					cmds = nil
+				default:
+					cmds = nil
+				}
+				lang = ""
+			case lang != "":
+				block = append(block, line)
+			}
+		}
+	}
+	if checked == 0 {
+		t.Fatal("no text block after a sh block: the parser is broken")
+	}
+}
+
+func checkShown(t *testing.T, root, doc string, cmds [][]string, shown []string) {
+	t.Helper()
+	dir := t.TempDir()
+	if err := copyDir(filepath.Join(root, "examples"), filepath.Join(dir, "examples")); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir)
+	printed := map[string]bool{}
+	for _, args := range cmds {
+		var out, errb strings.Builder
+		cli.Main(append(args, "--no-color"), &out, &errb)
+		for _, l := range strings.Split(out.String()+errb.String(), "\n") {
+			printed[strings.TrimSpace(l)] = true
+		}
+	}
+	for _, l := range shown {
+		if l = strings.TrimSpace(l); l != "" && !strings.Contains(l, "...") && !printed[l] {
+			t.Errorf("%s shows %q, which %v does not print", doc, l, cmds)
+		}
+	}
+}

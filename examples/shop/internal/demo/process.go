@@ -12,6 +12,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/spofhq/spof/examples/shop/internal/serve"
 )
 
 // A process is a child started in its own process group, so that Stop can
@@ -50,8 +52,7 @@ func startProcess(dir, name string, cmd *exec.Cmd, stopSig syscall.Signal) (*pro
 		cmd.SysProcAttr = &syscall.SysProcAttr{}
 	}
 	cmd.SysProcAttr.Setpgid = true
-	// If the launcher dies without stopping it, the child dies too.
-	cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
+	dieWithParent(cmd.SysProcAttr)
 	if err := cmd.Start(); err != nil {
 		pr.Close()
 		pw.Close()
@@ -80,7 +81,7 @@ func (p *process) readStdout(r, log *os.File) {
 	for sc.Scan() {
 		line := sc.Text()
 		fmt.Fprintln(log, line)
-		if _, url, ok := strings.Cut(line, " listening on "); ok && !sent {
+		if _, url, ok := serve.ParseReadyLine(line); ok && !sent {
 			p.ready <- url
 			sent = true
 		}

@@ -14,11 +14,18 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 )
 
 // ReadyLine is the format of the line HTTP prints when it is ready.
 const ReadyLine = "%s listening on http://%s\n"
+
+// ParseReadyLine reads a ReadyLine: the server's name and URL.
+func ParseReadyLine(line string) (name, url string, ok bool) {
+	name, url, ok = strings.Cut(strings.TrimSpace(line), " listening on ")
+	return name, url, ok && strings.HasPrefix(url, "http://")
+}
 
 // HTTP listens on addr, prints ReadyLine to ready, and serves h until ctx
 // ends; then it gives requests in flight two seconds to finish.
