@@ -144,7 +144,7 @@ func TestChaosRecoverAfterKill(t *testing.T) {
 	run.Wait()
 
 	pc := sys.Proxy()
-	if ts, _ := pc.Toxics(t.Context(), "payments"); len(ts) != 1 {
+	if ts, err := pc.Toxics(t.Context(), "payments"); err != nil || len(ts) != 1 {
 		t.Fatalf("after SIGKILL: toxics %+v, want the fault still there", ts)
 	}
 	var stdout, stderr bytes.Buffer
@@ -154,7 +154,7 @@ func TestChaosRecoverAfterKill(t *testing.T) {
 	if !strings.HasPrefix(stdout.String(), "restored payments-down (down, injected ") {
 		t.Errorf("recover said %q", stdout.String())
 	}
-	if ts, _ := pc.Toxics(t.Context(), "payments"); len(ts) != 0 {
+	if ts, err := pc.Toxics(t.Context(), "payments"); err != nil || len(ts) != 0 {
 		t.Errorf("after recover: toxics %+v, want none", ts)
 	}
 }
@@ -249,7 +249,7 @@ func TestChaosRunInterrupted(t *testing.T) {
 		if !strings.Contains(stdout.String(), "ABORTED   session-redis-down: interrupted during the fault ("+sig.String()+" signal received); the fault was restored") {
 			t.Errorf("%v: stdout %q", sig, stdout.String())
 		}
-		if ts, _ := pc.Toxics(t.Context(), "redis"); len(ts) != 0 {
+		if ts, err := pc.Toxics(t.Context(), "redis"); err != nil || len(ts) != 0 {
 			t.Errorf("%v: toxics left %+v", sig, ts)
 		}
 	}
@@ -262,13 +262,18 @@ func TestChaosRunInterrupted(t *testing.T) {
 func TestChaosAbortProbe(t *testing.T) {
 	sys := startShop(t)
 	path := modelFor(t, sys)
-	data, _ := os.ReadFile(path)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
 	guarded := strings.Replace(string(data), "chaos: {proxy_api: ",
 		"chaos: {abort_probes: {checkout-works: {http: \""+sys.ShopURL+"/checkout\"}}, proxy_api: ", 1)
 	if guarded == string(data) {
 		t.Fatal("could not add the abort probe to the model")
 	}
-	os.WriteFile(path, []byte(guarded), 0o644)
+	if err := os.WriteFile(path, []byte(guarded), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	var stdout, stderr bytes.Buffer
 	code := cli.Main([]string{"chaos", "run", path, "--env", "demo", "--experiment", "config-down",
 		"--duration", "5m", "--settle", "0s", "--interval", "250ms"}, &stdout, &stderr)
@@ -278,7 +283,7 @@ func TestChaosAbortProbe(t *testing.T) {
 	if !strings.Contains(stdout.String(), "ABORTED   config-down: abort probe checkout-works failed: 503") {
 		t.Errorf("stdout:\n%s", stdout.String())
 	}
-	if ts, _ := sys.Proxy().Toxics(t.Context(), "config"); len(ts) != 0 {
+	if ts, err := sys.Proxy().Toxics(t.Context(), "config"); err != nil || len(ts) != 0 {
 		t.Errorf("toxics left on config: %+v", ts)
 	}
 }
@@ -297,7 +302,7 @@ func TestChaosRunTimeout(t *testing.T) {
 	if !strings.Contains(stdout.String(), "ABORTED   payments-down: interrupted during the fault (--timeout 3s passed); the fault was restored") {
 		t.Errorf("stdout:\n%s", stdout.String())
 	}
-	if ts, _ := sys.Proxy().Toxics(t.Context(), "payments"); len(ts) != 0 {
+	if ts, err := sys.Proxy().Toxics(t.Context(), "payments"); err != nil || len(ts) != 0 {
 		t.Errorf("toxics left on payments: %+v", ts)
 	}
 	stdout.Reset()

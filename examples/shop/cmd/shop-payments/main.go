@@ -1,7 +1,10 @@
 // Command shop-payments is the demo shop's payment API: a fake, but real
 // HTTP, stand-in for a card processor. POST /charges with
 // {"order_id": N, "amount_cents": N} answers {"charge_id": "ch_N",
-// "status": "succeeded"}; it keeps nothing.
+// "status": "succeeded"}. A charge is idempotent per order, as card
+// processors' idempotency keys make it: charging an order again (a retry
+// after a timeout whose charge did go through) answers the first charge.
+// It keeps its charges in memory.
 package main
 
 import (
@@ -14,7 +17,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"sync/atomic"
+	"sync"
 	"syscall"
 
 	"github.com/spofhq/spof/examples/shop/internal/serve"
@@ -42,7 +45,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil)).With("program", "shop-payments")
-	var charges atomic.Int64
+	var (
+		mu      sync.Mutex
+		charges = map[int64]string{} // order → charge
+	)
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /charges", func(w http.ResponseWriter, r *http.Request) {
@@ -55,9 +61,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			serve.WriteJSON(w, http.StatusBadRequest, map[string]string{"error": "order_id and amount_cents must be positive"})
 			return
 		}
-		id := charges.Add(1)
-		log.Info("charged", "order_id", req.OrderID, "amount_cents", req.AmountCents, "charge_id", id)
-		serve.WriteJSON(w, http.StatusOK, map[string]any{"charge_id": fmt.Sprintf("ch_%d", id), "status": "succeeded"})
+		mu.Lock()
+		id, again := charges[req.OrderID]
+		if !again {
+			id = fmt.Sprintf("ch_%d", len(charges)+1)
+			charges[req.OrderID] = id
+		}
+		mu.Unlock()
+		if again {
+			log.Info("charged already", "order_id", req.OrderID, "charge_id", id)
+		} else {
+			log.Info("charged", "order_id", req.OrderID, "amount_cents", req.AmountCents, "charge_id", id)
+		}
+		serve.WriteJSON(w, http.StatusOK, map[string]any{"charge_id": id, "status": "succeeded"})
 	})
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
 	return serve.HTTP(ctx, log, "shop-payments", *listen, mux, stdout)

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -63,7 +64,12 @@ type request struct {
 	degraded []string
 }
 
-func (r *request) degrade(what string) { r.degraded = append(r.degraded, what) }
+// degrade records a fallback taken, once however often it is taken.
+func (r *request) degrade(what string) {
+	if !slices.Contains(r.degraded, what) {
+		r.degraded = append(r.degraded, what)
+	}
+}
 
 // httpError is an error with the status to answer it with.
 type httpError struct {

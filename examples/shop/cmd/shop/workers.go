@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -56,25 +57,35 @@ func (s *shop) runOutbox(ctx context.Context, interval time.Duration) {
 // failing, through the same breaker as checkout.
 func (s *shop) runChargeLater(ctx context.Context, interval time.Duration) {
 	every(ctx, interval, func(ctx context.Context) {
-		rows, err := s.db.Query(ctx, `SELECT id, amount_cents FROM orders WHERE status = $1 ORDER BY id LIMIT 20`, statusPendingPayment)
-		if err != nil {
-			return
-		}
-		type pending struct{ ID, Amount int64 }
-		orders, err := pgx.CollectRows(rows, pgx.RowToStructByPos[pending])
-		if err != nil {
-			return
-		}
-		for _, o := range orders {
-			chargeID, err := breaker.Do(ctx, s.payments, func(ctx context.Context) (string, error) { return s.charge(ctx, o.ID, o.Amount) })
-			if err != nil {
-				return // still failing: try again next round
-			}
-			if _, err := s.db.Exec(ctx, `UPDATE orders SET status = $2, charge_id = $3 WHERE id = $1 AND status = $4`,
-				o.ID, statusPaid, chargeID, statusPendingPayment); err != nil {
-				return
-			}
-			s.log.Info("charged later", "order", o.ID, "charge_id", chargeID)
+		if err := s.chargePending(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("charge later: will try again", "err", err)
 		}
 	})
+}
+
+// chargePending charges the pending orders, oldest first, until one fails.
+// Charging is idempotent per order (shop-payments), so an order whose
+// first charge timed out after going through is not charged twice.
+func (s *shop) chargePending(ctx context.Context) error {
+	rows, err := s.db.Query(ctx, `SELECT id, amount_cents FROM orders WHERE status = $1 ORDER BY id LIMIT 20`, statusPendingPayment)
+	if err != nil {
+		return fmt.Errorf("reading pending orders: %w", err)
+	}
+	type pending struct{ ID, Amount int64 }
+	orders, err := pgx.CollectRows(rows, pgx.RowToStructByPos[pending])
+	if err != nil {
+		return fmt.Errorf("reading pending orders: %w", err)
+	}
+	for _, o := range orders {
+		chargeID, err := breaker.Do(ctx, s.payments, func(ctx context.Context) (string, error) { return s.charge(ctx, o.ID, o.Amount) })
+		if err != nil {
+			return fmt.Errorf("charging order %d: %w", o.ID, err)
+		}
+		if _, err := s.db.Exec(ctx, `UPDATE orders SET status = $2, charge_id = $3 WHERE id = $1 AND status = $4`,
+			o.ID, statusPaid, chargeID, statusPendingPayment); err != nil {
+			return fmt.Errorf("recording the charge of order %d: %w", o.ID, err)
+		}
+		s.log.Info("charged later", "order", o.ID, "charge_id", chargeID)
+	}
+	return nil
 }
