@@ -3,7 +3,6 @@ package model
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"net"
 	"net/url"
 	"slices"
@@ -97,41 +96,10 @@ func (d *decoder) finish() ErrorList {
 
 // document parses data as one YAML document and returns its root node, or
 // nil after recording why there is none.
-func (d *decoder) document(data []byte) (root *yaml.Node) {
-	defer func() {
-		// yaml.v3 panics on a few malformed inputs instead of returning an
-		// error; bad input must never crash the caller.
-		if r := recover(); r != nil {
-			d.errorf(nil, "", "", "syntax error: the YAML parser failed: %v", r)
-			root = nil
-		}
-	}()
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var doc yaml.Node
-	if err := dec.Decode(&doc); err != nil {
-		if err == io.EOF {
-			d.errorf(nil, "", `start with "version: 1", "system:" and "components:", or run "spof init"`, "empty model")
-		} else {
-			d.syntaxError(data, err)
-		}
-		return nil
-	}
-	var next yaml.Node
-	switch err := dec.Decode(&next); {
-	case err == nil:
-		d.errorf(&next, "", `a model is one YAML document: remove the "---" and what follows`, "multiple documents")
-		return nil
-	case err != io.EOF:
-		d.syntaxError(data, err)
-		return nil
-	}
-	if len(doc.Content) == 0 || doc.Content[0].ShortTag() == "!!null" {
+func (d *decoder) document(data []byte) *yaml.Node {
+	root, empty := d.yamlDocument(data, `a model is one YAML document: remove the "---" and what follows`)
+	if empty {
 		d.errorf(nil, "", `start with "version: 1", "system:" and "components:", or run "spof init"`, "empty model")
-		return nil
-	}
-	root = doc.Content[0]
-	if !d.checkAliases(root) {
-		return nil
 	}
 	return root
 }

@@ -91,7 +91,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 func writeError(w http.ResponseWriter, err error) {
 	// The whole message: a wrapped *Error gives the status, and the
 	// wrapping says where (which proxy).
-	e := &Error{err.Error(), StatusOf(err)}
+	e := &Error{err.Error(), statusOf(err)}
 	data, _ := json.Marshal(e)
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
@@ -99,12 +99,14 @@ func writeError(w http.ResponseWriter, err error) {
 	w.Write(append(data, '\n'))
 }
 
-func readBody(r *http.Request) ([]byte, error) {
+// decodeBody decodes r's body, one JSON value of at most maxBody bytes,
+// into v, refusing unknown fields.
+func decodeBody(r *http.Request, v any) error {
 	data, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBody))
 	if err != nil {
-		return nil, badRequest("bad request body: %v", err)
+		return badRequest("bad request body: %v", err)
 	}
-	return data, nil
+	return decodeStrict(data, v)
 }
 
 // decodeStrict decodes one JSON value into v, refusing unknown fields.
@@ -127,7 +129,7 @@ func (s *Server) version(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-	s.WriteMetrics(w)
+	s.writeMetrics(w)
 }
 
 func (s *Server) reset(w http.ResponseWriter, r *http.Request) {
@@ -151,31 +153,15 @@ func (in proxyInput) config() ProxyConfig {
 	return ProxyConfig{Name: in.Name, Listen: in.Listen, Upstream: in.Upstream, Enabled: in.Enabled == nil || *in.Enabled}
 }
 
-// ParseProxies decodes a list of proxies in the format of Toxiproxy's
-// /populate and configuration file: a JSON array of {name, listen,
-// upstream, enabled}, enabled defaulting to true.
-func ParseProxies(data []byte) ([]ProxyConfig, error) {
-	var in []proxyInput
-	if err := decodeStrict(data, &in); err != nil {
-		return nil, err
-	}
-	out := make([]ProxyConfig, len(in))
-	for i := range in {
-		out[i] = in[i].config()
-	}
-	return out, nil
-}
-
 func (s *Server) populate(w http.ResponseWriter, r *http.Request) {
-	data, err := readBody(r)
-	if err != nil {
+	var in []proxyInput
+	if err := decodeBody(r, &in); err != nil {
 		writeError(w, err)
 		return
 	}
-	cfgs, err := ParseProxies(data)
-	if err != nil {
-		writeError(w, err)
-		return
+	cfgs := make([]ProxyConfig, len(in))
+	for i := range in {
+		cfgs[i] = in[i].config()
 	}
 	proxies, err := s.Populate(cfgs)
 	if proxies == nil {
@@ -183,7 +169,7 @@ func (s *Server) populate(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		// As Toxiproxy: the error and the proxies handled before it.
-		e := &Error{err.Error(), StatusOf(err)}
+		e := &Error{err.Error(), statusOf(err)}
 		writeJSON(w, e.Status, struct {
 			Message string      `json:"error"`
 			Status  int         `json:"status"`
@@ -205,13 +191,8 @@ func (s *Server) proxyIndex(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) proxyCreate(w http.ResponseWriter, r *http.Request) {
-	data, err := readBody(r)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
 	var in proxyInput
-	if err := decodeStrict(data, &in); err != nil {
+	if err := decodeBody(r, &in); err != nil {
 		writeError(w, err)
 		return
 	}
@@ -233,11 +214,6 @@ func (s *Server) proxyShow(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) proxyUpdate(w http.ResponseWriter, r *http.Request) {
-	data, err := readBody(r)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
 	// Toxiproxy's clients send the whole proxy back, name and toxics
 	// included: accept them, but the name cannot change.
 	// Not embedding ProxyUpdate, whose name would show in decoding errors.
@@ -248,7 +224,7 @@ func (s *Server) proxyUpdate(w http.ResponseWriter, r *http.Request) {
 		Name     *string `json:"name"`
 		Toxics   []Toxic `json:"toxics"`
 	}
-	if err := decodeStrict(data, &in); err != nil {
+	if err := decodeBody(r, &in); err != nil {
 		writeError(w, err)
 		return
 	}
@@ -287,12 +263,12 @@ func (s *Server) toxicCreate(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	data, err := readBody(r)
-	if err != nil {
+	var patch toxicPatch
+	if err := decodeBody(r, &patch); err != nil {
 		writeError(w, err)
 		return
 	}
-	t, err := ParseToxic(data)
+	t, err := newToxic(patch)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -322,13 +298,8 @@ func (s *Server) toxicUpdate(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	data, err := readBody(r)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	patch, err := decodeToxicPatch(data)
-	if err != nil {
+	var patch toxicPatch
+	if err := decodeBody(r, &patch); err != nil {
 		writeError(w, err)
 		return
 	}
@@ -340,8 +311,11 @@ func (s *Server) toxicUpdate(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	if patch.TTL != nil {
-		t.ExpiresAt = time.Time{} // a TTL given again counts from now
+	if patch.TTL != nil && (len(patch.ExpiresAt) == 0 || string(patch.ExpiresAt) == "null") {
+		// A TTL given again counts from now. Sent with expires_at, as by
+		// a client that posts back the toxic it read, a TTL equal to the
+		// current one keeps the expiry: Server.UpdateToxic's rule.
+		t.ExpiresAt = time.Time{}
 	}
 	t, err = s.UpdateToxic(proxy, t)
 	if err != nil {

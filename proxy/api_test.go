@@ -18,6 +18,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/rogpeppe/go-internal/txtar"
+	"github.com/spofhq/spof/proxy/proxytest"
 )
 
 // TestAPIGolden runs the HTTP exchanges in testdata/api/*.txtar against
@@ -79,7 +80,7 @@ func runGolden(t *testing.T, file string, vars map[string]string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clock := newFakeClock()
+	clock := proxytest.NewFakeClock()
 	opts := Options{Clock: clock}
 	sc := bufio.NewScanner(bytes.NewReader(ar.Comment))
 	for sc.Scan() {

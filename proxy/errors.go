@@ -40,14 +40,12 @@ func notFound(base *Error, name string) error {
 	return &Error{fmt.Sprintf("%s: %s", base.Message, name), base.Status}
 }
 
-// StatusOf returns the HTTP status for err: its own for an *Error, 500
+// statusOf returns the HTTP status for err: its own for an *Error, 500
 // otherwise.
-func StatusOf(err error) int {
+func statusOf(err error) int {
 	var e *Error
 	if errors.As(err, &e) {
 		return e.Status
 	}
 	return http.StatusInternalServerError
 }
-
-func asError[T error](err error, target *T) bool { return errors.As(err, target) }

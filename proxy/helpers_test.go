@@ -11,14 +11,13 @@ import (
 	"io"
 	"net"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/spofhq/spof/proxy/proxytest"
 	"go.uber.org/goleak"
 )
 
@@ -113,7 +112,7 @@ func (tp *testProxy) metric(series string) int64 {
 		key += "}"
 	}
 	var b bytes.Buffer
-	if err := tp.s.WriteMetrics(&b); err != nil {
+	if err := tp.s.writeMetrics(&b); err != nil {
 		tp.t.Fatalf("writing metrics: %v", err)
 	}
 	sc := bufio.NewScanner(&b)
@@ -170,57 +169,22 @@ func dial(t testing.TB, addr string) *net.TCPConn {
 	return c.(*net.TCPConn)
 }
 
-// serveTCP runs handle for each connection to a new loopback listener and
-// returns its address. When the test ends it closes the listener and
-// every connection, and waits for the handlers.
+// serveTCP runs handle for each connection to a new loopback server and
+// returns its address; each connection has testTimeout to end. When the
+// test ends the server closes every connection and waits for the
+// handlers.
 func serveTCP(t testing.TB, handle func(c *net.TCPConn)) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		conns = map[net.Conn]bool{}
-	)
-	wg.Go(func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns[c] = true
-			mu.Unlock()
-			wg.Go(func() {
-				defer func() {
-					mu.Lock()
-					delete(conns, c)
-					mu.Unlock()
-					c.Close()
-				}()
-				c.SetDeadline(time.Now().Add(testTimeout))
-				handle(c.(*net.TCPConn))
-			})
-		}
+	return proxytest.Serve(t, func(c *net.TCPConn) {
+		c.SetDeadline(time.Now().Add(testTimeout))
+		handle(c)
 	})
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		for c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
-	return ln.Addr().String()
 }
 
 // startEcho starts a server that writes back what it reads and closes its
 // side when the client has closed its own.
 func startEcho(t testing.TB) string {
-	return serveTCP(t, func(c *net.TCPConn) { io.Copy(c, c) })
+	return serveTCP(t, proxytest.Echo)
 }
 
 // startSink starts a server that reads until the end of the stream and
@@ -321,87 +285,4 @@ func checkNumbered(got, want []byte) error {
 // isReset reports whether err is a TCP reset, as a client sees it.
 func isReset(err error) bool {
 	return errors.Is(err, syscall.ECONNRESET)
-}
-
-// fakeClock is a Clock whose time moves only when the test advances it.
-// Advance runs the functions that fall due, in the test's goroutine, so
-// that their effects are visible when it returns.
-type fakeClock struct {
-	mu     sync.Mutex
-	now    time.Time
-	timers []*fakeTimer
-}
-
-type fakeTimer struct {
-	at   time.Time
-	f    func()
-	done bool // fired or stopped
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{now: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) AfterFunc(d time.Duration, f func()) func() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	tm := &fakeTimer{at: c.now.Add(d), f: f}
-	c.timers = append(c.timers, tm)
-	return func() bool {
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		stopped := !tm.done
-		tm.done = true
-		return stopped
-	}
-}
-
-// Advance moves the clock by d and runs the functions due by then.
-func (c *fakeClock) Advance(d time.Duration) {
-	for _, f := range c.fire(d) {
-		f()
-	}
-}
-
-// fire moves the clock by d and returns the functions due, earliest
-// first, without running them: their timers count as fired, so stopping
-// them fails, as with a time.Timer whose function has started but not
-// yet got anywhere.
-func (c *fakeClock) fire(d time.Duration) []func() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-	var due []*fakeTimer
-	c.timers = slices.DeleteFunc(c.timers, func(tm *fakeTimer) bool {
-		if !tm.done && !tm.at.After(c.now) {
-			due = append(due, tm)
-			tm.done = true
-		}
-		return tm.done
-	})
-	slices.SortStableFunc(due, func(a, b *fakeTimer) int { return a.at.Compare(b.at) })
-	fs := make([]func(), len(due))
-	for i, tm := range due {
-		fs[i] = tm.f
-	}
-	return fs
-}
-
-// pending returns how many timers are armed.
-func (c *fakeClock) pending() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	n := 0
-	for _, tm := range c.timers {
-		if !tm.done {
-			n++
-		}
-	}
-	return n
 }

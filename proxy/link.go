@@ -297,8 +297,16 @@ var (
 // reads: no hand-off between goroutines for each chunk.
 func (p *pipe) inline() error {
 	w := p.w
-	cur := p.chain.Load()
-	w.rebuild()
+	// cur is the chain in force; leave, whether it is gone or holds data
+	// back now, is worked out once per change rather than once per read.
+	var cur *[]stage
+	leave := false
+	reload := func() {
+		cur = p.chain.Load()
+		leave = cur == nil || holdsData(*cur)
+		w.rebuild()
+	}
+	reload()
 	// A bulk transfer fills the buffer at every read: move it to a bigger
 	// one, for fewer system calls per byte, and back once reads are small
 	// again, so that idle connections hold little memory.
@@ -327,9 +335,8 @@ func (p *pipe) inline() error {
 			p.filled = 0
 		}
 		// A change made before this read returned applies to its data.
-		if c := p.chain.Load(); c != cur {
-			cur = c
-			w.rebuild()
+		if p.chain.Load() != cur {
+			reload()
 		}
 		if n > 0 {
 			if err := w.push(w.stages, (*bp)[:n], time.Now()); err != nil {
@@ -340,16 +347,15 @@ func (p *pipe) inline() error {
 		case err == nil:
 		case errors.Is(err, os.ErrDeadlineExceeded):
 			p.src.SetReadDeadline(time.Time{})
-			if c := p.chain.Load(); c != cur {
-				cur = c
-				w.rebuild()
+			if p.chain.Load() != cur {
+				reload()
 			}
 		case err == io.EOF:
 			return w.end(w.stages)
 		default:
 			return err
 		}
-		if cur == nil || holdsData(*cur) {
+		if leave {
 			return errSwitch
 		}
 	}

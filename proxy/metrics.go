@@ -27,10 +27,10 @@ type stats struct {
 	expired  atomic.Int64 // toxics removed by their TTL
 }
 
-// WriteMetrics writes the proxies' counters in the Prometheus text format
+// writeMetrics writes the proxies' counters in the Prometheus text format
 // (version 0.0.4). Bytes copied on the fast path are counted every few
 // megabytes and when a connection ends.
-func (s *Server) WriteMetrics(w io.Writer) error {
+func (s *Server) writeMetrics(w io.Writer) error {
 	type row struct {
 		p      *tcpProxy
 		toxics int
@@ -80,6 +80,7 @@ func (s *Server) WriteMetrics(w io.Writer) error {
 	return err
 }
 
-func escapeLabel(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(s)
-}
+// labelEscaper escapes a label value as the text format wants.
+var labelEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
+
+func escapeLabel(s string) string { return labelEscaper.Replace(s) }

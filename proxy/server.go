@@ -27,6 +27,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -54,7 +55,9 @@ type Server struct {
 
 	mu      sync.Mutex
 	proxies map[string]*tcpProxy
-	closed  bool
+	// closed is set by Close, under mu; tcpProxy.start reads it holding
+	// only its proxy's lock, so it is atomic.
+	closed atomic.Bool
 
 	// wg counts the goroutines of every proxy: accept loops and links.
 	wg sync.WaitGroup
@@ -123,7 +126,7 @@ func (s *Server) CreateProxy(cfg ProxyConfig) (ProxyInfo, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed {
+	if s.closed.Load() {
 		return ProxyInfo{}, errClosed
 	}
 	if s.proxies[cfg.Name] != nil {
@@ -149,7 +152,7 @@ func (s *Server) Populate(cfgs []ProxyConfig) ([]ProxyInfo, error) {
 	for i := range cfgs {
 		if err := normalize(&cfgs[i]); err != nil {
 			// Toxiproxy's wording: "missing required field: upstream at proxy 1".
-			return nil, &Error{fmt.Sprintf("%v at proxy %d", err, i+1), StatusOf(err)}
+			return nil, &Error{fmt.Sprintf("%v at proxy %d", err, i+1), statusOf(err)}
 		}
 		if seen[cfgs[i].Name] {
 			return nil, badRequest("name %q appears twice at proxy %d", cfgs[i].Name, i+1)
@@ -158,7 +161,7 @@ func (s *Server) Populate(cfgs []ProxyConfig) ([]ProxyInfo, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed {
+	if s.closed.Load() {
 		return nil, errClosed
 	}
 	out := make([]ProxyInfo, 0, len(cfgs))
@@ -168,7 +171,7 @@ func (s *Server) Populate(cfgs []ProxyConfig) ([]ProxyInfo, error) {
 				out = append(out, old.info())
 				continue
 			}
-			old.stop(true)
+			old.forget()
 			delete(s.proxies, cfg.Name)
 		}
 		p := newTCPProxy(s, cfg)
@@ -231,7 +234,7 @@ func (s *Server) DeleteProxy(name string) error {
 	if p == nil {
 		return notFound(ErrProxyNotFound, name)
 	}
-	p.stop(true)
+	p.forget()
 	return nil
 }
 
@@ -296,7 +299,8 @@ func (s *Server) Toxic(proxy, name string) (Toxic, error) {
 }
 
 // Reset enables every proxy and removes every toxic, as Toxiproxy's /reset
-// does. It returns the first proxy that could not listen again.
+// does. It returns the first proxy that could not listen again (all of
+// them once the server is closed).
 func (s *Server) Reset() error {
 	s.mu.Lock()
 	ps := make([]*tcpProxy, 0, len(s.proxies))
@@ -321,7 +325,7 @@ func (s *Server) Reset() error {
 // rest. It returns ctx's error if it had to cut connections.
 func (s *Server) Close(ctx context.Context) error {
 	s.mu.Lock()
-	s.closed = true
+	s.closed.Store(true)
 	ps := make([]*tcpProxy, 0, len(s.proxies))
 	for _, p := range s.proxies {
 		ps = append(ps, p)

@@ -301,3 +301,29 @@ func TestDisableEnable(t *testing.T) {
 	}
 	roundTrip(t, tp.dial(), "after")
 }
+
+// Once the server is closed nothing listens again: not a proxy enabled
+// through UpdateProxy, nor by Reset. Close has waited for the goroutines
+// it knew of; one started after would run for ever.
+func TestNoListenAfterClose(t *testing.T) {
+	t.Parallel()
+	s := New(Options{})
+	if _, err := s.CreateProxy(ProxyConfig{Name: "off", Upstream: startEcho(t)}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	if err := s.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	on := true
+	if _, err := s.UpdateProxy("off", ProxyUpdate{Enabled: &on}); !errors.Is(err, errClosed) {
+		t.Errorf("UpdateProxy enabled=true after Close: err = %v, want %v", err, errClosed)
+	}
+	if err := s.Reset(); !errors.Is(err, errClosed) {
+		t.Errorf("Reset after Close: err = %v, want %v", err, errClosed)
+	}
+	if info, err := s.Proxy("off"); err != nil || info.Enabled {
+		t.Errorf("after Close: proxy %+v, %v; want it disabled", info, err)
+	}
+}

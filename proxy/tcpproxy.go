@@ -24,10 +24,8 @@ type tcpProxy struct {
 	ln       *net.TCPListener
 	// cancel stops the dials of the current listener's connections.
 	cancel context.CancelFunc
-	ctx    context.Context
 	toxics []*toxicEntry // in the order they were added
 	links  map[*link]struct{}
-	moved  []*pipe // left the fast path in this change; see unlock
 }
 
 // A toxicEntry is one toxic of a proxy. Its identity outlives updates, so
@@ -91,34 +89,33 @@ func (e *toxicEntry) toxic() Toxic {
 	return t
 }
 
-// start listens and accepts; p.mu must be held, or p unpublished.
+// start listens and accepts; p.mu must be held, or p unpublished. Once
+// the server is closed it refuses: Close has stopped, or is stopping, the
+// listeners, and waits for the goroutines it knows of. (Close sets closed
+// before it takes each p.mu, so a start that saw it unset is stopped by
+// Close in turn.)
 func (p *tcpProxy) start() error {
 	if p.enabled {
 		return nil
+	}
+	if p.srv.closed.Load() {
+		return errClosed
 	}
 	ln, err := net.Listen("tcp", p.listen)
 	if err != nil {
 		if errors.Is(err, syscall.EADDRINUSE) {
 			return &Error{"listen " + p.listen + ": address already in use (another proxy or program has it)", 409}
 		}
-		return &Error{"listen " + p.listen + ": " + errText(err), 500}
+		return &Error{err.Error(), 500}
 	}
 	p.ln = ln.(*net.TCPListener)
 	p.listen = ln.Addr().String()
 	p.enabled = true
-	p.ctx, p.cancel = context.WithCancel(context.Background())
+	var ctx context.Context
+	ctx, p.cancel = context.WithCancel(context.Background())
 	p.srv.wg.Add(1)
-	go p.accept(p.ln, p.ctx)
+	go p.accept(ctx, p.ln)
 	return nil
-}
-
-// errText is err's message without the "listen tcp" prefix of *net.OpError.
-func errText(err error) string {
-	var oe *net.OpError
-	if errors.As(err, &oe) && oe.Err != nil {
-		return oe.Err.Error()
-	}
-	return err.Error()
 }
 
 // stop closes the listener and, if closeLinks, every connection.
@@ -142,6 +139,19 @@ func (p *tcpProxy) stopLocked(closeLinks bool) {
 			l.close(false)
 		}
 	}
+}
+
+// forget stops p for good, when it is deleted or replaced: it closes the
+// listener and every connection, and stops the toxics' TTLs, so that none
+// fires for a proxy that is gone.
+func (p *tcpProxy) forget() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, e := range p.toxics {
+		e.disarm()
+	}
+	p.toxics = nil
+	p.stopLocked(true)
 }
 
 // closeListener stops accepting but lets the connections, including those
@@ -191,7 +201,7 @@ func (p *tcpProxy) update(u ProxyUpdate) error {
 	return nil
 }
 
-func (p *tcpProxy) accept(ln *net.TCPListener, ctx context.Context) {
+func (p *tcpProxy) accept(ctx context.Context, ln *net.TCPListener) {
 	defer p.srv.wg.Done()
 	backoff := 5 * time.Millisecond
 	for {
@@ -239,7 +249,7 @@ func (p *tcpProxy) serve(ctx context.Context, c *net.TCPConn) {
 		return
 	}
 	l.connect(uc.(*net.TCPConn))
-	if !p.register(l, ctx) {
+	if !p.register(ctx, l) {
 		l.close(true)
 		return
 	}
@@ -263,7 +273,7 @@ func (p *tcpProxy) cutLocked(l *link) bool {
 
 // register adds l to the live connections with its toxics, unless the
 // proxy stopped while it was dialling or a down toxic applies to it.
-func (p *tcpProxy) register(l *link, ctx context.Context) bool {
+func (p *tcpProxy) register(ctx context.Context, l *link) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if ctx.Err() != nil {
@@ -299,31 +309,31 @@ func (p *tcpProxy) applyLocked(l *link) (cut bool, moved []*pipe) {
 	return cut, moved
 }
 
-// applyAllLocked re-applies the toxics to every connection after a change.
-// The connections that leave the fast path are settled by unlock.
-func (p *tcpProxy) applyAllLocked() {
+// applyAllLocked re-applies the toxics to every connection after a change
+// and returns the directions that left the fast path: the caller passes
+// them to settle once it has released p.mu.
+func (p *tcpProxy) applyAllLocked() (moved []*pipe) {
 	for l := range p.links {
-		cut, moved := p.applyLocked(l)
+		cut, m := p.applyLocked(l)
 		if cut {
 			l.close(true)
 			delete(p.links, l)
 		} else {
-			p.moved = append(p.moved, moved...)
+			moved = append(moved, m...)
 		}
 	}
+	return moved
 }
 
 // settleTimeout bounds how long a toxic change waits for connections to
 // leave the fast path.
 const settleTimeout = time.Second
 
-// unlock releases p.mu, then waits for the connections that the change
-// moved off the fast path to stop copying there, so that data sent after
-// the change returns meets the new toxics.
-func (p *tcpProxy) unlock() {
-	moved := p.moved
-	p.moved = nil
-	p.mu.Unlock()
+// settle waits for the directions that a change moved off the fast path to
+// stop copying there, so that data sent after the change returns meets
+// the new toxics. It may wait up to settleTimeout: p.mu must not be held,
+// or new connections and other changes would wait too.
+func settle(moved []*pipe) {
 	if len(moved) == 0 {
 		return
 	}
@@ -340,31 +350,43 @@ func (p *tcpProxy) find(name string) int {
 
 func (p *tcpProxy) addToxic(t Toxic) (Toxic, error) {
 	p.mu.Lock()
-	defer p.unlock()
 	if p.find(t.Name) >= 0 {
+		p.mu.Unlock()
 		return Toxic{}, &Error{ErrToxicExists.Message + ": " + t.Name, ErrToxicExists.Status}
 	}
 	e := &toxicEntry{}
 	p.setTTL(e, &t)
 	e.t = &t
 	p.toxics = append(p.toxics, e)
-	p.applyAllLocked()
-	return e.toxic(), nil
+	moved := p.applyAllLocked()
+	out := e.toxic()
+	p.mu.Unlock()
+	settle(moved)
+	return out, nil
 }
 
 func (p *tcpProxy) updateToxic(t Toxic) (Toxic, error) {
 	p.mu.Lock()
-	defer p.unlock()
+	out, moved, err := p.updateToxicLocked(t)
+	p.mu.Unlock()
+	settle(moved)
+	return out, err
+}
+
+func (p *tcpProxy) updateToxicLocked(t Toxic) (Toxic, []*pipe, error) {
 	i := p.find(t.Name)
 	if i < 0 {
-		return Toxic{}, notFound(ErrToxicNotFound, t.Name)
+		return Toxic{}, nil, notFound(ErrToxicNotFound, t.Name)
 	}
 	e := p.toxics[i]
 	if e.t.Type != t.Type {
-		return Toxic{}, badRequest("toxic %s is a %s toxic: its type cannot change (remove it and add a new one)", t.Name, e.t.Type)
+		return Toxic{}, nil, badRequest("toxic %s is a %s toxic: its type cannot change (remove it and add a new one)", t.Name, e.t.Type)
 	}
 	if e.t.Toxicity != t.Toxicity || e.t.Stream != t.Stream {
-		// A new probability (or stream) is drawn again on every connection.
+		// A new probability (or stream) is drawn again on every
+		// connection. A timeout toxic may then stop applying to a
+		// connection whose data it swallowed: close those first.
+		p.closeSwallowedLocked(e)
 		for l := range p.links {
 			delete(l.draws, e)
 		}
@@ -376,17 +398,22 @@ func (p *tcpProxy) updateToxic(t Toxic) (Toxic, error) {
 		p.setTTL(e, &t)
 	}
 	e.t = &t
-	p.applyAllLocked()
-	return e.toxic(), nil
+	return e.toxic(), p.applyAllLocked(), nil
 }
 
-// setTTL caps t's TTL and (re)arms its expiry.
-func (p *tcpProxy) setTTL(e *toxicEntry, t *Toxic) {
+// disarm stops e's expiry. One that fires too late to be stopped does
+// nothing (see expire).
+func (e *toxicEntry) disarm() {
 	if e.stopTTL != nil {
 		e.stopTTL()
 		e.stopTTL = nil
 	}
 	e.armed++
+}
+
+// setTTL caps t's TTL and (re)arms its expiry.
+func (p *tcpProxy) setTTL(e *toxicEntry, t *Toxic) {
+	e.disarm()
 	armed := e.armed
 	if max := p.srv.opts.MaxTTL; max > 0 && (t.TTL == 0 || t.TTL > max) {
 		t.TTL = max
@@ -411,52 +438,66 @@ func (p *tcpProxy) setTTL(e *toxicEntry, t *Toxic) {
 // be stopped, does nothing.
 func (p *tcpProxy) expire(e *toxicEntry, armed int) bool {
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	i := slices.Index(p.toxics, e)
 	if i < 0 || e.armed != armed {
+		p.mu.Unlock()
 		return false
 	}
 	p.removeLocked(i)
-	p.applyAllLocked()
+	moved := p.applyAllLocked()
+	p.mu.Unlock()
+	settle(moved)
 	return true
 }
 
 // removeToxic removes the named toxic.
 func (p *tcpProxy) removeToxic(name string) error {
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	i := p.find(name)
 	if i < 0 {
+		p.mu.Unlock()
 		return notFound(ErrToxicNotFound, name)
 	}
 	p.removeLocked(i)
-	p.applyAllLocked()
+	moved := p.applyAllLocked()
+	p.mu.Unlock()
+	settle(moved)
 	return nil
 }
 
 func (p *tcpProxy) removeAllToxics() {
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	for len(p.toxics) > 0 {
 		p.removeLocked(len(p.toxics) - 1)
 	}
-	p.applyAllLocked()
+	moved := p.applyAllLocked()
+	p.mu.Unlock()
+	settle(moved)
 }
 
-// removeLocked drops toxic i. A connection that had a timeout toxic has
-// lost the data the toxic swallowed, so it is closed, as in Toxiproxy.
+// removeLocked drops toxic i and stops its expiry.
 func (p *tcpProxy) removeLocked(i int) {
 	e := p.toxics[i]
-	if e.stopTTL != nil {
-		e.stopTTL()
-	}
+	e.disarm()
 	p.toxics = slices.Delete(p.toxics, i, i+1)
-	drops := e.t.Type == "timeout" || e.t.Type == "blackhole"
+	p.closeSwallowedLocked(e)
 	for l := range p.links {
-		if l.draws[e] && drops {
+		delete(l.draws, e)
+	}
+}
+
+// closeSwallowedLocked closes the connections on which e, if it is a
+// timeout toxic, applies: the data it swallowed is lost, so a connection
+// cannot go on once e stops applying to it (as in Toxiproxy). Callers
+// call it before e's draws change.
+func (p *tcpProxy) closeSwallowedLocked(e *toxicEntry) {
+	if e.t.Type != "timeout" && e.t.Type != "blackhole" {
+		return
+	}
+	for l := range p.links {
+		if l.draws[e] {
 			l.close(false)
 			delete(p.links, l)
 		}
-		delete(l.draws, e)
 	}
 }

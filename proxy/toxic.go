@@ -1,8 +1,8 @@
 package proxy
 
 import (
-	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -17,31 +17,24 @@ const (
 	Downstream = "downstream"
 )
 
-// toxicKind describes one toxic type: its attributes (all integers, as in
-// Toxiproxy) with their defaults, and what each attribute means for
-// errors and --help.
-type toxicKind struct {
-	attrs map[string]int64
-	doc   string
+// kinds maps each toxic type to its attributes (all integers, as in
+// Toxiproxy) with their defaults; docs/proxy.md says what they mean.
+// "timeout" and "blackhole" are the same toxic under two names; "down" is
+// ours (Toxiproxy only disables whole proxies).
+var kinds = map[string]map[string]int64{
+	"latency":    {"latency": 0, "jitter": 0},                          // ms
+	"down":       {},                                                   // refuse new connections, cut open ones
+	"timeout":    {"timeout": 0},                                       // swallow; close after ms (0: never)
+	"blackhole":  {"timeout": 0},                                       // the same
+	"reset_peer": {"timeout": 0},                                       // RST ms after data arrives
+	"bandwidth":  {"rate": 0},                                          // KB/s
+	"slow_close": {"delay": 0},                                         // ms
+	"slicer":     {"average_size": 0, "size_variation": 0, "delay": 0}, // bytes, bytes, µs
+	"limit_data": {"bytes": 0},                                         // close after bytes
 }
 
-// kinds lists the toxic types. "timeout" and "blackhole" are the same
-// toxic under two names; "down" is ours (Toxiproxy only disables whole
-// proxies).
-var kinds = map[string]toxicKind{
-	"latency":    {map[string]int64{"latency": 0, "jitter": 0}, "delay data by latency ± jitter ms"},
-	"down":       {map[string]int64{}, "refuse new connections and cut existing ones"},
-	"timeout":    {map[string]int64{"timeout": 0}, "accept but never answer; close after timeout ms (0: never)"},
-	"blackhole":  {map[string]int64{"timeout": 0}, "accept but never answer; close after timeout ms (0: never)"},
-	"reset_peer": {map[string]int64{"timeout": 0}, "reset the connection (TCP RST) timeout ms after data arrives"},
-	"bandwidth":  {map[string]int64{"rate": 0}, "limit throughput to rate KB/s"},
-	"slow_close": {map[string]int64{"delay": 0}, "delay closing the connection by delay ms"},
-	"slicer":     {map[string]int64{"average_size": 0, "size_variation": 0, "delay": 0}, "split data into average_size ± size_variation byte pieces, delay µs apart"},
-	"limit_data": {map[string]int64{"bytes": 0}, "close the connection after bytes bytes"},
-}
-
-// ToxicTypes returns the names of the toxic types, sorted.
-func ToxicTypes() []string {
+// toxicTypes returns the names of the toxic types, sorted.
+func toxicTypes() []string {
 	return slices.Sorted(maps.Keys(kinds))
 }
 
@@ -92,7 +85,7 @@ func (t Toxic) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON reads the form MarshalJSON writes, so that a toxic read
 // from the API round-trips: it applies no defaults and checks nothing but
-// the ttl (ParseToxic parses requests). Unknown fields are ignored, so
+// the ttl (newToxic checks requests). Unknown fields are ignored, so
 // that a client can read the toxics of a newer server.
 func (t *Toxic) UnmarshalJSON(data []byte) error {
 	var w toxicJSON
@@ -128,32 +121,15 @@ type toxicPatch struct {
 	ExpiresAt json.RawMessage `json:"expires_at"`
 }
 
-func decodeToxicPatch(data []byte) (toxicPatch, error) {
-	var p toxicPatch
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&p); err != nil {
-		return p, badRequest("bad request body: %v", jsonError(err))
-	}
-	if dec.More() {
-		return p, badRequest("bad request body: more than one JSON value")
-	}
-	return p, nil
-}
-
-// ParseToxic decodes a toxic from a request body, applying Toxiproxy's
-// defaults: stream downstream, toxicity 1, name TYPE_STREAM.
-func ParseToxic(data []byte) (Toxic, error) {
-	p, err := decodeToxicPatch(data)
-	if err != nil {
-		return Toxic{}, err
-	}
+// newToxic makes the toxic a request to add one describes, applying
+// Toxiproxy's defaults: stream downstream, toxicity 1, name TYPE_STREAM.
+func newToxic(p toxicPatch) (Toxic, error) {
 	if p.Type == nil || *p.Type == "" {
-		return Toxic{}, badRequest("missing required field: type (one of: %s)", strings.Join(ToxicTypes(), ", "))
+		return Toxic{}, badRequest("missing required field: type (one of: %s)", strings.Join(toxicTypes(), ", "))
 	}
 	t := Toxic{Type: *p.Type, Stream: Downstream, Toxicity: 1}
 	if _, ok := kinds[t.Type]; !ok {
-		return Toxic{}, badRequest("invalid toxic type %q (want one of: %s)", t.Type, strings.Join(ToxicTypes(), ", "))
+		return Toxic{}, badRequest("invalid toxic type %q (want one of: %s)", t.Type, strings.Join(toxicTypes(), ", "))
 	}
 	if p.Name != nil {
 		t.Name = *p.Name
@@ -203,7 +179,7 @@ func (t *Toxic) apply(p toxicPatch) error {
 }
 
 func attrNames(typ string) string {
-	names := slices.Sorted(maps.Keys(kinds[typ].attrs))
+	names := slices.Sorted(maps.Keys(kinds[typ]))
 	if len(names) == 0 {
 		return "none"
 	}
@@ -215,12 +191,12 @@ func jsonError(err error) string {
 	var te *json.UnmarshalTypeError
 	var se *json.SyntaxError
 	switch {
-	case asError(err, &te):
+	case errors.As(err, &te):
 		if te.Field != "" {
 			return fmt.Sprintf("field %s: want %s, got JSON %s", te.Field, jsonKind(te.Type.Kind().String()), te.Value)
 		}
 		return fmt.Sprintf("want a JSON %s, got %s", jsonKind(te.Type.Kind().String()), te.Value)
-	case asError(err, &se):
+	case errors.As(err, &se):
 		return fmt.Sprintf("invalid JSON at byte %d: %v", se.Offset, se)
 	}
 	return err.Error()
@@ -246,9 +222,9 @@ func jsonKind(goKind string) string {
 // parsed), fills in the defaults of absent attributes and the default
 // name, and copies the attributes so the caller's map is not shared.
 func (t *Toxic) validate() error {
-	k, ok := kinds[t.Type]
+	defaults, ok := kinds[t.Type]
 	if !ok {
-		return badRequest("invalid toxic type %q (want one of: %s)", t.Type, strings.Join(ToxicTypes(), ", "))
+		return badRequest("invalid toxic type %q (want one of: %s)", t.Type, strings.Join(toxicTypes(), ", "))
 	}
 	if t.Stream == "" {
 		t.Stream = Downstream
@@ -259,7 +235,7 @@ func (t *Toxic) validate() error {
 	if t.Toxicity < 0 || t.Toxicity > 1 {
 		return badRequest("toxicity %g: must be between 0 and 1 (the probability that the toxic applies to a connection)", t.Toxicity)
 	}
-	attrs := maps.Clone(k.attrs)
+	attrs := maps.Clone(defaults)
 	for _, name := range slices.Sorted(maps.Keys(t.Attributes)) {
 		v := t.Attributes[name]
 		if _, ok := attrs[name]; !ok {

@@ -33,18 +33,18 @@ func TestParseToxic(t *testing.T) {
 		},
 	}
 	for _, tt := range tests {
-		got, err := ParseToxic([]byte(tt.body))
+		got, err := parseToxic([]byte(tt.body))
 		if err != nil {
-			t.Errorf("ParseToxic(%s): %v", tt.body, err)
+			t.Errorf("parseToxic(%s): %v", tt.body, err)
 			continue
 		}
 		if diff := cmp.Diff(tt.want, got); diff != "" {
-			t.Errorf("ParseToxic(%s) (-want +got):\n%s", tt.body, diff)
+			t.Errorf("parseToxic(%s) (-want +got):\n%s", tt.body, diff)
 		}
 	}
 }
 
-// ParseToxic never panics, refuses bad input with a 400, and what it
+// parseToxic never panics, refuses bad input with a 400, and what it
 // accepts is a valid toxic that survives a round trip through its JSON
 // form unchanged.
 func FuzzParseToxic(f *testing.F) {
@@ -69,10 +69,10 @@ func FuzzParseToxic(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		tx, err := ParseToxic(data)
+		tx, err := parseToxic(data)
 		if err != nil {
-			if StatusOf(err) != http.StatusBadRequest {
-				t.Fatalf("ParseToxic(%q): status %d for %v, want 400", data, StatusOf(err), err)
+			if statusOf(err) != http.StatusBadRequest {
+				t.Fatalf("parseToxic(%q): status %d for %v, want 400", data, statusOf(err), err)
 			}
 			return
 		}
@@ -82,7 +82,7 @@ func FuzzParseToxic(f *testing.F) {
 		if tx.Name == "" || (tx.Stream != Upstream && tx.Stream != Downstream) || tx.Toxicity < 0 || tx.Toxicity > 1 || tx.TTL < 0 {
 			t.Errorf("accepted an invalid toxic: %+v", tx)
 		}
-		for name := range kinds[tx.Type].attrs {
+		for name := range kinds[tx.Type] {
 			if _, ok := tx.Attributes[name]; !ok {
 				t.Errorf("attribute %s missing from %+v", name, tx)
 			}
@@ -91,12 +91,21 @@ func FuzzParseToxic(f *testing.F) {
 		if err != nil {
 			t.Fatalf("marshalling %+v: %v", tx, err)
 		}
-		again, err := ParseToxic(out)
+		again, err := parseToxic(out)
 		if err != nil {
-			t.Fatalf("ParseToxic(%s), its own output: %v", out, err)
+			t.Fatalf("parseToxic(%s), its own output: %v", out, err)
 		}
 		if diff := cmp.Diff(tx, again); diff != "" {
 			t.Errorf("round trip through %s (-first +second):\n%s", out, diff)
 		}
 	})
+}
+
+// parseToxic decodes a request to add a toxic, as the API does.
+func parseToxic(data []byte) (Toxic, error) {
+	var p toxicPatch
+	if err := decodeStrict(data, &p); err != nil {
+		return Toxic{}, err
+	}
+	return newToxic(p)
 }

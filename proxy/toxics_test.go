@@ -515,3 +515,50 @@ func TestTimeoutUpdate(t *testing.T) {
 		t.Errorf("closed %v after the update, want at least 200ms", elapsed)
 	}
 }
+
+// A timeout toxic that an update stops applying to a connection, by a new
+// toxicity or stream, closes it as a removal does: the data it swallowed
+// is lost, so no later byte may arrive as if it followed.
+func TestTimeoutStopsApplying(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		change func(*Toxic)
+	}{
+		{"toxicity 0", func(tx *Toxic) { tx.Toxicity = 0 }},
+		{"other stream", func(tx *Toxic) { tx.Stream = Downstream }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			received := make(chan []byte, 1)
+			upstream := serveTCP(t, func(c *net.TCPConn) {
+				io.WriteString(c, "hi")
+				data, _ := io.ReadAll(c)
+				received <- data
+			})
+			tp := startProxy(t, Options{}, upstream)
+			c := tp.dial()
+			// The greeting came through: the connection is live, so the
+			// toxic applies to it from the start.
+			got := make([]byte, 2)
+			if _, err := io.ReadFull(c, got); err != nil || string(got) != "hi" {
+				t.Fatalf("greeting = %q, %v; want hi", got, err)
+			}
+			tx := tp.add(Toxic{Toxicity: 1, Type: "timeout", Stream: Upstream})
+			io.WriteString(c, "lost")
+			tt.change(&tx)
+			tp.update(tx)
+			// The connection is closed: the write may fail, and the
+			// client sees the end of the stream or a reset.
+			io.WriteString(c, "next")
+			c.CloseWrite()
+			if got := <-received; len(got) > 0 {
+				t.Errorf("after the update, the upstream received %q, want nothing", got)
+			}
+			if got, err := io.ReadAll(c); len(got) > 0 || (err != nil && !isReset(err)) {
+				t.Errorf("after the update, the client read %q, %v; want nothing and the end of the connection", got, err)
+			}
+		})
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"io"
 	"testing"
 	"time"
+
+	"github.com/spofhq/spof/proxy/proxytest"
 )
 
 // hasToxic reports whether the proxy has a toxic of that name.
@@ -23,7 +25,7 @@ func (tp *testProxy) hasToxic(name string) bool {
 
 func TestTTLRemovesTheToxic(t *testing.T) {
 	t.Parallel()
-	clock := newFakeClock()
+	clock := proxytest.NewFakeClock()
 	tp := startProxy(t, Options{Clock: clock}, startEcho(t))
 	start := clock.Now()
 	c := tp.dial()
@@ -80,7 +82,7 @@ func TestMaxTTL(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			clock := newFakeClock()
+			clock := proxytest.NewFakeClock()
 			tp := startProxy(t, Options{Clock: clock, MaxTTL: maxTTL}, startEcho(t))
 			start := clock.Now()
 			tx := tp.add(Toxic{Toxicity: 1, Type: "latency", TTL: tt.ttl})
@@ -104,13 +106,13 @@ func TestMaxTTL(t *testing.T) {
 
 func TestNoTTLNeverExpires(t *testing.T) {
 	t.Parallel()
-	clock := newFakeClock()
+	clock := proxytest.NewFakeClock()
 	tp := startProxy(t, Options{Clock: clock}, startEcho(t))
 	tx := tp.add(Toxic{Toxicity: 1, Type: "latency"})
 	if tx.TTL != 0 || !tx.ExpiresAt.IsZero() {
 		t.Errorf("TTL %v, expires at %v; want neither", tx.TTL, tx.ExpiresAt)
 	}
-	if n := clock.pending(); n != 0 {
+	if n := clock.Pending(); n != 0 {
 		t.Errorf("%d timers armed, want none", n)
 	}
 	clock.Advance(1000 * time.Hour)
@@ -123,7 +125,7 @@ func TestTTLUpdate(t *testing.T) {
 	t.Parallel()
 	t.Run("a new TTL counts from the update", func(t *testing.T) {
 		t.Parallel()
-		clock := newFakeClock()
+		clock := proxytest.NewFakeClock()
 		tp := startProxy(t, Options{Clock: clock}, startEcho(t))
 		tx := tp.add(Toxic{Name: "x", Toxicity: 1, Type: "latency", TTL: 30 * time.Second})
 		clock.Advance(20 * time.Second)
@@ -140,13 +142,13 @@ func TestTTLUpdate(t *testing.T) {
 		if tp.hasToxic("x") {
 			t.Fatal("did not expire at the new TTL")
 		}
-		if n := clock.pending(); n != 0 {
+		if n := clock.Pending(); n != 0 {
 			t.Errorf("%d timers still armed", n)
 		}
 	})
 	t.Run("passing back the toxic read keeps its expiry", func(t *testing.T) {
 		t.Parallel()
-		clock := newFakeClock()
+		clock := proxytest.NewFakeClock()
 		tp := startProxy(t, Options{Clock: clock}, startEcho(t))
 		first := tp.add(Toxic{Name: "x", Toxicity: 1, Type: "latency", TTL: 30 * time.Second})
 		clock.Advance(20 * time.Second)
@@ -162,14 +164,14 @@ func TestTTLUpdate(t *testing.T) {
 	})
 	t.Run("removing the TTL disarms it", func(t *testing.T) {
 		t.Parallel()
-		clock := newFakeClock()
+		clock := proxytest.NewFakeClock()
 		tp := startProxy(t, Options{Clock: clock}, startEcho(t))
 		tx := tp.add(Toxic{Name: "x", Toxicity: 1, Type: "latency", TTL: 30 * time.Second})
 		tx.TTL, tx.ExpiresAt = 0, time.Time{}
 		if got := tp.update(tx); got.TTL != 0 || !got.ExpiresAt.IsZero() {
 			t.Errorf("TTL %v, expires at %v; want neither", got.TTL, got.ExpiresAt)
 		}
-		if n := clock.pending(); n != 0 {
+		if n := clock.Pending(); n != 0 {
 			t.Errorf("%d timers still armed", n)
 		}
 		clock.Advance(time.Hour)
@@ -181,14 +183,14 @@ func TestTTLUpdate(t *testing.T) {
 
 func TestRemoveStopsTheTTL(t *testing.T) {
 	t.Parallel()
-	clock := newFakeClock()
+	clock := proxytest.NewFakeClock()
 	tp := startProxy(t, Options{Clock: clock}, startEcho(t))
 	tp.add(Toxic{Name: "x", Toxicity: 1, Type: "latency", TTL: 30 * time.Second})
-	if n := clock.pending(); n != 1 {
+	if n := clock.Pending(); n != 1 {
 		t.Fatalf("%d timers armed, want 1", n)
 	}
 	tp.remove("x")
-	if n := clock.pending(); n != 0 {
+	if n := clock.Pending(); n != 0 {
 		t.Errorf("%d timers armed after the removal, want 0", n)
 	}
 	// A new toxic of the same name lives by its own TTL.
@@ -231,10 +233,10 @@ func TestStaleExpiry(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			clock := newFakeClock()
+			clock := proxytest.NewFakeClock()
 			tp := startProxy(t, Options{Clock: clock}, startEcho(t))
 			tx := tp.add(Toxic{Name: "x", Toxicity: 1, Type: "latency", TTL: 30 * time.Second})
-			due := clock.fire(30 * time.Second)
+			due := clock.Fire(30 * time.Second)
 			if len(due) != 1 {
 				t.Fatalf("%d expiries due, want 1", len(due))
 			}
@@ -244,5 +246,37 @@ func TestStaleExpiry(t *testing.T) {
 				t.Errorf("toxic there after the late expiry: %v, want %v", got, tt.stays)
 			}
 		})
+	}
+}
+
+// Deleting a proxy, or replacing it by Populate, stops the TTLs of its
+// toxics: none fires later for a proxy that is gone.
+func TestDroppedProxyStopsTTLs(t *testing.T) {
+	t.Parallel()
+	clock := proxytest.NewFakeClock()
+	s := newServer(t, Options{Clock: clock})
+	up := startEcho(t)
+	for _, name := range []string{"deleted", "replaced"} {
+		if _, err := s.CreateProxy(ProxyConfig{Name: name, Upstream: up, Enabled: true}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.AddToxic(name, Toxic{Type: "latency", Toxicity: 1, TTL: time.Minute}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := clock.Pending(); n != 2 {
+		t.Fatalf("%d TTLs armed, want 2", n)
+	}
+	if err := s.DeleteProxy("deleted"); err != nil {
+		t.Fatal(err)
+	}
+	if n := clock.Pending(); n != 1 {
+		t.Errorf("after DeleteProxy: %d TTLs armed, want 1", n)
+	}
+	if _, err := s.Populate([]ProxyConfig{{Name: "replaced", Upstream: startEcho(t), Enabled: true}}); err != nil {
+		t.Fatal(err)
+	}
+	if n := clock.Pending(); n != 0 {
+		t.Errorf("after Populate replaced the proxy: %d TTLs armed, want 0", n)
 	}
 }

@@ -16,8 +16,8 @@ import (
 	toxiproxy "github.com/Shopify/toxiproxy/v2/client"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
-
 	"github.com/spofhq/spof/proxy"
+	"github.com/spofhq/spof/proxy/proxytest"
 )
 
 // TestToxiproxyClientCompat drives spof's proxy server through
@@ -69,8 +69,8 @@ var toxicCases = []struct {
 // The subtests run in order and build on each other, as a user's session
 // would.
 func testClient(t *testing.T, c *toxiproxy.Client) {
-	echoAddr := startServer(t, echo)
-	upperAddr := startServer(t, upper)
+	echoAddr := proxytest.Serve(t, proxytest.Echo)
+	upperAddr := proxytest.Serve(t, upper)
 
 	var p *toxiproxy.Proxy // the proxy "echo", created below
 

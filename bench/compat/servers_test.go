@@ -5,60 +5,15 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"runtime"
-	"sync"
 	"testing"
 	"time"
+
+	"go.uber.org/goleak"
 )
-
-// startServer serves handle on a loopback port until the test ends, and
-// returns the address. Cleanup closes the listener and every open
-// connection, and waits for the handlers to return.
-func startServer(t *testing.T, handle func(net.Conn)) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		conns = map[net.Conn]bool{}
-	)
-	wg.Go(func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns[c] = true
-			mu.Unlock()
-			wg.Go(func() {
-				defer c.Close()
-				handle(c)
-			})
-		}
-	})
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		for c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
-	return ln.Addr().String()
-}
-
-// echo sends back what it reads; it closes when the client has sent
-// everything.
-func echo(c net.Conn) { io.Copy(c, c) }
 
 // upper sends back what it reads in upper case, so that a test can tell
 // which upstream answered.
-func upper(c net.Conn) {
+func upper(c *net.TCPConn) {
 	buf := make([]byte, 4096)
 	for {
 		n, err := c.Read(buf)
@@ -129,22 +84,13 @@ func roundTrip(t *testing.T, addr, msg, want string) time.Duration {
 }
 
 // checkGoroutines fails the test if, once everything registered after it
-// is cleaned up, more goroutines run than when it was called. Call it
+// is cleaned up, goroutines run that did not when it was called. Call it
 // first so that its cleanup runs last.
 func checkGoroutines(t *testing.T) {
-	before := runtime.NumGoroutine()
+	before := goleak.IgnoreCurrent()
 	t.Cleanup(func() {
 		// The client's keep-alive connections hold two goroutines each.
 		http.DefaultTransport.(*http.Transport).CloseIdleConnections()
-		deadline := time.Now().Add(5 * time.Second)
-		for runtime.NumGoroutine() > before {
-			if time.Now().After(deadline) {
-				buf := make([]byte, 1<<20)
-				buf = buf[:runtime.Stack(buf, true)]
-				t.Errorf("%d goroutines left running (%d before the test):\n%s", runtime.NumGoroutine()-before, before, buf)
-				return
-			}
-			time.Sleep(20 * time.Millisecond) // polling a count, not synchronising
-		}
+		goleak.VerifyNone(t, before)
 	})
 }

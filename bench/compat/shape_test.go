@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -16,8 +17,8 @@ import (
 	toxiproxyserver "github.com/Shopify/toxiproxy/v2"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
-
 	"github.com/spofhq/spof/proxy"
+	"github.com/spofhq/spof/proxy/proxytest"
 )
 
 // TestAPIMatchesToxiproxy sends the same raw HTTP requests, in order, to
@@ -27,7 +28,7 @@ import (
 // condition Toxiproxy's names ("proxy not found"); the detail may differ.
 func TestAPIMatchesToxiproxy(t *testing.T) {
 	checkGoroutines(t)
-	echoAddr := startServer(t, echo)
+	echoAddr := proxytest.Serve(t, proxytest.Echo)
 
 	ours := proxy.New(proxy.Options{})
 	oursAPI := httptest.NewServer(ours.Handler())
@@ -223,7 +224,7 @@ func compareJSON(path string, ours, theirs any) []string {
 			return []string{fmt.Sprintf("%s: %v, Toxiproxy has an object", or(path), ours)}
 		}
 		var diffs []string
-		for _, k := range slices.Sorted(mapsKeys(th)) {
+		for _, k := range slices.Sorted(maps.Keys(th)) {
 			ov, has := o[k]
 			switch {
 			case slices.Contains(ignoredKeys, k):
@@ -244,7 +245,7 @@ func compareJSON(path string, ours, theirs any) []string {
 				diffs = append(diffs, compareJSON(path+"."+k, ov, th[k])...)
 			}
 		}
-		for _, k := range slices.Sorted(mapsKeys(o)) {
+		for _, k := range slices.Sorted(maps.Keys(o)) {
 			if _, has := th[k]; !has && !slices.Contains(extraKeys, k) {
 				diffs = append(diffs, fmt.Sprintf("%s.%s: not in Toxiproxy's answer", path, k))
 			}
@@ -276,16 +277,6 @@ func compareJSON(path string, ours, theirs any) []string {
 			return []string{fmt.Sprintf("%s: %v, Toxiproxy: %v", or(path), ours, theirs)}
 		}
 		return nil
-	}
-}
-
-func mapsKeys(m map[string]any) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
 	}
 }
 

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -301,20 +300,21 @@ func parseProxyFile(file string, data []byte) (entries []proxyEntry, problems []
 			return nil, []string{fmt.Sprintf("%s: invalid JSON: %v", file, err)}
 		}
 	}
-	root, problem := yamlRoot(file, data)
-	if problem != "" {
-		return nil, []string{problem}
+	root, err := model.YAMLDocument(file, data)
+	if err != nil {
+		return nil, []string{err.Error()}
 	}
 	if root == nil {
 		return nil, nil // an empty file: no proxies
 	}
+	root = model.ResolveAlias(root)
 	if root.Kind != yaml.SequenceNode {
 		problemAt(root, "want a list of proxies, each with name, listen, upstream and enabled (Toxiproxy's format)")
 		return nil, nil
 	}
 	names := map[string]*yaml.Node{}
 	for i, item := range root.Content {
-		item = deref(item)
+		item = model.ResolveAlias(item)
 		en := proxyEntry{index: i + 1, node: item, at: map[string]*yaml.Node{}, cfg: proxy.ProxyConfig{Enabled: true}}
 		if item.Kind != yaml.MappingNode {
 			problemAt(item, "%s: want a mapping with name, listen, upstream and enabled", en.label())
@@ -322,7 +322,7 @@ func parseProxyFile(file string, data []byte) (entries []proxyEntry, problems []
 		}
 		// The name first, so that every message can use it.
 		for j := 0; j+1 < len(item.Content); j += 2 {
-			if v := deref(item.Content[j+1]); item.Content[j].Value == "name" {
+			if v := model.ResolveAlias(item.Content[j+1]); item.Content[j].Value == "name" {
 				if v.Kind == yaml.ScalarNode && v.ShortTag() == "!!str" {
 					en.cfg.Name = v.Value
 				}
@@ -331,7 +331,7 @@ func parseProxyFile(file string, data []byte) (entries []proxyEntry, problems []
 		}
 		bad := map[string]bool{} // fields of the wrong type, already reported
 		for j := 0; j+1 < len(item.Content); j += 2 {
-			k, v := item.Content[j], deref(item.Content[j+1])
+			k, v := item.Content[j], model.ResolveAlias(item.Content[j+1])
 			if first := en.at[k.Value]; first != nil {
 				problemAt(k, "%s: %s given twice (first at line %d)", en.label(), k.Value, first.Line)
 				continue
@@ -347,7 +347,7 @@ func parseProxyFile(file string, data []byte) (entries []proxyEntry, problems []
 					if k.Value != "name" {
 						want = "host:port as a string, such as 127.0.0.1:6379"
 					}
-					problemAt(v, "%s: %s: want %s, got %s", en.label(), k.Value, want, nodeDesc(v))
+					problemAt(v, "%s: %s: want %s, got %s", en.label(), k.Value, want, model.DescribeNode(v))
 					bad[k.Value] = true
 					continue
 				}
@@ -360,7 +360,7 @@ func parseProxyFile(file string, data []byte) (entries []proxyEntry, problems []
 			case "enabled":
 				en.at[k.Value] = v
 				if v.Kind != yaml.ScalarNode || v.ShortTag() != "!!bool" {
-					problemAt(v, "%s: enabled: want true or false, got %s", en.label(), nodeDesc(v))
+					problemAt(v, "%s: enabled: want true or false, got %s", en.label(), model.DescribeNode(v))
 					continue
 				}
 				v.Decode(&en.cfg.Enabled)
@@ -389,80 +389,6 @@ func parseProxyFile(file string, data []byte) (entries []proxyEntry, problems []
 		entries = append(entries, en)
 	}
 	return entries, nil
-}
-
-// yamlRoot parses data as one YAML document and returns its root (nil for
-// an empty file), or a problem.
-func yamlRoot(file string, data []byte) (root *yaml.Node, problem string) {
-	defer func() {
-		// yaml.v3 panics on a few malformed inputs instead of returning
-		// an error; bad input must never crash spof.
-		if r := recover(); r != nil {
-			root, problem = nil, fmt.Sprintf("%s: syntax error: the YAML parser failed: %v", file, r)
-		}
-	}()
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var doc yaml.Node
-	if err := dec.Decode(&doc); err != nil {
-		if err == io.EOF {
-			return nil, ""
-		}
-		return nil, yamlSyntaxError(file, err)
-	}
-	var next yaml.Node
-	if err := dec.Decode(&next); err == nil {
-		return nil, fmt.Sprintf("%s:%d:%d: more than one YAML document: remove the \"---\" and what follows", file, next.Line, next.Column)
-	} else if err != io.EOF {
-		return nil, yamlSyntaxError(file, err)
-	}
-	if len(doc.Content) == 0 || doc.Content[0].ShortTag() == "!!null" {
-		return nil, ""
-	}
-	return deref(doc.Content[0]), ""
-}
-
-// yamlSyntaxError formats a yaml.v3 error as file:line: message. yaml.v3
-// gives no column; its parser (messages "did not find expected ...")
-// counts lines from 0, its scanner from 1.
-func yamlSyntaxError(file string, err error) string {
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	if rest, ok := strings.CutPrefix(msg, "line "); ok {
-		if num, after, ok := strings.Cut(rest, ": "); ok {
-			if n, err := strconv.Atoi(num); err == nil {
-				if strings.HasPrefix(after, "did not find expected") {
-					n++
-				}
-				return fmt.Sprintf("%s:%d: syntax error: %s", file, n, after)
-			}
-		}
-	}
-	return fmt.Sprintf("%s: syntax error: %s", file, msg)
-}
-
-func deref(n *yaml.Node) *yaml.Node {
-	if n.Kind == yaml.AliasNode && n.Alias != nil {
-		return n.Alias
-	}
-	return n
-}
-
-// nodeDesc says what a node is, for "want X, got Y".
-func nodeDesc(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.MappingNode:
-		return "a mapping"
-	}
-	switch n.ShortTag() {
-	case "!!int", "!!float":
-		return "the number " + n.Value
-	case "!!bool":
-		return n.Value
-	case "!!str":
-		return strconv.Quote(n.Value)
-	}
-	return n.Value
 }
 
 // lineCol converts a byte offset of data to a line and a column in

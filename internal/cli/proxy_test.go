@@ -12,11 +12,11 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+	"github.com/spofhq/spof/proxy/proxytest"
 )
 
 // cmdFreePort: freeport VAR... sets each VAR to a different TCP port that
@@ -114,40 +114,10 @@ func cmdTCPEcho(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
 		ts.Fatalf("usage: tcpecho VAR")
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	srv, err := proxytest.NewServer(proxytest.Echo)
 	ts.Check(err)
-	var (
-		wg     sync.WaitGroup
-		mu     sync.Mutex
-		conns  []net.Conn
-		closed bool
-	)
-	wg.Go(func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			if closed {
-				c.Close()
-			}
-			conns = append(conns, c)
-			mu.Unlock()
-			wg.Go(func() { io.Copy(c, c) })
-		}
-	})
-	ts.Defer(func() {
-		ln.Close()
-		mu.Lock()
-		closed = true
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
-	ts.Setenv(args[0], ln.Addr().String())
+	ts.Defer(srv.Close)
+	ts.Setenv(args[0], srv.Addr())
 }
 
 // cmdTCPConn: tcpconn ADDR connects to ADDR, sends a line and reads it

@@ -192,15 +192,9 @@ func (c *Client) UpdateToxic(ctx context.Context, proxyName string, t proxy.Toxi
 		body["attributes"] = map[string]int64{}
 	}
 	if !t.ExpiresAt.IsZero() {
-		// The API restarts the TTL whenever the body has one: leave it out
-		// to keep the expiry, which needs the current TTL to compare.
-		cur, err := c.Toxic(ctx, proxyName, t.Name)
-		if err != nil {
-			return proxy.Toxic{}, err
-		}
-		if cur.TTL == t.TTL {
-			delete(body, "ttl")
-		}
+		// With the expiry it read, the server keeps it if the TTL is the
+		// same.
+		body["expires_at"] = t.ExpiresAt
 	}
 	var out proxy.Toxic
 	err := c.do(ctx, http.MethodPost, path, body, &out)

@@ -9,8 +9,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -18,6 +18,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/spofhq/spof/proxy"
 	"github.com/spofhq/spof/proxy/client"
+	"github.com/spofhq/spof/proxy/proxytest"
 )
 
 // newAPI serves a fresh proxy.Server on a loopback listener and returns it
@@ -42,45 +43,7 @@ func newAPI(t *testing.T, opts proxy.Options) (*proxy.Server, *client.Client) {
 // reads, and returns its address.
 func echoServer(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var (
-		wg     sync.WaitGroup
-		mu     sync.Mutex
-		conns  = map[net.Conn]bool{}
-		closed bool
-	)
-	wg.Go(func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			if closed {
-				c.Close() // accepted as the test ended
-			}
-			conns[c] = true
-			mu.Unlock()
-			wg.Go(func() {
-				io.Copy(c, c)
-				c.Close()
-			})
-		}
-	})
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		closed = true
-		for c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
-	return ln.Addr().String()
+	return proxytest.Serve(t, proxytest.Echo)
 }
 
 // freeAddr returns a loopback address nothing listens on.
@@ -113,61 +76,6 @@ func exchange(t *testing.T, addr, msg string) (string, error) {
 	c.(*net.TCPConn).CloseWrite()
 	got, err := io.ReadAll(c)
 	return string(got), err
-}
-
-// fakeClock runs toxic TTLs on demand.
-type fakeClock struct {
-	mu     sync.Mutex
-	now    time.Time
-	timers []*fakeTimer
-}
-
-type fakeTimer struct {
-	at      time.Time
-	f       func()
-	stopped bool
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) AfterFunc(d time.Duration, f func()) func() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	tm := &fakeTimer{at: c.now.Add(d), f: f}
-	c.timers = append(c.timers, tm)
-	return func() bool {
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		was := !tm.stopped
-		tm.stopped = true
-		return was
-	}
-}
-
-// Advance moves the clock and runs the functions that fall due, in this
-// goroutine, so that the test sees their effect when it returns.
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	var due []func()
-	for _, tm := range c.timers {
-		if !tm.stopped && !tm.at.After(c.now) {
-			tm.stopped = true
-			due = append(due, tm.f)
-		}
-	}
-	c.mu.Unlock()
-	for _, f := range due {
-		f()
-	}
 }
 
 func TestVersion(t *testing.T) {
@@ -301,7 +209,7 @@ func TestProxyLifecycle(t *testing.T) {
 
 func TestToxics(t *testing.T) {
 	ctx := t.Context()
-	clock := newFakeClock()
+	clock := proxytest.NewFakeClock()
 	srv, c := newAPI(t, proxy.Options{Clock: clock, MaxTTL: time.Hour})
 	if _, err := c.CreateProxy(ctx, proxy.ProxyConfig{Name: "redis", Upstream: echoServer(t), Enabled: true}); err != nil {
 		t.Fatal(err)
@@ -598,8 +506,7 @@ func TestServerErrors(t *testing.T) {
 			_, err := c.UpdateToxic(ctx, "redis", proxy.Toxic{Name: "nope", Type: "latency", Toxicity: 1})
 			return err
 		}, proxy.ErrToxicNotFound, 404, "toxic not found: nope"},
-		{"UpdateToxic read missing", func() error {
-			// With ExpiresAt set, the client reads the toxic first.
+		{"UpdateToxic missing with expiry", func() error {
 			_, err := c.UpdateToxic(ctx, "redis", proxy.Toxic{Name: "nope", Type: "latency", Toxicity: 1, ExpiresAt: time.Now()})
 			return err
 		}, proxy.ErrToxicNotFound, 404, "toxic not found: nope"},
@@ -730,5 +637,42 @@ func TestToxicJSON(t *testing.T) {
 	err := json.Unmarshal([]byte(`{"name":"x","type":"latency","ttl":"soon"}`), &tx)
 	if err == nil || err.Error() != `toxic x: ttl "soon": want a duration such as "30s" or "5m"` {
 		t.Errorf("bad ttl: err = %v", err)
+	}
+}
+
+// UpdateToxic sends one request, also when it keeps the expiry: the server
+// decides from the ttl and expires_at sent.
+func TestUpdateToxicOneRequest(t *testing.T) {
+	ctx := t.Context()
+	clock := proxytest.NewFakeClock()
+	srv := proxy.New(proxy.Options{Clock: clock})
+	hs := httptest.NewServer(srv.Handler())
+	defer hs.Close()
+	defer srv.Close(ctx)
+	var requests []string
+	hc := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		requests = append(requests, r.Method+" "+r.URL.Path)
+		return http.DefaultTransport.RoundTrip(r)
+	})}
+	c := client.New(hs.URL, client.WithHTTPClient(hc))
+	if _, err := c.CreateProxy(ctx, proxy.ProxyConfig{Name: "redis", Upstream: echoServer(t)}); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := c.AddToxic(ctx, "redis", proxy.Toxic{Type: "latency", Toxicity: 1, TTL: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(10 * time.Second)
+	requests = nil
+	tx.Attributes["latency"] = 5
+	got, err := c.UpdateToxic(ctx, "redis", tx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.ExpiresAt.Equal(tx.ExpiresAt) {
+		t.Errorf("expires at %s, want %s (kept)", got.ExpiresAt, tx.ExpiresAt)
+	}
+	if want := []string{"POST /proxies/redis/toxics/latency_downstream"}; !slices.Equal(requests, want) {
+		t.Errorf("requests = %q, want %q", requests, want)
 	}
 }

@@ -168,10 +168,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	res.Runs = o.runs
-	res.computeRatios()
+	res.summarize()
 	res.Machine = describeMachine()
 	res.Command = "go run ./cmd/proxybench " + strings.Join(args, " ")
-	res.Notes = checkTargets(ctx, targets)
+	res.Notes = checkTargets(targets)
 
 	if o.jsonPath != "-" {
 		printReport(stdout, res)

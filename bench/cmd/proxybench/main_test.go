@@ -66,3 +66,23 @@ var errTest = testError("test")
 type testError string
 
 func (e testError) Error() string { return string(e) }
+
+// Medians are computed from every run once the runs are in; a target
+// that failed a run has none, even if a later run worked.
+func TestMedians(t *testing.T) {
+	res := &report{Targets: []targetStatus{{Name: spof}, {Name: relay}}}
+	r := res.addTable("t").addRow("MB/s", true)
+	for _, v := range []float64{3, 1, 2, 10} {
+		r.add(spof, v, nil)
+	}
+	r.add(relay, 5, nil)
+	r.add(relay, 0, errTest)
+	r.add(relay, 7, nil)
+	res.summarize()
+	if got, ok := r.Median[spof]; !ok || got != 2.5 {
+		t.Errorf("median of spof = %v, %v; want 2.5", got, ok)
+	}
+	if got, ok := r.Median[relay]; ok {
+		t.Errorf("median of relay, which failed a run = %v, want none", got)
+	}
+}

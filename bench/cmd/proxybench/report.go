@@ -57,20 +57,25 @@ func (t *table) addRow(label string, higherBetter bool) *row {
 	return r
 }
 
-// add records one run's value for target, or its error. A target with
-// an error in any run has no median: a figure from the runs that worked
-// would hide the failure.
+// add records one run's value for target, or its (first) error.
 func (r *row) add(target string, v float64, err error) {
 	if err != nil {
 		if _, seen := r.Errors[target]; !seen {
 			r.Errors[target] = err.Error()
 		}
-		delete(r.Median, target)
 		return
 	}
 	r.Runs[target] = append(r.Runs[target], v)
-	if _, failed := r.Errors[target]; !failed {
-		r.Median[target] = median(r.Runs[target])
+}
+
+// computeMedians fills Median from Runs. A target with an error in any run
+// has no median: a figure from the runs that worked would hide the
+// failure.
+func (r *row) computeMedians() {
+	for target, vs := range r.Runs {
+		if _, failed := r.Errors[target]; !failed && len(vs) > 0 {
+			r.Median[target] = median(vs)
+		}
 	}
 }
 
@@ -128,14 +133,16 @@ func (r *row) ratioOf(q ratio) (float64, bool) {
 	return median(rs), true
 }
 
-// computeRatios fills every row's Ratios for the report's targets.
-func (r *report) computeRatios() {
+// summarize fills every row's Median and Ratios for the report's targets,
+// once every run is in.
+func (r *report) summarize() {
 	var names []string
 	for _, t := range r.Targets {
 		names = append(names, t.Name)
 	}
 	for _, t := range r.Tables {
 		for _, row := range t.Rows {
+			row.computeMedians()
 			for _, q := range ratios(names) {
 				if v, ok := row.ratioOf(q); ok {
 					row.Ratios[q.String()] = v

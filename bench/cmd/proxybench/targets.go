@@ -1,20 +1,20 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"debug/buildinfo"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/spofhq/spof/proxy"
+	"github.com/spofhq/spof/proxy/client"
 )
 
 // Target names, which are also the tables' column headers.
@@ -81,11 +81,17 @@ func setupTargets(ctx context.Context, names []string, upstream, dir string) []*
 			err = startRelay(ctx, t, upstream)
 		case spof, spofLat0:
 			err = spofErr
+			args := []string{"proxy", "--api", "{api}", "--config", "{config}"}
+			if name == spofLat0 {
+				// No TTL on the latency toxics: with the default
+				// --max-ttl, a long run would end up measuring plain spof.
+				args = append(args, "--max-ttl", "0")
+			}
 			if err == nil {
-				err = startToxiproxyLike(ctx, t, dir, upstream, spofBin, "proxy", "--api", "{api}", "--config", "{config}")
+				err = startToxiproxyLike(ctx, t, dir, upstream, spofBin, args...)
 			}
 			if err == nil && name == spofLat0 {
-				err = addLatencyToxics(ctx, t.apiBase())
+				err = addLatencyToxics(ctx, t.api)
 			}
 			if err != nil {
 				err = fmt.Errorf("spof proxy unavailable: %w", err)
@@ -163,14 +169,6 @@ func startRelay(ctx context.Context, t *target, upstream string) error {
 // proxyName is the name of the one proxy each Toxiproxy-like target runs.
 const proxyName = "bench"
 
-// proxyConfig is one entry of Toxiproxy's populate format.
-type proxyConfig struct {
-	Name     string `json:"name"`
-	Listen   string `json:"listen"`
-	Upstream string `json:"upstream"`
-	Enabled  bool   `json:"enabled"`
-}
-
 // startToxiproxyLike starts a proxy with a Toxiproxy API: bin with args in
 // which "{api}", "{port}" and "{config}" stand for the API address, its
 // port, and a populate file with one proxy, "bench", to upstream. It
@@ -188,7 +186,7 @@ func startToxiproxyLike(ctx context.Context, t *target, dir, upstream, bin strin
 	listen := fmt.Sprintf("127.0.0.1:%d", listenPort)
 
 	config := filepath.Join(dir, t.Name+".json")
-	data, err := json.Marshal([]proxyConfig{{Name: proxyName, Listen: listen, Upstream: upstream, Enabled: true}})
+	data, err := json.Marshal([]proxy.ProxyConfig{{Name: proxyName, Listen: listen, Upstream: upstream, Enabled: true}})
 	if err != nil {
 		return err
 	}
@@ -235,20 +233,16 @@ func freePort() (int, error) {
 	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
-// apiBase is the URL of the target's Toxiproxy API.
-func (t *target) apiBase() string { return "http://" + t.api }
-
 // readyTimeout bounds how long a proxy may take to answer its API.
 const readyTimeout = 20 * time.Second
 
 // waitReady polls the target's API until GET /version and GET
-// /proxies/bench answer 200, and returns the version. It fails at once if
-// the child exits.
+// /proxies/bench answer, and returns the version. It fails at once if the
+// child exits.
 func waitReady(ctx context.Context, t *target) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
 	defer cancel()
-	base := t.apiBase()
-	var version string
+	api := client.New(t.api)
 	var last error
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
@@ -257,18 +251,12 @@ func waitReady(ctx context.Context, t *target) (string, error) {
 		case <-t.child.exited:
 			return "", t.child.exitError()
 		case <-ctx.Done():
-			return "", fmt.Errorf("no answer from %s within %v: %v; its last output:\n%s", base, readyTimeout, last, indent(t.child.out.String()))
+			return "", fmt.Errorf("no answer from %s within %v: %v; its last output:\n%s", t.api, readyTimeout, last, indent(t.child.out.String()))
 		case <-tick.C:
 		}
-		body, err := apiGet(ctx, base+"/version")
+		version, err := api.Version(ctx)
 		if err == nil {
-			version = strings.TrimSpace(string(body))
-			// Toxiproxy answers {"version": "..."}.
-			var v struct{ Version string }
-			if json.Unmarshal(body, &v) == nil && v.Version != "" {
-				version = v.Version
-			}
-			_, err = apiGet(ctx, base+"/proxies/"+proxyName)
+			_, err = api.Proxy(ctx, proxyName)
 		}
 		if err == nil {
 			return version, nil
@@ -277,82 +265,24 @@ func waitReady(ctx context.Context, t *target) (string, error) {
 	}
 }
 
-func apiGet(ctx context.Context, url string) ([]byte, error) {
-	return apiDo(ctx, http.MethodGet, url, nil)
-}
-
-// apiDo sends a request with an optional JSON body and returns the body
-// of a 2xx answer; any other answer is an error that quotes it.
-func apiDo(ctx context.Context, method, url string, body any) ([]byte, error) {
-	var r io.Reader
-	if body != nil {
-		data, err := json.Marshal(body)
-		if err != nil {
-			return nil, err
-		}
-		r = bytes.NewReader(data)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, url, r)
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode/100 != 2 {
-		return nil, fmt.Errorf("%s %s: %s: %s", method, url, resp.Status, bytes.TrimSpace(data))
-	}
-	return data, nil
-}
-
-var latencyStreams = []string{"upstream", "downstream"}
-
 // addLatencyToxics adds a latency toxic of 0 ms on both streams of the
-// bench proxy: data then goes through the toxic path without delay, which
-// measures what that path costs.
-func addLatencyToxics(ctx context.Context, base string) error {
-	for _, stream := range latencyStreams {
-		toxic := map[string]any{
-			"name":       "latency0_" + stream,
-			"type":       "latency",
-			"stream":     stream,
-			"toxicity":   1.0,
-			"attributes": map[string]int{"latency": 0},
-		}
-		if _, err := apiDo(ctx, http.MethodPost, base+"/proxies/"+proxyName+"/toxics", toxic); err != nil {
+// bench proxy of the API at addr: data then goes through the toxic path
+// without delay, which measures what that path costs.
+func addLatencyToxics(ctx context.Context, addr string) error {
+	api := client.New(addr)
+	for _, stream := range []string{proxy.Upstream, proxy.Downstream} {
+		_, err := api.AddToxic(ctx, proxyName, proxy.Toxic{Name: "latency0_" + stream, Type: "latency", Stream: stream, Toxicity: 1,
+			Attributes: map[string]int64{"latency": 0}})
+		if err != nil {
 			return fmt.Errorf("adding a latency toxic: %w", err)
 		}
 	}
 	return nil
 }
 
-// checkLatencyToxics checks that the toxics addLatencyToxics added are
-// still there.
-func checkLatencyToxics(ctx context.Context, base string) error {
-	body, err := apiGet(ctx, base+"/proxies/"+proxyName+"/toxics")
-	if err != nil {
-		return err
-	}
-	var toxics []struct{ Name string }
-	if err := json.Unmarshal(body, &toxics); err != nil {
-		return fmt.Errorf("listing the toxics: %w", err)
-	}
-	if len(toxics) != len(latencyStreams) {
-		return fmt.Errorf("%d toxics left of the %d latency toxics: %s", len(toxics), len(latencyStreams), body)
-	}
-	return nil
-}
-
 // checkTargets returns what went wrong with the targets during the run:
 // a proxy that died while being measured is a finding, not a detail.
-func checkTargets(ctx context.Context, targets []*target) []string {
+func checkTargets(targets []*target) []string {
 	var notes []string
 	for _, t := range targets {
 		if t.child == nil {
@@ -361,15 +291,7 @@ func checkTargets(ctx context.Context, targets []*target) []string {
 		select {
 		case <-t.child.exited:
 			notes = append(notes, fmt.Sprintf("%s: %v", t.Name, t.child.exitError()))
-			continue
 		default:
-		}
-		// spof gives every toxic a TTL (--max-ttl, 15 minutes by
-		// default): a longer run would end up measuring plain spof.
-		if t.Name == spofLat0 {
-			if err := checkLatencyToxics(ctx, t.apiBase()); err != nil {
-				notes = append(notes, fmt.Sprintf("%s: at the end of the run: %v", t.Name, err))
-			}
 		}
 	}
 	return notes
