@@ -470,7 +470,8 @@ func (d *decoder) requires(obj *object, vs *values, path string) {
 		switch {
 		case other == "" && slices.Contains(obj.choice, f.requires):
 			// No choice at all: choice reports it.
-		case other != "":
+		case other != "" && !obj.choiceMany:
+			// Exactly one choice is allowed, and another one is made.
 			d.errorf(vs.vals[i].key, join(path, f.key), "remove it", "%s applies only with %s, not with %s", f.key, f.requires, other)
 		default:
 			d.errorf(vs.vals[i].key, join(path, f.key), "remove it, or add "+f.requires, "%s is set without %s", f.key, f.requires)
