@@ -1,7 +1,8 @@
 # make test: everything CI runs. It installs what the tests need first.
 GO ?= go
-STATICCHECK_VERSION ?= 2026.2.2
-GOBIN ?= $(shell $(GO) env GOPATH)/bin
+# staticcheck is pinned by its module version in tools/go.mod (a `tool`
+# directive), so lint needs nothing installed beforehand: `go tool` builds it.
+STATICCHECK = $(GO) tool -modfile=$(CURDIR)/tools/go.mod staticcheck
 
 .PHONY: test deps lint unit bench demo
 
@@ -16,9 +17,8 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt: these files need formatting:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
-	@test -x $(GOBIN)/staticcheck || $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
-	$(GOBIN)/staticcheck ./...
-	cd bench && $(GO) vet ./... && $(GOBIN)/staticcheck ./...
+	$(STATICCHECK) ./...
+	cd bench && $(GO) vet ./... && $(STATICCHECK) ./...
 
 # bench/ is its own module (the peers we compare with stay out of go.mod):
 # its tests prove Toxiproxy's client works with spof proxy.
