@@ -14,6 +14,9 @@ import (
 	"github.com/spofhq/spof/model"
 )
 
+// critGate is spof check's default gate: fail on critical findings.
+var critGate = analysis.Gate{FailOn: model.Critical}
+
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
 
 // render runs one renderer into a buffer, failing the test on error.
@@ -27,20 +30,20 @@ func goldenCases() map[string]render {
 	imp := shopImpact()
 	empty := &analysis.Result{System: "tiny"}
 	cases := map[string]render{
-		"check.txt":       func(w *bytes.Buffer) error { return Text(w, r, TextOptions{}) },
-		"check.color.txt": func(w *bytes.Buffer) error { return Text(w, r, TextOptions{Color: true}) },
-		"check.json":      func(w *bytes.Buffer) error { return JSON(w, r) },
-		"check.md":        func(w *bytes.Buffer) error { return Markdown(w, r) },
+		"check.txt":       func(w *bytes.Buffer) error { return Text(w, r, critGate, TextOptions{}) },
+		"check.color.txt": func(w *bytes.Buffer) error { return Text(w, r, critGate, TextOptions{Color: true}) },
+		"check.json":      func(w *bytes.Buffer) error { return JSON(w, r, critGate) },
+		"check.md":        func(w *bytes.Buffer) error { return Markdown(w, r, critGate, MarkdownOptions{}) },
 		"check.sarif": func(w *bytes.Buffer) error {
-			return SARIF(w, r, SARIFOptions{ToolVersion: "0.1.0", BaseDir: "/src/shop", ModelFile: shopFile})
+			return SARIF(w, r, critGate, SARIFOptions{ToolVersion: "0.1.0", BaseDir: "/src/shop", ModelFile: shopFile})
 		},
-		"check.junit.xml": func(w *bytes.Buffer) error { return JUnit(w, r, JUnitOptions{FailOn: model.Critical}) },
+		"check.junit.xml": func(w *bytes.Buffer) error { return JUnit(w, r, critGate) },
 
-		"empty.txt":       func(w *bytes.Buffer) error { return Text(w, empty, TextOptions{}) },
-		"empty.json":      func(w *bytes.Buffer) error { return JSON(w, empty) },
-		"empty.md":        func(w *bytes.Buffer) error { return Markdown(w, empty) },
-		"empty.sarif":     func(w *bytes.Buffer) error { return SARIF(w, empty, SARIFOptions{}) },
-		"empty.junit.xml": func(w *bytes.Buffer) error { return JUnit(w, empty, JUnitOptions{FailOn: model.Critical}) },
+		"empty.txt":       func(w *bytes.Buffer) error { return Text(w, empty, critGate, TextOptions{}) },
+		"empty.json":      func(w *bytes.Buffer) error { return JSON(w, empty, critGate) },
+		"empty.md":        func(w *bytes.Buffer) error { return Markdown(w, empty, critGate, MarkdownOptions{}) },
+		"empty.sarif":     func(w *bytes.Buffer) error { return SARIF(w, empty, critGate, SARIFOptions{}) },
+		"empty.junit.xml": func(w *bytes.Buffer) error { return JUnit(w, empty, critGate) },
 
 		"graph.dot":     func(w *bytes.Buffer) error { return Graph(w, m, r, FormatDOT) },
 		"graph.mermaid": func(w *bytes.Buffer) error { return Graph(w, m, r, FormatMermaid) },

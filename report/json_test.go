@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 
@@ -16,7 +17,7 @@ import (
 func renderJSON(t *testing.T, r *analysis.Result) []byte {
 	t.Helper()
 	var b bytes.Buffer
-	if err := JSON(&b, r); err != nil {
+	if err := JSON(&b, r, critGate); err != nil {
 		t.Fatal(err)
 	}
 	return b.Bytes()
@@ -35,7 +36,8 @@ func TestJSONContract(t *testing.T) {
 	if err := json.Unmarshal(out, &doc); err != nil {
 		t.Fatal(err)
 	}
-	wantKeys(t, "result", doc, "system", "flows", "findings", "checklist")
+	wantKeys(t, "result", doc, "system", "flows", "findings", "checklist", "gate")
+	wantKeys(t, "gate", doc["gate"].(map[string]any), "fail_on", "passed", "failing", "accepted")
 	for _, f := range doc["flows"].([]any) {
 		wantKeys(t, "flow", f.(map[string]any), "name", "criticality", "steps", "dependencies", "spofs")
 	}
@@ -45,7 +47,7 @@ func TestJSONContract(t *testing.T) {
 	}
 	for _, f := range findings {
 		wantKeys(t, "finding", f.(map[string]any),
-			"id", "event", "category", "severity", "flows", "components", "chain", "fix", "location")
+			"id", "event", "category", "severity", "flows", "components", "chain", "fix", "location", "gate")
 	}
 	first := findings[0].(map[string]any)
 	if first["severity"] != "critical" || first["category"] != "spof" {
@@ -61,6 +63,65 @@ func TestJSONContract(t *testing.T) {
 	}
 	for _, it := range doc["checklist"].([]any) {
 		wantKeys(t, "checklist item", it.(map[string]any), "item", "title", "status", "evidence")
+	}
+}
+
+// TestJSONBaseline checks what a baseline adds: each finding's baseline
+// state, the gate's tallies and the baseline's findings that are fixed.
+func TestJSONBaseline(t *testing.T) {
+	r := shopResult()
+	// The baseline holds the first 10 findings and one that is gone.
+	old := &analysis.Result{System: "shop", Findings: append(slices.Clone(r.Findings[:10]),
+		analysis.Finding{ID: "gone", Event: "component:legacy", Category: analysis.CategorySPOF, Severity: model.High})}
+	var b bytes.Buffer
+	if err := JSON(&b, r, analysis.Gate{FailOn: model.Critical, Baseline: analysis.NewBaseline(old)}); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Findings []struct {
+			Event    string `json:"event"`
+			Gate     string `json:"gate"`
+			Baseline string `json:"baseline"`
+		} `json:"findings"`
+		Gate struct {
+			Passed   bool `json:"passed"`
+			Failing  int  `json:"failing"`
+			Accepted int  `json:"accepted"`
+			Baseline struct {
+				New, Unchanged, Fixed int
+			} `json:"baseline"`
+		} `json:"gate"`
+		Fixed []analysis.BaselineFinding `json:"fixed"`
+	}
+	if err := json.Unmarshal(b.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	for i, f := range doc.Findings {
+		want := "unchanged"
+		if i >= 10 {
+			want = "new"
+		}
+		if f.Baseline != want {
+			t.Errorf("%s: baseline %q, want %q", f.Event, f.Baseline, want)
+		}
+	}
+	if doc.Findings[0].Gate != "accepted" || doc.Findings[8].Gate != "pass" {
+		t.Errorf("gate of findings 1 and 9: %q, %q; want accepted, pass", doc.Findings[0].Gate, doc.Findings[8].Gate)
+	}
+	if !doc.Gate.Passed || doc.Gate.Failing != 0 || doc.Gate.Accepted != 8 ||
+		doc.Gate.Baseline.New != 2 || doc.Gate.Baseline.Unchanged != 10 || doc.Gate.Baseline.Fixed != 1 {
+		t.Errorf("gate = %+v", doc.Gate)
+	}
+	if len(doc.Fixed) != 1 || doc.Fixed[0].Event != "component:legacy" || doc.Fixed[0].ID != "gone" {
+		t.Errorf("fixed = %+v, want component:legacy", doc.Fixed)
+	}
+
+	// Without a baseline there is no baseline state and no fixed list.
+	out := renderJSON(t, r)
+	for _, k := range []string{`"baseline"`, `"fixed"`} {
+		if bytes.Contains(out, []byte(k)) {
+			t.Errorf("JSON without a baseline has %s", k)
+		}
 	}
 }
 

@@ -5,50 +5,57 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
-	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/spofhq/spof/analysis"
-	"github.com/spofhq/spof/model"
 )
 
-// JUnitOptions controls JUnit.
-type JUnitOptions struct {
-	// FailOn is the lowest severity of a finding that fails a flow's test
-	// case (--fail-on). CriticalityNone fails none.
-	FailOn model.Criticality
-}
-
-// JUnit writes r as JUnit XML for CI test reports: one test case per flow,
-// failed by the findings at or above FailOn that stop it (categories spof,
-// recovery and operational; degradations never fail), and one test case
-// per checklist item, failed when it fails and skipped when unknown.
-func JUnit(w io.Writer, r *analysis.Result, o JUnitOptions) error {
+// JUnit writes r as JUnit XML for CI test reports, agreeing with the exit
+// code of spof check: one test case per finding, failed when the gate g
+// fails the check on it, skipped (with the reason) when the baseline
+// accepts it, and passed otherwise (a degradation, or below --fail-on),
+// with the finding in system-out; then one test case per checklist item,
+// skipped when it fails or is unknown, since the checklist informs and does
+// not fail the check. With a baseline, each baseline finding that no longer
+// occurs is a passed test case too.
+func JUnit(w io.Writer, r *analysis.Result, g analysis.Gate) error {
 	suite := junitSuite{Name: "spof: " + r.System}
-	for _, f := range r.Flows {
-		tc := junitCase{Classname: "flows", Name: f.Name + " (" + f.Criticality.String() + ")"}
-		if failing := failingFindings(r.Findings, f.Name, o.FailOn); len(failing) > 0 {
+	for _, f := range r.Findings {
+		tc := junitCase{Classname: "findings." + string(f.Category), Name: junitName(f.Event, f.Flows)}
+		text := xmlText(findingText(f))
+		switch g.Verdict(f) {
+		case analysis.Fails:
 			tc.Failure = &junitFailure{
-				Message: flowFailureMessage(f.Name, failing),
-				Type:    "spof",
-				Text:    xmlText(flowFailureText(failing)),
+				Message: f.Severity.String() + " " + string(f.Category) + ": " + g.Reason(f),
+				Type:    string(f.Category),
+				Text:    text,
 			}
+		case analysis.Accepted:
+			tc.Skipped = &junitSkipped{Message: g.Reason(f)}
+			tc.SystemOut = junitOut(text)
+		default:
+			tc.SystemOut = junitOut("passes: " + g.Reason(f) + "\n\n" + text)
 		}
 		suite.add(tc)
+	}
+	for _, f := range g.Fixed(r.Findings) {
+		suite.add(junitCase{
+			Classname: "findings." + string(f.Category), Name: junitName(f.Event, f.Flows),
+			SystemOut: junitOut("fixed since the baseline"),
+		})
 	}
 	for _, it := range r.Checklist {
 		tc := junitCase{Classname: "checklist", Name: strconv.Itoa(it.Item) + ". " + it.Title}
 		evidence := xmlText(strings.Join(it.Evidence, "\n"))
 		switch it.Status {
 		case analysis.Pass:
-			tc.SystemOut = junitOut(evidence)
 		case analysis.Fail:
-			tc.Failure = &junitFailure{Message: "checklist item failed", Type: "checklist", Text: evidence}
+			tc.Skipped = &junitSkipped{Message: "checklist item fails; the checklist does not fail spof check, its findings do"}
 		default:
 			tc.Skipped = &junitSkipped{Message: "checklist item " + string(it.Status) + ": not enough evidence to decide"}
-			tc.SystemOut = junitOut(evidence)
 		}
+		tc.SystemOut = junitOut(evidence)
 		suite.add(tc)
 	}
 	suites := junitSuites{
@@ -67,47 +74,25 @@ func JUnit(w io.Writer, r *analysis.Result, o JUnitOptions) error {
 	return write(w, "JUnit report", b.Bytes())
 }
 
-// failingFindings returns the findings that fail a flow: category spof,
-// recovery or operational, severity at least failOn, naming the flow.
-func failingFindings(findings []analysis.Finding, flow string, failOn model.Criticality) []analysis.Finding {
-	if failOn == model.CriticalityNone {
-		return nil
+// junitName names a finding's test case, stably from run to run: its event
+// and the flows it hits.
+func junitName(event string, flows []string) string {
+	if len(flows) == 0 {
+		return event
 	}
-	var out []analysis.Finding
-	for _, f := range findings {
-		switch f.Category {
-		case analysis.CategorySPOF, analysis.CategoryRecovery, analysis.CategoryOperational:
-		default:
-			continue
-		}
-		if f.Severity >= failOn && slices.Contains(f.Flows, flow) {
-			out = append(out, f)
-		}
-	}
-	return out
+	return event + " (" + strings.Join(flows, ", ") + ")"
 }
 
-// flowFailureMessage is the one-line failure message: the failing events.
-func flowFailureMessage(flow string, findings []analysis.Finding) string {
-	events := make([]string, len(findings))
-	for i, f := range findings {
-		events[i] = f.Event + " (" + f.Severity.String() + " " + string(f.Category) + ")"
-	}
-	return plural(len(findings), "finding", "findings") + " against " + flow + ": " + strings.Join(events, ", ")
-}
-
-// flowFailureText is the failure body: each finding with its chain and fix.
-func flowFailureText(findings []analysis.Finding) string {
+// findingText is a finding in plain text: what it is, its chain and fix.
+func findingText(f analysis.Finding) string {
 	var b strings.Builder
-	for i, f := range findings {
-		if i > 0 {
-			b.WriteString("\n")
-		}
-		fmt.Fprintf(&b, "%d. %s %s %s\n", i+1, strings.ToUpper(f.Severity.String()), f.Category, f.Event)
-		writeChainText(&b, "   why: ", "        ", f.Chain)
-		if f.Fix != "" {
-			writeWrapped(&b, "   fix: ", "        ", f.Fix)
-		}
+	head := strings.TrimSpace(severityLabel(f) + " " + string(f.Category) + " " + f.Event)
+	b.WriteString(head + "\n")
+	if len(f.Chain) > 0 {
+		writeChainText(&b, "why: ", "     ", f.Chain)
+	}
+	if f.Fix != "" {
+		writeWrapped(&b, "fix: ", "     ", f.Fix)
 	}
 	return b.String()
 }

@@ -40,10 +40,10 @@ type junitDoc struct {
 	} `xml:"testsuite"`
 }
 
-func parseJUnit(t *testing.T, r *analysis.Result, failOn model.Criticality) junitDoc {
+func parseJUnit(t *testing.T, r *analysis.Result, g analysis.Gate) junitDoc {
 	t.Helper()
 	var b bytes.Buffer
-	if err := JUnit(&b, r, JUnitOptions{FailOn: failOn}); err != nil {
+	if err := JUnit(&b, r, g); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.HasPrefix(b.String(), xml.Header) {
@@ -77,30 +77,55 @@ func parseJUnit(t *testing.T, r *analysis.Result, failOn model.Criticality) juni
 	return doc
 }
 
-func TestJUnitShop(t *testing.T) {
+// TestJUnitAgreesWithGate checks that a JUnit report fails exactly the
+// findings that fail the check (so a CI system turns red exactly when spof
+// check exits 1), skips those the baseline accepts, and passes the rest.
+func TestJUnitAgreesWithGate(t *testing.T) {
+	r := shopResult()
+	all := analysis.NewBaseline(r)
+	some := analysis.NewBaseline(&analysis.Result{System: "shop", Findings: r.Findings[:3]})
 	for _, c := range []struct {
-		failOn                   model.Criticality
-		tests, failures, skipped int
+		name                     string
+		gate                     analysis.Gate
+		failures, skippedFinding int
 	}{
-		{model.Critical, 10, 6, 2}, // every flow has a critical finding, plus 3 failed items
-		{model.Low, 10, 6, 2},
-		{model.CriticalityNone, 10, 3, 2}, // only the checklist fails
+		{"critical", analysis.Gate{FailOn: model.Critical}, 8, 0},
+		{"high", analysis.Gate{FailOn: model.High}, 9, 0},
+		{"none", analysis.Gate{}, 0, 0},
+		{"baseline of all", analysis.Gate{FailOn: model.Critical, Baseline: all}, 0, 8},
+		{"baseline of 3", analysis.Gate{FailOn: model.Critical, Baseline: some}, 5, 3},
 	} {
-		t.Run(c.failOn.String(), func(t *testing.T) {
-			doc := parseJUnit(t, shopResult(), c.failOn)
-			if doc.Tests != c.tests || doc.Failures != c.failures || doc.Skipped != c.skipped {
-				t.Errorf("tests=%d failures=%d skipped=%d, want %d, %d, %d",
-					doc.Tests, doc.Failures, doc.Skipped, c.tests, c.failures, c.skipped)
+		t.Run(c.name, func(t *testing.T) {
+			doc := parseJUnit(t, r, c.gate)
+			if got := len(c.gate.Failing(r.Findings)); got != c.failures {
+				t.Fatalf("the gate fails %d findings, the test expects %d", got, c.failures)
 			}
-			s := doc.Suites[0]
-			if s.Name != "spof: shop" {
-				t.Errorf("suite name %q", s.Name)
+			// Checklist items never fail: 3 fail and 2 unknown are skipped.
+			if doc.Failures != c.failures || doc.Skipped != c.skippedFinding+5 {
+				t.Errorf("failures=%d skipped=%d, want %d and %d", doc.Failures, doc.Skipped, c.failures, c.skippedFinding+5)
 			}
-			if got := s.Cases[0]; got.Classname != "flows" || got.Name != "checkout (critical)" {
-				t.Errorf("first case %q %q", got.Classname, got.Name)
+			if want := len(r.Findings) + len(r.Checklist); doc.Tests != want {
+				t.Errorf("tests=%d, want %d", doc.Tests, want)
 			}
-			if got := s.Cases[3]; got.Classname != "checklist" || !strings.HasPrefix(got.Name, "1. Every stateful") {
-				t.Errorf("fourth case %q %q", got.Classname, got.Name)
+			for i, tc := range doc.Suites[0].Cases[:len(r.Findings)] {
+				f := r.Findings[i]
+				if want := "findings." + string(f.Category); tc.Classname != want {
+					t.Errorf("case %d classname %q, want %q", i, tc.Classname, want)
+				}
+				switch c.gate.Verdict(f) {
+				case analysis.Fails:
+					if tc.Failure == nil || !strings.Contains(tc.Failure.Text, f.Event) {
+						t.Errorf("%s fails the gate; its case: %+v", f.Event, tc)
+					}
+				case analysis.Accepted:
+					if tc.Skipped == nil || tc.Skipped.Message != "accepted by the baseline" || tc.Failure != nil {
+						t.Errorf("%s is accepted; its case: %+v", f.Event, tc)
+					}
+				case analysis.Passes:
+					if tc.Failure != nil || tc.Skipped != nil || !strings.Contains(tc.SystemOut, f.Event) || !strings.HasPrefix(tc.SystemOut, "passes: ") {
+						t.Errorf("%s passes; its case: %+v", f.Event, tc)
+					}
+				}
 			}
 		})
 	}
@@ -123,32 +148,38 @@ func TestJUnitFailOn(t *testing.T) {
 		},
 	}
 	for _, c := range []struct {
-		failOn         model.Criticality
-		payFails       bool
-		searchFails    bool
-		payMessageWant string
+		failOn     model.Criticality
+		indexFails bool
+		vaultFails bool
+		vaultOut   string // the system-out of a passing vault
+		psp        string // the system-out of the degradation, which always passes
 	}{
-		{model.Critical, false, false, ""}, // a degradation never fails a flow
-		{model.High, false, true, ""},
-		{model.Medium, true, true, "1 finding against pay: component:vault (medium recovery)"},
-		{model.CriticalityNone, false, false, ""},
+		{model.Critical, false, false, "passes: below --fail-on critical", "passes: degradations never fail the check"},
+		{model.High, true, false, "passes: below --fail-on high", "passes: degradations never fail the check"},
+		{model.Medium, true, true, "", "passes: degradations never fail the check"},
+		{model.CriticalityNone, false, false, "passes: --fail-on none", "passes: degradations never fail the check"},
 	} {
 		t.Run(c.failOn.String(), func(t *testing.T) {
-			cases := parseJUnit(t, r, c.failOn).Suites[0].Cases
-			pay, search := cases[0], cases[1]
-			if (pay.Failure != nil) != c.payFails || (search.Failure != nil) != c.searchFails {
-				t.Fatalf("pay failed %v, search failed %v; want %v, %v",
-					pay.Failure != nil, search.Failure != nil, c.payFails, c.searchFails)
+			cases := parseJUnit(t, r, analysis.Gate{FailOn: c.failOn}).Suites[0].Cases
+			psp, index, vault := cases[0], cases[1], cases[2]
+			if psp.Failure != nil || !strings.HasPrefix(psp.SystemOut, c.psp) {
+				t.Errorf("the degradation: %+v", psp)
 			}
-			if c.payMessageWant != "" {
-				if pay.Failure.Message != c.payMessageWant {
-					t.Errorf("message %q, want %q", pay.Failure.Message, c.payMessageWant)
+			if (index.Failure != nil) != c.indexFails || (vault.Failure != nil) != c.vaultFails {
+				t.Fatalf("index failed %v, vault failed %v; want %v, %v",
+					index.Failure != nil, vault.Failure != nil, c.indexFails, c.vaultFails)
+			}
+			if c.vaultFails {
+				if want := "medium recovery: at or above medium"; vault.Failure.Message != want {
+					t.Errorf("message %q, want %q", vault.Failure.Message, want)
 				}
 				for _, want := range []string{"MEDIUM recovery component:vault", "vault fails", "→ pay cannot restart", "fix: cache secrets"} {
-					if !strings.Contains(pay.Failure.Text, want) {
-						t.Errorf("failure text does not contain %q:\n%s", want, pay.Failure.Text)
+					if !strings.Contains(vault.Failure.Text, want) {
+						t.Errorf("failure text does not contain %q:\n%s", want, vault.Failure.Text)
 					}
 				}
+			} else if !strings.HasPrefix(vault.SystemOut, c.vaultOut) {
+				t.Errorf("vault system-out %q, want it to start with %q", vault.SystemOut, c.vaultOut)
 			}
 		})
 	}
@@ -163,12 +194,12 @@ func TestJUnitHostileText(t *testing.T) {
 		Findings:  []analysis.Finding{{Event: nasty, Category: analysis.CategorySPOF, Severity: model.Critical, Flows: []string{nasty}, Chain: []string{nasty}, Fix: nasty}},
 		Checklist: []analysis.ChecklistItem{{Item: 1, Title: nasty, Status: analysis.Fail, Evidence: []string{nasty}}},
 	}
-	doc := parseJUnit(t, r, model.Critical)
+	doc := parseJUnit(t, r, analysis.Gate{FailOn: model.Critical})
 	cases := doc.Suites[0].Cases
 	if !strings.Contains(cases[0].Failure.Text, "a <b> & \"c\" ]]> d") {
 		t.Errorf("failure text lost characters: %q", cases[0].Failure.Text)
 	}
-	if !strings.Contains(cases[1].Failure.Text, "]]> d") {
-		t.Errorf("checklist failure text lost characters: %q", cases[1].Failure.Text)
+	if !strings.Contains(cases[1].SystemOut, "]]> d") {
+		t.Errorf("checklist evidence lost characters: %q", cases[1].SystemOut)
 	}
 }

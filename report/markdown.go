@@ -7,16 +7,52 @@ import (
 	"strings"
 
 	"github.com/spofhq/spof/analysis"
+	"github.com/spofhq/spof/model"
 )
 
+// MarkdownOptions controls Markdown.
+type MarkdownOptions struct {
+	// Summary writes only the tallies, the gate's decision and the table
+	// of findings (spof check --summary).
+	Summary bool
+}
+
 // Markdown writes r as GitHub-flavoured Markdown, for a pull-request comment
-// or a job summary: a summary line, a table of flows, a table of findings,
-// a details section per finding with its chain as a numbered list, and the
-// checklist as a task list.
-func Markdown(w io.Writer, r *analysis.Result) error {
+// or a job summary: a summary line, what the gate g decided, a table of
+// findings, a table of flows, a details section per finding with its chain
+// as a numbered list, and the checklist as a task list.
+func Markdown(w io.Writer, r *analysis.Result, g analysis.Gate, o MarkdownOptions) error {
+	sum := g.Summarize(r.Findings)
 	var b strings.Builder
 	b.WriteString("# spof check: " + mdText(r.System) + "\n\n")
 	b.WriteString(tallyFindings(r.Findings).markdown() + "\n")
+	if line := baselineText(g, sum); line != "" {
+		b.WriteString("\n" + line + "\n")
+	}
+	gate := gateText(g, sum)
+	if sum.Failing > 0 {
+		gate = "❌ **" + gate + "**"
+	} else {
+		gate = "✅ " + gate
+	}
+	b.WriteString("\n" + mdText(gate) + "\n")
+
+	crit := flowCriticality(r)
+	b.WriteString("\n## Findings\n\n")
+	if len(r.Findings) == 0 {
+		b.WriteString("No single points of failure found.\n")
+	} else {
+		writeFindingsTable(&b, r.Findings, g, crit)
+	}
+	if fixed := g.Fixed(r.Findings); len(fixed) > 0 {
+		b.WriteString("\n## Fixed since the baseline\n\n")
+		for _, f := range fixed {
+			b.WriteString("- " + mdText(fixedText(f)) + "\n")
+		}
+	}
+	if o.Summary {
+		return write(w, "Markdown report", []byte(b.String()))
+	}
 
 	b.WriteString("\n## Flows\n\n")
 	if len(r.Flows) == 0 {
@@ -30,11 +66,9 @@ func Markdown(w io.Writer, r *analysis.Result) error {
 		}
 	}
 
-	b.WriteString("\n## Findings\n\n")
-	if len(r.Findings) == 0 {
-		b.WriteString("No single points of failure found.\n")
-	} else {
-		writeFindingsMarkdown(&b, r.Findings)
+	if len(r.Findings) > 0 {
+		b.WriteString("\n## Details\n")
+		writeFindingDetailsMarkdown(&b, r.Findings, g, crit)
 	}
 
 	if len(r.Checklist) > 0 {
@@ -44,24 +78,54 @@ func Markdown(w io.Writer, r *analysis.Result) error {
 	return write(w, "Markdown report", []byte(b.String()))
 }
 
-func writeFindingsMarkdown(b *strings.Builder, findings []analysis.Finding) {
-	b.WriteString("| # | Severity | Category | Event | Flows | Fix |\n")
-	b.WriteString("| ---: | --- | --- | --- | --- | --- |\n")
+// writeFindingsTable writes one row per finding: the summary. A pull
+// request comment folds nothing, so all of them are listed.
+func writeFindingsTable(b *strings.Builder, findings []analysis.Finding, g analysis.Gate, crit map[string]model.Criticality) {
+	b.WriteString("| # | Severity | Category | Event | Flows | Gate | Why |\n")
+	b.WriteString("| ---: | --- | --- | --- | --- | --- | --- |\n")
 	for i, f := range findings {
-		mdRow(b, strconv.Itoa(i+1), f.Severity.String(), string(f.Category), mdCode(f.Event),
-			mdText(strings.Join(f.Flows, ", ")), mdText(f.Fix))
+		event := mdCode(f.Event)
+		if mark := newMark(g, f); mark != "" {
+			event += " **new**"
+		}
+		sev := strings.ToLower(severityLabel(f))
+		if sev == "" {
+			sev = "–"
+		}
+		mdRow(b, strconv.Itoa(i+1), sev, string(f.Category), event,
+			mdText(flowsText(f, crit)), mdGate(g, f), mdText(reason(f)))
 	}
+}
 
-	b.WriteString("\n### Details\n")
+// mdGate is a finding's verdict in the findings table.
+func mdGate(g analysis.Gate, f analysis.Finding) string {
+	switch g.Verdict(f) {
+	case analysis.Fails:
+		return "❌ fails"
+	case analysis.Accepted:
+		return "accepted (baseline)"
+	}
+	return "passes"
+}
+
+func writeFindingDetailsMarkdown(b *strings.Builder, findings []analysis.Finding, g analysis.Gate, crit map[string]model.Criticality) {
 	for i, f := range findings {
-		fmt.Fprintf(b, "\n#### %d. %s: %s %s\n\n", i+1, mdCode(f.Event), f.Severity, f.Category)
+		head := string(f.Category)
+		if sev := strings.ToLower(severityLabel(f)); sev != "" {
+			head = sev + " " + head
+		}
+		if newMark(g, f) != "" {
+			head += " (new)"
+		}
+		fmt.Fprintf(b, "\n### %d. %s: %s\n\n", i+1, mdCode(f.Event), head)
 		if len(f.Flows) > 0 {
-			b.WriteString("- **Flows:** " + mdText(strings.Join(f.Flows, ", ")) + "\n")
+			b.WriteString("- **Flows:** " + mdText(flowsText(f, crit)) + "\n")
 		}
 		b.WriteString("- **Blast radius:** " + mdText(blastRadius(f.Components)) + "\n")
 		if at := locationText(f.Location); at != "" {
 			b.WriteString("- **Declared at:** " + mdCode(at) + "\n")
 		}
+		b.WriteString("- **Gate:** " + g.Verdict(f).String() + ": " + mdText(g.Reason(f)) + "\n")
 		if len(f.Chain) > 0 {
 			b.WriteString("\n**Why**\n\n")
 			for j, step := range f.Chain {

@@ -79,11 +79,11 @@ func TestWriteErrorsAreReturned(t *testing.T) {
 	outcomes, failed := shopWhatIf()
 	w := failingWriter{}
 	for name, err := range map[string]error{
-		"text":      Text(w, r, TextOptions{}),
-		"json":      JSON(w, r),
-		"markdown":  Markdown(w, r),
-		"sarif":     SARIF(w, r, SARIFOptions{}),
-		"junit":     JUnit(w, r, JUnitOptions{}),
+		"text":      Text(w, r, critGate, TextOptions{}),
+		"json":      JSON(w, r, critGate),
+		"markdown":  Markdown(w, r, critGate, MarkdownOptions{}),
+		"sarif":     SARIF(w, r, critGate, SARIFOptions{}),
+		"junit":     JUnit(w, r, critGate),
 		"checklist": Checklist(w, r.Checklist, FormatText, false),
 		"whatif":    WhatIf(w, outcomes, failed, FormatMarkdown, false),
 		"explain":   Explain(w, shopImpact(), FormatJSON, false),
@@ -102,7 +102,7 @@ func textOutputs(t *testing.T, color bool) map[string]string {
 	outcomes, failed := shopWhatIf()
 	out := map[string]string{}
 	for name, render := range map[string]func(*bytes.Buffer) error{
-		"check":     func(w *bytes.Buffer) error { return Text(w, r, TextOptions{Color: color}) },
+		"check":     func(w *bytes.Buffer) error { return Text(w, r, critGate, TextOptions{Color: color}) },
 		"checklist": func(w *bytes.Buffer) error { return Checklist(w, r.Checklist, FormatText, color) },
 		"whatif":    func(w *bytes.Buffer) error { return WhatIf(w, outcomes, failed, FormatText, color) },
 		"explain":   func(w *bytes.Buffer) error { return Explain(w, shopImpact(), FormatText, color) },
@@ -121,8 +121,20 @@ func TestTextColor(t *testing.T) {
 		if strings.Contains(s, "\x1b") {
 			t.Errorf("%s: escape sequence without Color", name)
 		}
+		inSummary := false
 		for i, line := range strings.Split(s, "\n") {
-			if n := utf8.RuneCountInString(line); n > textWidth {
+			// The summary of check is a table, one line per finding, cut
+			// at summaryLineWidth; the rest wraps at textWidth.
+			width := textWidth
+			switch {
+			case line == "Summary":
+				inSummary = true
+			case line == "":
+				inSummary = false
+			case inSummary:
+				width = summaryLineWidth
+			}
+			if n := utf8.RuneCountInString(line); n > width {
 				t.Errorf("%s: line %d is %d columns wide: %q", name, i+1, n, line)
 			}
 		}
@@ -237,7 +249,7 @@ func TestMarkdownEscaping(t *testing.T) {
 		}},
 	}
 	var b bytes.Buffer
-	if err := Markdown(&b, r); err != nil {
+	if err := Markdown(&b, r, critGate, MarkdownOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	out := b.String()
@@ -258,7 +270,7 @@ func TestMarkdownEscaping(t *testing.T) {
 			t.Errorf("row has %d cell separators, header %d: %q", n, header, line)
 		}
 	}
-	for _, want := range []string{"| ``component:a\\|b`c`` |", "| use x \\| y then z |", "1. a | b\n"} {
+	for _, want := range []string{"| ``component:a\\|b`c`` |", "| pay\\|ment is down |", "**Fix:** use x | y then z", "1. a | b\n"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("Markdown does not contain %q:\n%s", want, out)
 		}

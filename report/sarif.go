@@ -103,8 +103,11 @@ func sarifRuleIndex(c analysis.Category) int {
 
 // SARIF writes r as a SARIF 2.1.0 log that GitHub code scanning accepts: one
 // run, one rule per category, one result per finding located at its
-// declaration in the model.
-func SARIF(w io.Writer, r *analysis.Result, o SARIFOptions) error {
+// declaration in the model. With a baseline (g.Baseline), each result has a
+// baselineState, "new" or "unchanged", and each baseline finding that no
+// longer occurs is a result of its own with baselineState "absent" (kind
+// "pass", level "none": it is no problem any more).
+func SARIF(w io.Writer, r *analysis.Result, g analysis.Gate, o SARIFOptions) error {
 	run := sarifRun{
 		Tool: sarifTool{Driver: sarifDriver{
 			Name:           "spof",
@@ -117,7 +120,12 @@ func SARIF(w io.Writer, r *analysis.Result, o SARIFOptions) error {
 		Results:            make([]sarifResult, 0, len(r.Findings)),
 	}
 	for _, f := range r.Findings {
-		run.Results = append(run.Results, sarifResultFor(f, o))
+		res := sarifResultFor(f, o)
+		res.BaselineState = string(g.BaselineState(f))
+		run.Results = append(run.Results, res)
+	}
+	for _, f := range g.Fixed(r.Findings) {
+		run.Results = append(run.Results, sarifFixedResult(f, o))
 	}
 	log := sarifLog{Schema: sarifSchema, Version: sarifVersion, Runs: []sarifRun{run}}
 	return writeJSON(w, "SARIF report", log)
@@ -147,6 +155,33 @@ func sarifResultFor(f analysis.Finding, o SARIFOptions) sarifResult {
 	return res
 }
 
+// sarifFixedResult is a baseline finding that no longer occurs. The
+// baseline does not say where it was declared: it is located on line 1 of
+// the model, and matched to its earlier result by its fingerprint.
+func sarifFixedResult(f analysis.BaselineFinding, o SARIFOptions) sarifResult {
+	res := sarifResult{
+		RuleID:        "spof/" + string(f.Category),
+		Kind:          "pass",
+		Level:         "none",
+		BaselineState: string(analysis.BaselineAbsent),
+		Message:       sarifMessage{Text: f.Event + " no longer " + sarifVerb(f.Category) + " " + flowList(f.Flows) + ": fixed since the baseline."},
+		Locations:     []sarifLocation{{PhysicalLocation: sarifPhysicalLocation(model.Pos{}, o)}},
+		PartialFingerprints: map[string]string{
+			fingerprintID: f.ID,
+		},
+		Properties: sarifResultProperties{
+			Severity: f.Severity.String(),
+			Category: string(f.Category),
+			Event:    f.Event,
+			Flows:    nonNil(f.Flows),
+		},
+	}
+	if i := sarifRuleIndex(f.Category); i >= 0 {
+		res.RuleIndex = &i
+	}
+	return res
+}
+
 // sarifLevel maps a finding to a SARIF level: critical and high are errors,
 // medium a warning, low (and every degradation) a note.
 func sarifLevel(f analysis.Finding) string {
@@ -166,25 +201,12 @@ func sarifLevel(f analysis.Finding) string {
 // stops, why, and the fix.
 func sarifText(f analysis.Finding) string {
 	var b strings.Builder
-	b.WriteString(f.Event)
-	switch f.Category {
-	case analysis.CategorySPOF:
-		b.WriteString(" takes down ")
-	case analysis.CategoryDegradation:
-		b.WriteString(" degrades ")
-	case analysis.CategoryRecovery:
-		b.WriteString(" blocks start-up, deploy or recovery of ")
-	case analysis.CategoryOperational:
-		b.WriteString(" is the only one who can operate ")
-	default:
-		b.WriteString(" affects ")
-	}
-	if len(f.Flows) > 0 {
-		b.WriteString(strings.Join(f.Flows, ", "))
+	b.WriteString(f.Event + " " + sarifVerb(f.Category) + " " + flowList(f.Flows))
+	if analysis.Gates(f.Category) {
+		b.WriteString(" (" + f.Severity.String() + " " + string(f.Category) + ").")
 	} else {
-		b.WriteString("no flow")
+		b.WriteString(" (a degradation of " + f.Severity.String() + " flows; degradations never fail the check).")
 	}
-	b.WriteString(" (" + f.Severity.String() + " " + string(f.Category) + ").")
 	if len(f.Chain) > 0 {
 		b.WriteString(" Why: " + strings.Join(f.Chain, " → ") + ".")
 	}
@@ -195,6 +217,29 @@ func sarifText(f analysis.Finding) string {
 		}
 	}
 	return b.String()
+}
+
+// sarifVerb says what a finding of category c does to its flows.
+func sarifVerb(c analysis.Category) string {
+	switch c {
+	case analysis.CategorySPOF:
+		return "takes down"
+	case analysis.CategoryDegradation:
+		return "degrades"
+	case analysis.CategoryRecovery:
+		return "blocks start-up, deploy or recovery of"
+	case analysis.CategoryOperational:
+		return "is the only one who can operate"
+	}
+	return "affects"
+}
+
+// flowList joins flow names, or says "no flow".
+func flowList(flows []string) string {
+	if len(flows) == 0 {
+		return "no flow"
+	}
+	return strings.Join(flows, ", ")
 }
 
 // sarifPhysicalLocation locates a finding at its declaration, or on line 1
@@ -332,9 +377,11 @@ type (
 type sarifResult struct {
 	RuleID              string                `json:"ruleId"`
 	RuleIndex           *int                  `json:"ruleIndex,omitempty"`
+	Kind                string                `json:"kind,omitempty"`
 	Level               string                `json:"level"`
 	Message             sarifMessage          `json:"message"`
 	Locations           []sarifLocation       `json:"locations"`
 	PartialFingerprints map[string]string     `json:"partialFingerprints"`
+	BaselineState       string                `json:"baselineState,omitempty"`
 	Properties          sarifResultProperties `json:"properties"`
 }

@@ -69,7 +69,7 @@ func TestSARIFValidatesAgainstSchema(t *testing.T) {
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
 			var b bytes.Buffer
-			if err := SARIF(&b, c.r, c.o); err != nil {
+			if err := SARIF(&b, c.r, critGate, c.o); err != nil {
 				t.Fatal(err)
 			}
 			validateSARIF(t, b.Bytes())
@@ -136,7 +136,7 @@ type sarifDoc struct {
 func TestSARIFContent(t *testing.T) {
 	r := shopResult()
 	var b bytes.Buffer
-	if err := SARIF(&b, r, SARIFOptions{ToolVersion: "1.2.3", BaseDir: "/src/shop", ModelFile: "spof.yaml"}); err != nil {
+	if err := SARIF(&b, r, critGate, SARIFOptions{ToolVersion: "1.2.3", BaseDir: "/src/shop", ModelFile: "spof.yaml"}); err != nil {
 		t.Fatal(err)
 	}
 	var doc sarifDoc

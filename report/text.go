@@ -16,6 +16,9 @@ type TextOptions struct {
 	// Color turns on ANSI colours. The caller decides when (a terminal,
 	// NO_COLOR, --no-color); Text never looks at the environment.
 	Color bool
+	// Summary prints only the summary: the tallies, the gate's decision
+	// and one line per finding (spof check --summary).
+	Summary bool
 }
 
 // textWidth is the column text output wraps at, so that reports read on an
@@ -26,26 +29,102 @@ const textWidth = 80
 // names before it says "+K more".
 const blastNames = 8
 
-// Text writes r for a person at a terminal: a summary, the flows with what
+// Text writes r for a person at a terminal: the tallies and what the gate
+// g decided, a summary with one line per finding, then the flows with what
 // they need, the ranked findings with why and how to fix each, and the
 // checklist.
-func Text(w io.Writer, r *analysis.Result, o TextOptions) error {
+func Text(w io.Writer, r *analysis.Result, g analysis.Gate, o TextOptions) error {
 	st := style{o.Color}
+	sum := g.Summarize(r.Findings)
 	var b strings.Builder
 	b.WriteString(st.paint("spof check: system "+r.System, sgrBold) + "\n")
 	b.WriteString(tallyFindings(r.Findings).text(st) + "\n")
+	if line := baselineText(g, sum); line != "" {
+		b.WriteString(line + "\n")
+	}
+	gate := gateText(g, sum)
+	if sum.Failing > 0 {
+		gate = st.paint(gate, sgrBold, sgrRed)
+	}
+	b.WriteString(gate + "\n")
+
+	crit := flowCriticality(r)
+	if len(r.Findings) > 0 {
+		b.WriteString("\n" + st.paint("Summary", sgrBold) + "\n")
+		writeSummaryText(&b, r.Findings, g, crit, o.Summary, st)
+	}
+	if fixed := g.Fixed(r.Findings); len(fixed) > 0 {
+		b.WriteString("\n" + st.paint("Fixed since the baseline", sgrBold) + "\n")
+		for _, f := range fixed {
+			writeWrapped(&b, "  ", "    ", fixedText(f))
+		}
+	}
+	if o.Summary {
+		return write(w, "text report", []byte(b.String()))
+	}
 
 	b.WriteString("\n" + st.paint("Flows", sgrBold) + "\n")
 	writeFlowsText(&b, r.Flows, st)
 
 	b.WriteString("\n" + st.paint("Findings", sgrBold) + "\n")
-	writeFindingsText(&b, r.Findings, st)
+	writeFindingsText(&b, r.Findings, g, crit, st)
 
 	if len(r.Checklist) > 0 {
 		b.WriteString("\n" + st.paint("Checklist", sgrBold) + "\n")
 		writeChecklistText(&b, r.Checklist, st)
 	}
 	return write(w, "text report", []byte(b.String()))
+}
+
+// summaryLineWidth is the width a summary line is cut to, with "…": the
+// summary is a table, one line per finding, so it is not wrapped and may be
+// wider than the details.
+const summaryLineWidth = textWidth * 3 / 2
+
+// writeSummaryText writes one line per finding, at most summaryFindings:
+// number, severity, category, event, flows and the one-line reason.
+func writeSummaryText(b *strings.Builder, findings []analysis.Finding, g analysis.Gate, crit map[string]model.Criticality, only bool, st style) {
+	numWidth := len(strconv.Itoa(len(findings)))
+	eventWidth := 0
+	picks := summaryPicks(findings, g)
+	for _, i := range picks {
+		eventWidth = max(eventWidth, utf8.RuneCountInString(findings[i].Event+" "+newMark(g, findings[i])))
+	}
+	eventWidth = min(eventWidth, 32)
+	for _, i := range picks {
+		f := findings[i]
+		event := strings.TrimSpace(f.Event + " " + newMark(g, f))
+		line := fmt.Sprintf("  %*d. %-8s %-11s %-*s  %s", numWidth, i+1, severityLabel(f), f.Category, eventWidth, event, flowsText(f, crit))
+		if r := reason(f); r != "" {
+			line += ": " + r
+		}
+		line = truncate(line, summaryLineWidth)
+		b.WriteString(paintSummary(line, f, g, st) + "\n")
+	}
+	if more := len(findings) - len(picks); more > 0 {
+		where := "see below"
+		if only {
+			where = "run spof check without --summary to see them"
+		}
+		fmt.Fprintf(b, "  … and %d more, %s\n", more, where)
+	}
+}
+
+// paintSummary colours a summary line: red when it fails the gate.
+func paintSummary(line string, f analysis.Finding, g analysis.Gate, st style) string {
+	if g.Verdict(f) == analysis.Fails {
+		return st.severity(f.Severity, line)
+	}
+	return line
+}
+
+// truncate cuts s to width runes, ending it with "…" when cut.
+func truncate(s string, width int) string {
+	if utf8.RuneCountInString(s) <= width {
+		return s
+	}
+	r := []rune(s)
+	return strings.TrimRight(string(r[:width-1]), " ") + "…"
 }
 
 func writeFlowsText(b *strings.Builder, flows []analysis.FlowSummary, st style) {
@@ -83,7 +162,7 @@ func flowTitleWidth(name string, c model.Criticality) int {
 	return utf8.RuneCountInString(name) + len(c.String()) + 3
 }
 
-func writeFindingsText(b *strings.Builder, findings []analysis.Finding, st style) {
+func writeFindingsText(b *strings.Builder, findings []analysis.Finding, g analysis.Gate, crit map[string]model.Criticality, st style) {
 	if len(findings) == 0 {
 		b.WriteString("  " + st.paint("no single points of failure found", sgrGreen) + "\n")
 		return
@@ -94,12 +173,16 @@ func writeFindingsText(b *strings.Builder, findings []analysis.Finding, st style
 		if i > 0 {
 			b.WriteString("\n")
 		}
-		sev := fmt.Sprintf("%-8s", strings.ToUpper(f.Severity.String()))
+		sev := fmt.Sprintf("%-8s", severityLabel(f))
 		cat := fmt.Sprintf("%-11s", f.Category)
-		fmt.Fprintf(b, "  %*d. %s %s %s\n", numWidth, i+1,
+		head := fmt.Sprintf("  %*d. %s %s %s", numWidth, i+1,
 			st.severity(f.Severity, sev), st.paint(cat, sgrDim), st.paint(f.Event, sgrBold))
+		if mark := newMark(g, f); mark != "" {
+			head += " " + st.paint(mark, sgrBold, sgrYellow)
+		}
+		b.WriteString(head + "\n")
 		if len(f.Flows) > 0 {
-			writeWrapped(b, indent+"flows: ", indent+"       ", strings.Join(f.Flows, ", "))
+			writeWrapped(b, indent+"flows: ", indent+"       ", flowsText(f, crit))
 		}
 		if len(f.Chain) > 0 {
 			writeChainText(b, indent+"why:   ", indent+"       ", f.Chain)
@@ -110,6 +193,9 @@ func writeFindingsText(b *strings.Builder, findings []analysis.Finding, st style
 		writeWrapped(b, indent+"blast radius: ", indent+"              ", blastRadius(f.Components))
 		if at := locationText(f.Location); at != "" {
 			b.WriteString(indent + "at: " + at + "\n")
+		}
+		if g.Baseline != nil {
+			writeWrapped(b, indent+"gate:  ", indent+"       ", g.Verdict(f).String()+": "+g.Reason(f))
 		}
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
@@ -22,6 +21,7 @@ type checkFlags struct {
 	flows    []string
 	failOn   string
 	baseline string
+	summary  bool
 }
 
 func newCheckCmd(e *env) *cobra.Command {
@@ -34,15 +34,22 @@ every basic event whose failure alone stops it (spof), blocks its restart,
 deploy or recovery (recovery), degrades it (degradation), and every person
 with a bus factor of one (operational), ranked by the criticality of the
 flows they hit, then by blast radius; then the SPOF elimination checklist.
+The text report starts with a summary, one line per finding (--summary
+prints only that), then the details.
 
 It exits 1 when a finding of category spof, recovery or operational has a
 severity at or above --fail-on (default critical); degradations never fail
-the check. With --baseline, only findings absent from the baseline count.
+the check. With --baseline, only findings absent from the baseline count:
+the reports mark each finding new or unchanged, and list the baseline's
+findings that are fixed. Every format says what the gate decided: JUnit
+fails only the findings that fail the check, skips those the baseline
+accepts, and passes the rest.
 
 SARIF paths are relative to $GITHUB_WORKSPACE when it is set (GitHub
 Actions), else to the current directory: run spof from the repository root.`,
 		Example: `  spof check examples/seed-audit/spof.yaml
   spof check --flow checkout --fail-on high
+  spof check --summary                             # one line per finding
   spof check --format sarif -o spof.sarif          # for GitHub code scanning
   spof baseline -o .spof-baseline.json && spof check --baseline .spof-baseline.json`,
 		Args: cobra.MaximumNArgs(1),
@@ -51,6 +58,7 @@ Actions), else to the current directory: run spof from the repository root.`,
 	f.register(c, "text", "text, json, markdown, sarif, junit")
 	c.Flags().StringSliceVar(&f.flows, "flow", nil, "analyse only these `flows` (repeat or separate with commas)")
 	c.Flags().StringVar(&f.failOn, "fail-on", "critical", "exit 1 on findings at or above this `severity`: critical, high, medium, low or none")
+	c.Flags().BoolVar(&f.summary, "summary", false, "print only the summary: one line per finding (text and markdown)")
 	c.Flags().StringVar(&f.baseline, "baseline", "", "fail only on findings absent from this baseline `FILE` (written by spof baseline)")
 	return c
 }
@@ -63,10 +71,13 @@ func runCheck(e *env, f *checkFlags, path string) error {
 	if err := report.CheckFormat(report.OutputCheck, f.format); err != nil {
 		return usageError("--format: %v", err)
 	}
-	var base *baseline
+	if f.summary && f.format != report.FormatText && f.format != report.FormatMarkdown {
+		return usageError("--summary: only for --format text or markdown, not %s", f.format)
+	}
+	g := analysis.Gate{FailOn: failOn}
 	if f.baseline != "" {
 		var err error
-		if base, err = readBaseline(f.baseline); err != nil {
+		if g.Baseline, err = readBaseline(f.baseline); err != nil {
 			return err
 		}
 	}
@@ -88,24 +99,24 @@ func runCheck(e *env, f *checkFlags, path string) error {
 	err = f.emit(e, func(w io.Writer) error {
 		switch f.format {
 		case report.FormatJSON:
-			return report.JSON(w, res)
+			return report.JSON(w, res, g)
 		case report.FormatMarkdown:
-			return report.Markdown(w, res)
+			return report.Markdown(w, res, g, report.MarkdownOptions{Summary: f.summary})
 		case report.FormatSARIF:
-			return report.SARIF(w, res, report.SARIFOptions{ToolVersion: Version, BaseDir: sarifRoot(e), ModelFile: path})
+			return report.SARIF(w, res, g, report.SARIFOptions{ToolVersion: Version, BaseDir: sarifRoot(e), ModelFile: path})
 		case report.FormatJUnit:
-			return report.JUnit(w, res, report.JUnitOptions{FailOn: failOn})
+			return report.JUnit(w, res, g)
 		}
-		return report.Text(w, res, report.TextOptions{Color: f.color(e)})
+		return report.Text(w, res, g, report.TextOptions{Color: f.color(e), Summary: f.summary})
 	})
 	if err != nil {
 		return err
 	}
-	failing := gate(res.Findings, failOn, base)
+	failing := g.Failing(res.Findings)
 	if len(failing) == 0 {
 		return nil
 	}
-	if base != nil {
+	if g.Baseline != nil {
 		fmt.Fprintf(e.stderr, "spof: %d finding%s at or above %s not in the baseline %s:\n", len(failing), plural(len(failing)), failOn, f.baseline)
 		for _, fd := range failing {
 			fmt.Fprintf(e.stderr, "  %s %s %s (%s)\n", fd.Severity, fd.Category, fd.Event, strings.Join(fd.Flows, ", "))
@@ -124,65 +135,17 @@ func sarifRoot(e *env) string {
 	return wd
 }
 
-// gate returns the findings that fail the check: not degradations, at or
-// above failOn, and not in the baseline.
-func gate(findings []analysis.Finding, failOn model.Criticality, base *baseline) []analysis.Finding {
-	if failOn == model.CriticalityNone {
-		return nil
-	}
-	var out []analysis.Finding
-	for _, fd := range findings {
-		if fd.Category == analysis.CategoryDegradation || fd.Severity < failOn {
-			continue
-		}
-		if base != nil && base.has(fd.ID) {
-			continue
-		}
-		out = append(out, fd)
-	}
-	return out
-}
-
-// baseline is the file spof baseline writes: the findings accepted for now.
-type baseline struct {
-	Version  int               `json:"version"`
-	System   string            `json:"system"`
-	Findings []baselineFinding `json:"findings"`
-	ids      map[string]bool
-}
-
-type baselineFinding struct {
-	ID       string            `json:"id"`
-	Event    string            `json:"event"`
-	Category analysis.Category `json:"category"`
-	Severity model.Criticality `json:"severity"`
-	Flows    []string          `json:"flows"`
-}
-
-func (b *baseline) has(id string) bool { return b.ids[id] }
-
-func readBaseline(path string) (*baseline, error) {
+// readBaseline reads the file spof baseline writes.
+func readBaseline(path string) (*analysis.Baseline, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, usageError("reading the baseline: %v", err)
 	}
-	var b baseline
-	dec := json.NewDecoder(strings.NewReader(string(data)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&b); err != nil {
-		return nil, usageError("%s: not a spof baseline: %v (write one with spof baseline -o %s)", path, err, filepath.Base(path))
+	b, err := analysis.ParseBaseline(data)
+	if err != nil {
+		return nil, usageError("%s: %v (write one with spof baseline -o %s)", path, err, filepath.Base(path))
 	}
-	if b.Version != 1 {
-		return nil, usageError("%s: baseline version %d, want 1", path, b.Version)
-	}
-	b.ids = map[string]bool{}
-	for _, f := range b.Findings {
-		if f.ID == "" {
-			return nil, usageError("%s: a finding has no id", path)
-		}
-		b.ids[f.ID] = true
-	}
-	return &b, nil
+	return b, nil
 }
 
 func newBaselineCmd(e *env) *cobra.Command {
@@ -206,11 +169,7 @@ one. Finding IDs are stable hashes of the event and the flows it hits.`,
 				return err
 			}
 			res := analysis.Check(m, analysis.Options{})
-			b := baseline{Version: 1, System: res.System, Findings: []baselineFinding{}}
-			for _, fd := range res.Findings {
-				b.Findings = append(b.Findings, baselineFinding{ID: fd.ID, Event: fd.Event, Category: fd.Category, Severity: fd.Severity, Flows: fd.Flows})
-			}
-			slices.SortFunc(b.Findings, func(x, y baselineFinding) int { return strings.Compare(x.Event, y.Event) })
+			b := analysis.NewBaseline(res)
 			data, err := json.MarshalIndent(b, "", "  ")
 			if err != nil {
 				return err

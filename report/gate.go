@@ -1,0 +1,141 @@
+package report
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/spofhq/spof/analysis"
+	"github.com/spofhq/spof/model"
+)
+
+// summaryFindings is how many findings the summary of a check report lists
+// before it says "… and N more": enough for the usual estate, few enough
+// that the summary fits one screen whatever the model.
+const summaryFindings = 20
+
+// gateText says what the gate decided, e.g. "gate: fails (exit 1): 2
+// findings at or above critical not in the baseline; 21 accepted by it".
+func gateText(g analysis.Gate, s analysis.GateSummary) string {
+	if g.FailOn == model.CriticalityNone {
+		return "gate: passes: --fail-on none fails nothing"
+	}
+	what := "at or above " + g.FailOn.String()
+	if g.Baseline != nil {
+		what += " not in the baseline"
+	}
+	var out string
+	if s.Failing > 0 {
+		out = "gate: fails (exit 1): " + plural(s.Failing, "finding", "findings") + " " + what
+	} else {
+		out = "gate: passes: no finding " + what
+	}
+	if s.Accepted > 0 {
+		out += "; " + strconv.Itoa(s.Accepted) + " accepted by the baseline"
+	}
+	return out
+}
+
+// baselineText is the baseline's tally: "24 findings, 23 accepted by the
+// baseline, 1 new, 2 fixed since the baseline", or "" without a baseline.
+func baselineText(g analysis.Gate, s analysis.GateSummary) string {
+	if g.Baseline == nil {
+		return ""
+	}
+	return plural(s.Findings, "finding", "findings") + ", " +
+		strconv.Itoa(s.Unchanged) + " accepted by the baseline, " +
+		strconv.Itoa(s.New) + " new, " +
+		strconv.Itoa(s.Fixed) + " fixed since the baseline"
+}
+
+// severityLabel is the severity a report prints in capitals in front of a
+// finding: its severity for the categories that can fail the check, and
+// nothing for a degradation, which never does (its flows' criticality is
+// printed with them instead: "degrades checkout (critical)").
+func severityLabel(f analysis.Finding) string {
+	if !analysis.Gates(f.Category) {
+		return ""
+	}
+	return strings.ToUpper(f.Severity.String())
+}
+
+// flowsText names the flows a finding hits. A degradation says so and
+// gives each flow's criticality, "degrades checkout (critical), login
+// (high)"; the others list the names, their severity being the label.
+func flowsText(f analysis.Finding, criticality map[string]model.Criticality) string {
+	if analysis.Gates(f.Category) {
+		return strings.Join(f.Flows, ", ")
+	}
+	names := make([]string, len(f.Flows))
+	for i, fl := range f.Flows {
+		names[i] = fl
+		if c, ok := criticality[fl]; ok {
+			names[i] += " (" + c.String() + ")"
+		}
+	}
+	return "degrades " + strings.Join(names, ", ")
+}
+
+// flowCriticality maps each flow of r to its criticality.
+func flowCriticality(r *analysis.Result) map[string]model.Criticality {
+	m := make(map[string]model.Criticality, len(r.Flows))
+	for _, f := range r.Flows {
+		m[f.Name] = f.Criticality
+	}
+	return m
+}
+
+// reason is the one-line reason of a finding: the step of its chain right
+// after the failure ("session-redis has its only replica in us-east-1a").
+func reason(f analysis.Finding) string {
+	switch len(f.Chain) {
+	case 0:
+		return ""
+	case 1:
+		return f.Chain[0]
+	}
+	return f.Chain[1]
+}
+
+// summaryPicks returns the indexes of the findings the summary lists, in
+// order: the first summaryFindings, those that fail the gate first so that
+// no failing finding is hidden behind the cap by findings ranked above it.
+func summaryPicks(findings []analysis.Finding, g analysis.Gate) []int {
+	if len(findings) <= summaryFindings {
+		picks := make([]int, len(findings))
+		for i := range picks {
+			picks[i] = i
+		}
+		return picks
+	}
+	var picks []int
+	for _, pass := range []bool{true, false} {
+		for i, f := range findings {
+			if len(picks) == summaryFindings {
+				break
+			}
+			if (g.Verdict(f) == analysis.Fails) == pass {
+				picks = append(picks, i)
+			}
+		}
+	}
+	slices.Sort(picks)
+	return picks
+}
+
+// newMark marks a finding the baseline does not hold.
+func newMark(g analysis.Gate, f analysis.Finding) string {
+	if g.BaselineState(f) == analysis.BaselineNew {
+		return "[new]"
+	}
+	return ""
+}
+
+// fixedText describes a baseline finding that no longer occurs.
+func fixedText(b analysis.BaselineFinding) string {
+	s := b.Event + " (" + string(b.Category)
+	if len(b.Flows) > 0 {
+		s += ": " + strings.Join(b.Flows, ", ")
+	}
+	return s + ")"
+}
