@@ -15,7 +15,7 @@ import (
 const summaryFindings = 20
 
 // gateText says what the gate decided, e.g. "gate: fails (exit 1): 2
-// findings at or above critical not in the baseline; 21 accepted by it".
+// findings at or above critical not in the baseline".
 func gateText(g analysis.Gate, s analysis.GateSummary) string {
 	if g.FailOn == model.CriticalityNone {
 		return "gate: passes: --fail-on none fails nothing"
@@ -30,10 +30,20 @@ func gateText(g analysis.Gate, s analysis.GateSummary) string {
 	} else {
 		out = "gate: passes: no finding " + what
 	}
-	if s.Accepted > 0 {
-		out += "; " + strconv.Itoa(s.Accepted) + " accepted by the baseline"
-	}
 	return out
+}
+
+// verdictText is the gate's decision on one finding, with the reason:
+// "fails: at or above critical", "accepted by the baseline", "passes:
+// below --fail-on critical".
+func verdictText(g analysis.Gate, f analysis.Finding) string {
+	switch g.Verdict(f) {
+	case analysis.Fails:
+		return "fails: " + g.Reason(f)
+	case analysis.Accepted:
+		return g.Reason(f)
+	}
+	return "passes: " + g.Reason(f)
 }
 
 // baselineText is the baseline's tally: "24 findings, 23 accepted by the

@@ -35,7 +35,7 @@ func JUnit(w io.Writer, r *analysis.Result, g analysis.Gate) error {
 			tc.Skipped = &junitSkipped{Message: g.Reason(f)}
 			tc.SystemOut = junitOut(text)
 		default:
-			tc.SystemOut = junitOut("passes: " + g.Reason(f) + "\n\n" + text)
+			tc.SystemOut = junitOut(verdictText(g, f) + "\n\n" + text)
 		}
 		suite.add(tc)
 	}

@@ -125,7 +125,7 @@ func writeFindingDetailsMarkdown(b *strings.Builder, findings []analysis.Finding
 		if at := locationText(f.Location); at != "" {
 			b.WriteString("- **Declared at:** " + mdCode(at) + "\n")
 		}
-		b.WriteString("- **Gate:** " + g.Verdict(f).String() + ": " + mdText(g.Reason(f)) + "\n")
+		b.WriteString("- **Gate:** " + mdText(verdictText(g, f)) + "\n")
 		if len(f.Chain) > 0 {
 			b.WriteString("\n**Why**\n\n")
 			for j, step := range f.Chain {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -55,25 +56,82 @@ func TestSARIFValidatesAgainstSchema(t *testing.T) {
 	cases := map[string]struct {
 		r *analysis.Result
 		o SARIFOptions
+		g analysis.Gate
 	}{
-		"shop":             {shopResult(), SARIFOptions{ToolVersion: "0.1.0", BaseDir: "/src/shop"}},
-		"relative base":    {shopResult(), SARIFOptions{BaseDir: "deploy"}},
-		"no base, no tool": {shopResult(), SARIFOptions{}},
-		"empty":            {&analysis.Result{System: "tiny"}, SARIFOptions{}},
+		"baseline":         {shopResult(), SARIFOptions{BaseDir: "/src/shop"}, shopBaselineGate(shopResult())},
+		"shop":             {shopResult(), SARIFOptions{ToolVersion: "0.1.0", BaseDir: "/src/shop"}, critGate},
+		"relative base":    {shopResult(), SARIFOptions{BaseDir: "deploy"}, critGate},
+		"no base, no tool": {shopResult(), SARIFOptions{}, critGate},
+		"empty":            {&analysis.Result{System: "tiny"}, SARIFOptions{}, critGate},
 		"odd input": {&analysis.Result{Findings: []analysis.Finding{
 			{Event: "component:a b", Category: "future-category", Severity: model.CriticalityNone},
 			{Event: "zone:z", Category: analysis.CategorySPOF, Severity: model.Medium,
 				Location: model.Pos{File: "/src/my shop/spof.yaml", Line: 3}},
-		}}, SARIFOptions{BaseDir: "/src/my shop"}},
+		}}, SARIFOptions{BaseDir: "/src/my shop"}, critGate},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
 			var b bytes.Buffer
-			if err := SARIF(&b, c.r, critGate, c.o); err != nil {
+			if err := SARIF(&b, c.r, c.g, c.o); err != nil {
 				t.Fatal(err)
 			}
 			validateSARIF(t, b.Bytes())
 		})
+	}
+}
+
+// TestSARIFBaselineState checks that with a baseline every result has
+// the state code scanning reads, and each fixed finding is an "absent"
+// result that is no problem ("pass", level "none") and keeps its
+// fingerprint.
+func TestSARIFBaselineState(t *testing.T) {
+	r := shopResult()
+	var b bytes.Buffer
+	if err := SARIF(&b, r, shopBaselineGate(r), SARIFOptions{BaseDir: "/src/shop", ModelFile: "spof.yaml"}); err != nil {
+		t.Fatal(err)
+	}
+	var log struct {
+		Runs []struct {
+			Results []struct {
+				Kind                string            `json:"kind"`
+				Level               string            `json:"level"`
+				BaselineState       string            `json:"baselineState"`
+				PartialFingerprints map[string]string `json:"partialFingerprints"`
+				Properties          struct{ Event string }
+			} `json:"results"`
+		} `json:"runs"`
+	}
+	if err := json.Unmarshal(b.Bytes(), &log); err != nil {
+		t.Fatal(err)
+	}
+	res := log.Runs[0].Results
+	if len(res) != len(r.Findings)+1 {
+		t.Fatalf("%d results, want %d findings and 1 fixed", len(res), len(r.Findings))
+	}
+	states := map[string]string{}
+	for _, x := range res {
+		states[x.Properties.Event] = x.BaselineState
+	}
+	for event, want := range map[string]string{
+		"component:session-redis": "new", "component:cdn": "new", "region:us-east-1": "unchanged",
+		"component:email": "unchanged", "component:legacy-auth": "absent",
+	} {
+		if states[event] != want {
+			t.Errorf("%s: baselineState %q, want %q", event, states[event], want)
+		}
+	}
+	last := res[len(res)-1]
+	if last.Kind != "pass" || last.Level != "none" || last.PartialFingerprints[fingerprintID] != "5e1f00d2c4b3a697" {
+		t.Errorf("fixed result: %+v", last)
+	}
+
+	// Without a baseline, no result has a baselineState.
+	b.Reset()
+	if err := SARIF(&b, r, critGate, SARIFOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(b.String(), "baselineState") {
+		t.Error("baselineState without a baseline")
 	}
 }
 

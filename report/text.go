@@ -195,7 +195,7 @@ func writeFindingsText(b *strings.Builder, findings []analysis.Finding, g analys
 			b.WriteString(indent + "at: " + at + "\n")
 		}
 		if g.Baseline != nil {
-			writeWrapped(b, indent+"gate:  ", indent+"       ", g.Verdict(f).String()+": "+g.Reason(f))
+			writeWrapped(b, indent+"gate:  ", indent+"       ", verdictText(g, f))
 		}
 	}
 }
