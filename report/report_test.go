@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -273,6 +274,77 @@ func TestMarkdownEscaping(t *testing.T) {
 	for _, want := range []string{"| ``component:a\\|b`c`` |", "| pay\\|ment is down |", "**Fix:** use x | y then z", "1. a | b\n"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("Markdown does not contain %q:\n%s", want, out)
+		}
+	}
+}
+
+// TestDegradationNotCritical checks that a degradation of a critical flow,
+// which never fails the check, is not printed as CRITICAL: the flow's
+// criticality is shown with the flow instead.
+func TestDegradationNotCritical(t *testing.T) {
+	r := &analysis.Result{
+		System: "s",
+		Flows:  []analysis.FlowSummary{{Name: "checkout", Criticality: model.Critical, Steps: []string{"app"}}},
+		Findings: []analysis.Finding{{ID: "1", Event: "component:recs", Category: analysis.CategoryDegradation,
+			Severity: model.Critical, Flows: []string{"checkout"}, Chain: []string{"component:recs fails", "app falls back", "checkout (critical) is degraded"}}},
+	}
+	for name, render := range map[string]func(*bytes.Buffer) error{
+		"text":     func(w *bytes.Buffer) error { return Text(w, r, critGate, TextOptions{}) },
+		"markdown": func(w *bytes.Buffer) error { return Markdown(w, r, critGate, MarkdownOptions{}) },
+		"junit":    func(w *bytes.Buffer) error { return JUnit(w, r, critGate) },
+	} {
+		var b bytes.Buffer
+		if err := render(&b); err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(b.String(), "\n") {
+			if strings.Contains(line, "CRITICAL") || strings.Contains(line, "critical degradation") {
+				t.Errorf("%s: a degradation is printed as critical: %q", name, line)
+			}
+		}
+		if !strings.Contains(b.String(), "degrades checkout (critical)") && name != "junit" {
+			t.Errorf("%s does not say it degrades checkout (critical):\n%s", name, b.String())
+		}
+	}
+}
+
+// TestSummaryCap checks that the summary of many findings fits a screen,
+// and that no finding that fails the gate is hidden behind the cap.
+func TestSummaryCap(t *testing.T) {
+	r := &analysis.Result{System: "big"}
+	for i := range 50 {
+		f := analysis.Finding{ID: strconv.Itoa(i), Event: "component:c" + strconv.Itoa(i), Category: analysis.CategorySPOF,
+			Severity: model.High, Flows: []string{"f"}, Chain: []string{"fails", "c" + strconv.Itoa(i) + " has one replica", "f is down"}}
+		if i == 45 {
+			f.Severity = model.Critical // ranked low on purpose: it must still be listed
+		}
+		r.Findings = append(r.Findings, f)
+	}
+	for _, only := range []bool{false, true} {
+		var b bytes.Buffer
+		if err := Text(&b, r, critGate, TextOptions{Summary: only}); err != nil {
+			t.Fatal(err)
+		}
+		out := b.String()
+		summary := out[strings.Index(out, "Summary\n"):]
+		if end := strings.Index(summary, "\n\n"); end >= 0 {
+			summary = summary[:end+1]
+		}
+		if n := strings.Count(summary, "\n"); n != 1+summaryFindings+1 {
+			t.Errorf("summary has %d lines, want a title, %d findings and a last line:\n%s", n, summaryFindings, summary)
+		}
+		if !strings.Contains(summary, "  46. CRITICAL spof        component:c45") {
+			t.Errorf("the failing finding 46 is not in the summary:\n%s", summary)
+		}
+		want := "  … and 30 more, see below\n"
+		if only {
+			want = "  … and 30 more, run spof check without --summary to see them\n"
+		}
+		if !strings.HasSuffix(summary, want) {
+			t.Errorf("summary does not end with %q:\n%s", want, summary)
+		}
+		if has := strings.Contains(out, "\nFindings\n"); has == only {
+			t.Errorf("Summary %v: details printed %v", only, has)
 		}
 	}
 }
