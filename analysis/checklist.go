@@ -3,6 +3,7 @@ package analysis
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/spofhq/spof/model"
@@ -160,7 +161,8 @@ func checkMap(a *analyzer) ChecklistItem {
 	}
 	it := ChecklistItem{Status: Unknown, Evidence: []string{
 		"comparing the model with what really runs needs imports or traces (spof drift), which this version does not have yet",
-		fmt.Sprintf("the model declares %d components and %d dependencies, %d of them with a fallback or async path", len(a.m.Components), edges, fallbacks),
+		fmt.Sprintf("the model declares %s and %s, %d of them with a fallback or async path",
+			countNoun(len(a.m.Components), "component", "components"), countNoun(edges, "dependency", "dependencies"), fallbacks),
 	}}
 	if len(unused) > 0 {
 		it.Evidence = append(it.Evidence, "components no flow needs (missing edges?): "+strings.Join(unused, ", "))
@@ -184,7 +186,7 @@ func checkVerified(a *analyzer) ChecklistItem {
 			it.Evidence = append(it.Evidence, "the model declares no fallback to verify")
 			return it
 		}
-		it.Evidence = append(it.Evidence, fmt.Sprintf("%d fallbacks never verified:", len(fallbacks)))
+		it.Evidence = append(it.Evidence, countNoun(len(fallbacks), "fallback", "fallbacks")+" never verified:")
 		for _, f := range fallbacks {
 			it.Evidence = append(it.Evidence, f.text)
 		}
@@ -322,4 +324,12 @@ func checkMonitoring(a *analyzer, findings []Finding) ChecklistItem {
 	}
 	it.Status = verdict(failed)
 	return it
+}
+
+// countNoun formats "1 fallback" or "2 fallbacks".
+func countNoun(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/spofhq/spof/analysis"
@@ -187,13 +188,33 @@ func impactSummary(imp *analysis.Impact) string {
 	return s + ", " + plural(len(imp.Dependents), "dependent", "dependents")
 }
 
+// noDependents says that nothing needs a component while running, and who
+// needs it to start, deploy or recover, if anyone: "nothing needs ci while
+// running; needed to deploy by app".
+func noDependents(imp *analysis.Impact) string {
+	if len(imp.NeededFor) == 0 {
+		return "nothing depends on " + imp.Component
+	}
+	return "nothing needs " + imp.Component + " while running; needed to start, deploy or recover by " +
+		strings.Join(imp.NeededFor, ", ")
+}
+
+// capitalize makes the first letter of s upper case.
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	r, n := utf8.DecodeRuneInString(s)
+	return string(unicode.ToUpper(r)) + s[n:]
+}
+
 func writeExplainText(b *strings.Builder, imp *analysis.Impact, st style) {
 	b.WriteString(st.paint("spof explain: "+imp.Component, sgrBold) + "\n")
 	b.WriteString(impactSummary(imp) + "\n")
 
 	b.WriteString("\n" + st.paint("Dependents", sgrBold) + "\n")
 	if len(imp.Dependents) == 0 {
-		b.WriteString("  nothing depends on " + imp.Component + "\n")
+		writeWrapped(b, "  ", "    ", noDependents(imp))
 	}
 	width := 0
 	for _, d := range imp.Dependents {
@@ -229,7 +250,7 @@ func writeExplainMarkdown(b *strings.Builder, imp *analysis.Impact) {
 
 	b.WriteString("\n### Dependents\n\n")
 	if len(imp.Dependents) == 0 {
-		b.WriteString("Nothing depends on " + mdCode(imp.Component) + ".\n")
+		b.WriteString(mdText(capitalize(noDependents(imp))) + ".\n")
 	} else {
 		b.WriteString("| Component | State | Via |\n")
 		b.WriteString("| --- | --- | --- |\n")

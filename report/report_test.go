@@ -348,3 +348,24 @@ func TestSummaryCap(t *testing.T) {
 		}
 	}
 }
+
+// TestExplainNeededOnlyToDeploy checks that a component nothing needs
+// while running, but something needs to deploy, is not said to have
+// nothing depending on it.
+func TestExplainNeededOnlyToDeploy(t *testing.T) {
+	imp := &analysis.Impact{Component: "ci", NeededFor: []string{"app (deploy)"},
+		Flows: []analysis.FlowOutcome{{Flow: "checkout", Criticality: model.Critical, State: analysis.Up}}}
+	for _, format := range []string{FormatText, FormatMarkdown} {
+		var b bytes.Buffer
+		if err := Explain(&b, imp, format, false); err != nil {
+			t.Fatal(err)
+		}
+		out := strings.Join(strings.Fields(b.String()), " ")
+		if strings.Contains(strings.ToLower(out), "nothing depends on") {
+			t.Errorf("%s says nothing depends on ci:\n%s", format, b.String())
+		}
+		if !strings.Contains(strings.ToLower(out), "nothing needs ci while running; needed to start, deploy or recover by app (deploy)") {
+			t.Errorf("%s does not say who needs ci to deploy:\n%s", format, b.String())
+		}
+	}
+}

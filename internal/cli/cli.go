@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -99,6 +100,14 @@ func printError(w io.Writer, err error) {
 		msg = "spof: " + msg
 	}
 	fmt.Fprintln(w, msg)
+}
+
+// countOf formats "1 flow" or "2 flows".
+func countOf(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
 }
 
 func plural(n int) string {

@@ -37,8 +37,9 @@ one-line summary and exits 0.`,
 			for _, c := range m.Components {
 				edges += len(c.DependsOn)
 			}
-			fmt.Fprintf(e.stdout, "%s: ok: system %s, %d components, %d dependencies, %d flows, %d people, %d hazards\n",
-				path, m.System, len(m.Components), edges, len(m.Flows), len(m.People), len(m.Hazards))
+			fmt.Fprintf(e.stdout, "%s: ok: system %s, %s, %s, %s, %s, %s\n", path, m.System,
+				countOf(len(m.Components), "component", "components"), countOf(edges, "dependency", "dependencies"),
+				countOf(len(m.Flows), "flow", "flows"), countOf(len(m.People), "person", "people"), countOf(len(m.Hazards), "hazard", "hazards"))
 			return nil
 		},
 	}
