@@ -15,19 +15,25 @@ import (
 //
 // One depends_on entry of component X on T becomes:
 //
-//   - plain:            X → T hard (solid);
-//   - fallback_to: Y:   X → T fallback_to (solid: X needs T or Y) and
-//     X → Y fallback (dashed, labelled "fallback");
-//   - fallback: "text": X → T fallback (dashed: losing T degrades X);
-//   - async_via: Q:     X → Q hard (solid, labelled "queue": X needs the
-//     queue) and X → T async (dotted, labelled "via Q": losing T only grows
-//     a backlog). The edge stays X → T rather than Q → T because the queue
-//     does not depend on T; X's messages do;
-//   - when: PHASE:      X → T startup, deploy or recovery (grey, labelled
-//     with the phase: needed only then, not while running).
+//   - plain:            X → T hard: losing T takes X down;
+//   - fallback_to: Y:   X → T fallback_to: losing T degrades X, which falls
+//     back to Y; and X → Y fallback: Y is that fallback, used only while T
+//     is down, so losing Y alone changes nothing and losing T and Y takes
+//     X down;
+//   - fallback: "text": X → T fallback: losing T degrades X;
+//   - async_via: Q:     X → Q hard (labelled "queue": X needs the queue)
+//     and X → T async (labelled "via Q"): losing T only grows a backlog,
+//     which degrades X. The edge stays X → T rather than Q → T because the
+//     queue does not depend on T; X's messages do;
+//   - when: PHASE:      X → T startup, deploy or recovery: needed only
+//     then, not while running.
 //
-// An entry scoped with flows: labels its edges with the flow names. Flows
-// are entry nodes of their own with an edge to each step, numbered.
+// The drawings show what losing the target does to X, whatever the type:
+// solid, it goes down; dashed, it is degraded; dotted, nothing unless the
+// dependency it backs up is lost too; grey, it cannot start, deploy or
+// recover. An entry scoped with flows: labels its edges with the flow
+// names. Flows are entry nodes of their own with an edge to each step,
+// numbered.
 const (
 	EdgeHard       = "hard"
 	EdgeFallback   = "fallback"
@@ -36,6 +42,17 @@ const (
 	EdgeStartup    = "startup"
 	EdgeDeploy     = "deploy"
 	EdgeRecovery   = "recovery"
+)
+
+// edgeLoss is what losing an edge's target does to its source: how the
+// edge is drawn.
+type edgeLoss uint8
+
+const (
+	lossDown     edgeLoss = iota // solid
+	lossDegrades                 // dashed
+	lossBackup                   // dotted: only with the dependency it backs
+	lossPhase                    // grey: start-up, deploy or recovery only
 )
 
 // Graph writes the dependency graph of m as dot (Graphviz), mermaid or json.
@@ -81,8 +98,9 @@ type graphEdge struct {
 	Type  string   `json:"type"`
 	Flows []string `json:"flows"` // empty: the edge applies to every flow
 
-	label  string // drawn beside the edge
-	detail string // tooltip: the fallback's description
+	label  string   // drawn beside the edge
+	detail string   // tooltip: the fallback's description
+	loss   edgeLoss // how it is drawn
 }
 
 type graphFlow struct {
@@ -117,26 +135,26 @@ func buildGraph(m *model.Model, r *analysis.Result) *depGraph {
 // constants).
 func edgesOf(from string, e *model.Edge) []graphEdge {
 	flows := nonNil(e.Flows)
-	edge := func(to, typ, label, detail string) graphEdge {
-		return graphEdge{From: from, To: to, Type: typ, Flows: flows, label: label, detail: detail}
+	edge := func(to, typ string, loss edgeLoss, label, detail string) graphEdge {
+		return graphEdge{From: from, To: to, Type: typ, Flows: flows, label: label, detail: detail, loss: loss}
 	}
 	switch {
 	case !e.Running():
-		return []graphEdge{edge(e.To, string(e.When), string(e.When), "")}
+		return []graphEdge{edge(e.To, string(e.When), lossPhase, string(e.When)+" only", "")}
 	case e.AsyncVia != "":
 		return []graphEdge{
-			edge(e.AsyncVia, EdgeHard, "queue", ""),
-			edge(e.To, EdgeAsync, "via "+e.AsyncVia, e.Fallback),
+			edge(e.AsyncVia, EdgeHard, lossDown, "queue", ""),
+			edge(e.To, EdgeAsync, lossDegrades, "via "+e.AsyncVia, e.Fallback),
 		}
 	case e.FallbackTo != "":
 		return []graphEdge{
-			edge(e.To, EdgeFallbackTo, "", ""),
-			edge(e.FallbackTo, EdgeFallback, "fallback", e.Fallback),
+			edge(e.To, EdgeFallbackTo, lossDegrades, "falls back to "+e.FallbackTo, e.Fallback),
+			edge(e.FallbackTo, EdgeFallback, lossBackup, "backup for "+e.To, e.Fallback),
 		}
 	case e.Fallback != "":
-		return []graphEdge{edge(e.To, EdgeFallback, "fallback", e.Fallback)}
+		return []graphEdge{edge(e.To, EdgeFallback, lossDegrades, "fallback", e.Fallback)}
 	}
-	return []graphEdge{edge(e.To, EdgeHard, "", "")}
+	return []graphEdge{edge(e.To, EdgeHard, lossDown, "", "")}
 }
 
 // addEdge appends e, or merges it into an edge with the same ends and type
@@ -145,7 +163,7 @@ func edgesOf(from string, e *model.Edge) []graphEdge {
 func (g *depGraph) addEdge(e graphEdge) {
 	for i := range g.Edges {
 		old := &g.Edges[i]
-		if old.From != e.From || old.To != e.To || old.Type != e.Type {
+		if old.From != e.From || old.To != e.To || old.Type != e.Type || old.loss != e.loss {
 			continue
 		}
 		if len(old.Flows) == 0 || len(e.Flows) == 0 {
@@ -215,13 +233,28 @@ const (
 	colorPhase       = "#909090"
 )
 
-const graphLegend = "solid: needed; dashed: fallback (losing it degrades); dotted: async via a queue; grey: needed only to start, deploy or recover"
+// graphLegend says what losing an edge's target does to its source, one
+// line per style; phase is how the drawing marks start-up, deploy and
+// recovery edges.
+func graphLegend(phase string) []string {
+	return []string{
+		"An edge A -> B says what losing B does to A:",
+		"  solid: A goes down;",
+		"  dashed: A is degraded (it has a fallback, or reaches B through a queue);",
+		"  dotted: B is a fallback, used only while the dashed dependency it backs up is down:",
+		"          losing B alone changes nothing, losing both takes A down;",
+		"  " + phase + ": A cannot start, deploy or recover (needed only then).",
+	}
+}
 
 // dot renders the graph as Graphviz DOT. Every ID is quoted; flow nodes are
 // "flow:NAME" so they never collide with components.
 func (g *depGraph) dot() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "// spof dependency graph of system %s.\n// %s.\n", dotQuote(g.System), graphLegend)
+	fmt.Fprintf(&b, "// spof dependency graph of system %s.\n", dotQuote(g.System))
+	for _, l := range graphLegend("grey with a hollow arrowhead") {
+		b.WriteString("// " + l + "\n")
+	}
 	fmt.Fprintf(&b, "digraph %s {\n", dotQuote(g.System))
 	b.WriteString("  graph [rankdir=TB, fontname=\"Helvetica\"];\n")
 	b.WriteString("  node [shape=box, style=rounded, fontname=\"Helvetica\"];\n")
@@ -268,13 +301,13 @@ func (g *depGraph) dot() string {
 		if lines := e.labelLines(); len(lines) > 0 {
 			attrs = append(attrs, "label="+dotLabel(lines...))
 		}
-		switch e.Type {
-		case EdgeFallback:
+		switch e.loss {
+		case lossDegrades:
 			attrs = append(attrs, "style=dashed")
-		case EdgeAsync:
+		case lossBackup:
 			attrs = append(attrs, "style=dotted")
-		case EdgeStartup, EdgeDeploy, EdgeRecovery:
-			attrs = append(attrs, "color="+dotQuote(colorPhase), "fontcolor="+dotQuote(colorPhase))
+		case lossPhase:
+			attrs = append(attrs, "color="+dotQuote(colorPhase), "fontcolor="+dotQuote(colorPhase), "arrowhead=empty")
 		}
 		if e.detail != "" {
 			attrs = append(attrs, "tooltip="+dotQuote(e.detail))
@@ -325,7 +358,10 @@ func (g *depGraph) mermaid() string {
 	}
 
 	var b strings.Builder
-	fmt.Fprintf(&b, "%%%% spof dependency graph of system %s\n%%%% %s\n", mermaidText(g.System), graphLegend)
+	fmt.Fprintf(&b, "%%%% spof dependency graph of system %s\n", mermaidText(g.System))
+	for _, l := range graphLegend("grey, dash-dot") {
+		b.WriteString("%% " + l + "\n")
+	}
 	b.WriteString("flowchart TD\n")
 	var flowIDs, spofIDs, degradedIDs []string
 	for _, f := range g.Flows {
@@ -353,15 +389,15 @@ func (g *depGraph) mermaid() string {
 		}
 	}
 	for _, e := range g.Edges {
-		arrow := "-->"
-		switch e.Type {
-		case EdgeFallback:
-			arrow = "-.->"
+		arrow := "-.->"
+		switch e.loss {
+		case lossDown:
+			arrow = "-->"
+		case lossDegrades:
 			dashLinks = append(dashLinks, strconv.Itoa(link))
-		case EdgeAsync:
-			arrow = "-.->"
+		case lossBackup:
 			dotLinks = append(dotLinks, strconv.Itoa(link))
-		case EdgeStartup, EdgeDeploy, EdgeRecovery:
+		case lossPhase:
 			phaseLinks = append(phaseLinks, strconv.Itoa(link))
 		}
 		label := ""
@@ -391,7 +427,7 @@ func (g *depGraph) mermaid() string {
 		{flowLinks, "stroke:" + colorFlow},
 		{dashLinks, "stroke-dasharray:6 4"},
 		{dotLinks, "stroke-dasharray:2 4"},
-		{phaseLinks, "stroke:" + colorPhase + ",color:" + colorPhase},
+		{phaseLinks, "stroke:" + colorPhase + ",color:" + colorPhase + ",stroke-dasharray:10 4 2 4"},
 	} {
 		if len(s.links) > 0 {
 			fmt.Fprintf(&b, "  linkStyle %s %s\n", strings.Join(s.links, ","), s.style)

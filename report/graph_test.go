@@ -348,7 +348,7 @@ var mermaidLine = []*regexp.Regexp{
 	regexp.MustCompile(`^  (?P<from>[A-Za-z0-9_]+) (-->|-\.->)(\|"[^"|]*"\|)? (?P<to>[A-Za-z0-9_]+)$`),
 	regexp.MustCompile(`^  classDef [a-z]+ [a-z-]+:[^ ]+$`),
 	regexp.MustCompile(`^  class (?P<members>[A-Za-z0-9_]+(,[A-Za-z0-9_]+)*) [a-z]+$`),
-	regexp.MustCompile(`^  linkStyle (?P<links>[0-9]+(,[0-9]+)*) [a-z-]+:[^ ]+( [0-9]+)?$`),
+	regexp.MustCompile(`^  linkStyle (?P<links>[0-9]+(,[0-9]+)*) [a-z-]+:[^ ]+( [0-9]+)*$`),
 }
 
 func TestMermaidLines(t *testing.T) {
@@ -427,6 +427,55 @@ func TestGraphWithoutResult(t *testing.T) {
 		out := renderGraph(t, shopModel(), nil, format)
 		if strings.Contains(out, colorSPOF) || strings.Contains(out, `"spof": true`) {
 			t.Errorf("%s: a graph without findings marks SPOFs", format)
+		}
+	}
+}
+
+// TestGraphEdgeMeaning checks that the drawings say what losing each
+// target does: for redis with fallback_to postgres, the edge to redis is
+// dashed (losing it degrades), the edge to postgres dotted (a backup:
+// alone it changes nothing), a plain edge solid, and a when: edge grey in
+// a style of its own.
+func TestGraphEdgeMeaning(t *testing.T) {
+	m := &model.Model{
+		System: "s",
+		Components: []*model.Component{
+			{Name: "app", Kind: model.KindService, DependsOn: []*model.Edge{
+				{From: "app", To: "redis", FallbackTo: "postgres"},
+				{From: "app", To: "auth"},
+				{From: "app", To: "config", When: model.WhenRecovery},
+			}},
+			{Name: "redis", Kind: model.KindCache},
+			{Name: "postgres", Kind: model.KindDatabase},
+			{Name: "auth", Kind: model.KindService},
+			{Name: "config", Kind: model.KindConfig},
+		},
+	}
+	dot := renderGraph(t, m, nil, FormatDOT)
+	for _, want := range []string{
+		`"app" -> "redis" [label="falls back to postgres", style=dashed];`,
+		`"app" -> "postgres" [label="backup for redis", style=dotted];`,
+		`"app" -> "auth";`,
+		`"app" -> "config" [label="recovery only", color="#909090", fontcolor="#909090", arrowhead=empty];`,
+		"// An edge A -> B says what losing B does to A:",
+	} {
+		if !strings.Contains(dot, want) {
+			t.Errorf("DOT has no %s:\n%s", want, dot)
+		}
+	}
+	mermaid := renderGraph(t, m, nil, FormatMermaid)
+	for _, want := range []string{
+		`c_app -.->|"falls back to postgres"| c_redis`, // link 0
+		`c_app -.->|"backup for redis"| c_postgres`,    // link 1
+		`c_app --> c_auth`,                             // link 2
+		`c_app -.->|"recovery only"| c_config`,         // link 3
+		"linkStyle 0 stroke-dasharray:6 4",
+		"linkStyle 1 stroke-dasharray:2 4",
+		"linkStyle 3 stroke:#909090,color:#909090,stroke-dasharray:10 4 2 4",
+		"%%   dotted: B is a fallback, used only while the dashed dependency it backs up is down:",
+	} {
+		if !strings.Contains(mermaid, want) {
+			t.Errorf("Mermaid has no %s:\n%s", want, mermaid)
 		}
 	}
 }
