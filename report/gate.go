@@ -70,20 +70,27 @@ func severityLabel(f analysis.Finding) string {
 }
 
 // flowsText names the flows a finding hits. A degradation says so and
-// gives each flow's criticality, "degrades checkout (critical), login
-// (high)"; the others list the names, their severity being the label.
+// gives the flows' criticality, "degrades checkout, login (critical),
+// browse (high)"; the others list the names, their severity being the
+// label.
 func flowsText(f analysis.Finding, criticality map[string]model.Criticality) string {
 	if analysis.Gates(f.Category) {
 		return strings.Join(f.Flows, ", ")
 	}
-	names := make([]string, len(f.Flows))
+	// Consecutive flows of the same criticality share it.
+	var parts []string
 	for i, fl := range f.Flows {
-		names[i] = fl
-		if c, ok := criticality[fl]; ok {
-			names[i] += " (" + c.String() + ")"
+		c, ok := criticality[fl]
+		next, nextOK := model.CriticalityNone, false
+		if i+1 < len(f.Flows) {
+			next, nextOK = criticality[f.Flows[i+1]]
 		}
+		if ok && !(nextOK && next == c) {
+			fl += " (" + c.String() + ")"
+		}
+		parts = append(parts, fl)
 	}
-	return "degrades " + strings.Join(names, ", ")
+	return "degrades " + strings.Join(parts, ", ")
 }
 
 // flowCriticality maps each flow of r to its criticality.

@@ -333,7 +333,7 @@ func TestSummaryCap(t *testing.T) {
 		if n := strings.Count(summary, "\n"); n != 1+summaryFindings+1 {
 			t.Errorf("summary has %d lines, want a title, %d findings and a last line:\n%s", n, summaryFindings, summary)
 		}
-		if !strings.Contains(summary, "  46. CRITICAL spof        component:c45") {
+		if !strings.Contains(summary, "  46. CRITICAL spof component:c45") {
 			t.Errorf("the failing finding 46 is not in the summary:\n%s", summary)
 		}
 		want := "  … and 30 more, see below\n"

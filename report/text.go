@@ -85,16 +85,20 @@ const summaryLineWidth = textWidth * 3 / 2
 // number, severity, category, event, flows and the one-line reason.
 func writeSummaryText(b *strings.Builder, findings []analysis.Finding, g analysis.Gate, crit map[string]model.Criticality, only bool, st style) {
 	numWidth := len(strconv.Itoa(len(findings)))
-	eventWidth := 0
 	picks := summaryPicks(findings, g)
+	label := func(f analysis.Finding) string {
+		return strings.TrimSpace(severityLabel(f) + " " + string(f.Category))
+	}
+	labelWidth, eventWidth := 0, 0
 	for _, i := range picks {
+		labelWidth = max(labelWidth, utf8.RuneCountInString(label(findings[i])))
 		eventWidth = max(eventWidth, utf8.RuneCountInString(findings[i].Event+" "+newMark(g, findings[i])))
 	}
 	eventWidth = min(eventWidth, 32)
 	for _, i := range picks {
 		f := findings[i]
 		event := strings.TrimSpace(f.Event + " " + newMark(g, f))
-		line := fmt.Sprintf("  %*d. %-8s %-11s %-*s  %s", numWidth, i+1, severityLabel(f), f.Category, eventWidth, event, flowsText(f, crit))
+		line := fmt.Sprintf("  %*d. %-*s %-*s  %s", numWidth, i+1, labelWidth, label(f), eventWidth, event, flowsText(f, crit))
 		if r := reason(f); r != "" {
 			line += ": " + r
 		}
