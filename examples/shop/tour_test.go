@@ -3,9 +3,11 @@ package shop_test
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -40,8 +42,10 @@ func liveCommands(t *testing.T) []string {
 }
 
 // TestReadmeTour runs the README's chaos tour, line by line, against a
-// running demo shop, and checks what the README says each step shows.
-// The experiments run 2s instead of the README's 10s.
+// running demo shop, with the spof binary as a reader runs it (./spof, built
+// by the README's first command), and checks what the README says each step
+// shows, exit codes included. The experiments run 2s instead of the
+// README's 10s.
 func TestReadmeTour(t *testing.T) {
 	lines := liveCommands(t)
 	if len(lines) < 6 {
@@ -55,6 +59,7 @@ func TestReadmeTour(t *testing.T) {
 	var background *exec.Cmd
 	var backgroundSaid *bytes.Buffer
 	outputs := map[string]string{}
+	codes := map[string][]int{} // exit codes of each "verb subverb"
 	for _, line := range lines {
 		fields := strings.Fields(line)
 		for i, f := range fields {
@@ -68,22 +73,45 @@ func TestReadmeTour(t *testing.T) {
 		switch {
 		case line == "make demo", strings.HasPrefix(line, "go build "):
 			// startShop did both.
-		case strings.HasPrefix(line, "bin/spof ") && fields[len(fields)-1] == "&":
+		case fields[0] == "./spof" && fields[len(fields)-1] == "&":
 			background, _, backgroundSaid = startRun(t, sys, fields[1:len(fields)-1]...)
 		case strings.HasPrefix(line, "sleep ") && strings.HasSuffix(line, "kill -9 $!"):
 			// Rather than sleeping: kill as soon as the fault is in place.
 			waitFault(t, sys, "payments", backgroundSaid)
 			background.Process.Signal(syscall.SIGKILL)
 			background.Wait()
-		case len(fields) > 3 && strings.Join(fields[:3], " ") == "go run ./cmd/spof":
+		case len(fields) > 2 && fields[0] == "./spof":
 			var stdout, stderr bytes.Buffer
-			code := cli.Main(fields[3:], &stdout, &stderr)
+			run := exec.Command(filepath.Join(sys.Dir, "bin", "spof"), fields[1:]...)
+			run.Stdout, run.Stderr = &stdout, &stderr
+			code := 0
+			if err := run.Run(); err != nil {
+				var exit *exec.ExitError
+				if !errors.As(err, &exit) {
+					t.Fatalf("%s: %v", line, err)
+				}
+				code = exit.ExitCode()
+			}
 			if code != cli.ExitOK && code != cli.ExitFindings && code != cli.ExitFalsified {
 				t.Fatalf("%s: exit %d\n%s%s", line, code, stdout.String(), stderr.String())
 			}
-			outputs[strings.Join(fields[3:5], " ")] += stdout.String() + stderr.String()
+			cmd := strings.Join(fields[1:3], " ")
+			outputs[cmd] += stdout.String() + stderr.String()
+			codes[cmd] = append(codes[cmd], code)
 		default:
 			t.Fatalf("the tour test does not know how to run %q", line)
+		}
+	}
+	// The README says: the first chaos run exits 3 (config-down is
+	// falsified), the second 0; checklist item 4 and others fail (1).
+	for cmd, want := range map[string][]int{
+		"chaos run":          {cli.ExitFalsified, cli.ExitOK},
+		"checklist " + model: {cli.ExitFindings},
+		"chaos history":      {cli.ExitOK},
+		"chaos recover":      {cli.ExitOK},
+	} {
+		if !slices.Equal(codes[cmd], want) {
+			t.Errorf("%s: exit codes %v, want %v", cmd, codes[cmd], want)
 		}
 	}
 	for cmd, wants := range map[string][]string{

@@ -100,8 +100,8 @@ func copyDir(src, dst string) error {
 }
 
 // docCommands extracts the spof command lines of a document: lines in
-// fenced sh/bash/console blocks that start with "spof " or "go run
-// ./cmd/spof ", split at && and cut at a pipe or a comment.
+// fenced sh/bash/console blocks that start with "spof ", "./spof " or
+// "go run ./cmd/spof ", split at && and cut at a pipe or a comment.
 func docCommands(text string) [][]string {
 	var out [][]string
 	inBlock := false
@@ -139,7 +139,7 @@ func commandsOf(line string) [][]string {
 		switch {
 		case len(fields) >= 3 && fields[0] == "go" && fields[1] == "run" && fields[2] == "./cmd/spof":
 			out = append(out, fields[3:])
-		case len(fields) >= 1 && fields[0] == "spof":
+		case len(fields) >= 1 && (fields[0] == "spof" || fields[0] == "./spof"):
 			out = append(out, fields[1:])
 		}
 	}
@@ -274,10 +274,11 @@ func checkShown(t *testing.T, root, doc string, cmds [][]string, shown []string)
 		t.Fatal(err)
 	}
 	t.Chdir(dir)
+	t.Setenv("NO_COLOR", "1") // not --no-color: not every command has it
 	printed := map[string]bool{}
 	for _, args := range cmds {
 		var out, errb strings.Builder
-		cli.Main(append(args, "--no-color"), &out, &errb)
+		cli.Main(args, &out, &errb)
 		for _, l := range strings.Split(out.String()+errb.String(), "\n") {
 			printed[strings.TrimSpace(l)] = true
 		}
