@@ -42,7 +42,7 @@ func Markdown(w io.Writer, r *analysis.Result, g analysis.Gate, o MarkdownOption
 	if len(r.Findings) == 0 {
 		b.WriteString("No single points of failure found.\n")
 	} else {
-		writeFindingsTable(&b, r.Findings, g, crit)
+		writeFindingsTable(&b, r.Findings, g, crit, o.Summary)
 	}
 	if fixed := g.Fixed(r.Findings); len(fixed) > 0 {
 		b.WriteString("\n## Fixed since the baseline\n\n")
@@ -78,12 +78,14 @@ func Markdown(w io.Writer, r *analysis.Result, g analysis.Gate, o MarkdownOption
 	return write(w, "Markdown report", []byte(b.String()))
 }
 
-// writeFindingsTable writes one row per finding: the summary. A pull
-// request comment folds nothing, so all of them are listed.
-func writeFindingsTable(b *strings.Builder, findings []analysis.Finding, g analysis.Gate, crit map[string]model.Criticality) {
+// writeFindingsTable writes the summary: one row per finding, at most
+// summaryFindings (those that fail the gate first), then how many more.
+func writeFindingsTable(b *strings.Builder, findings []analysis.Finding, g analysis.Gate, crit map[string]model.Criticality, only bool) {
 	b.WriteString("| # | Severity | Category | Event | Flows | Gate | Why |\n")
 	b.WriteString("| ---: | --- | --- | --- | --- | --- | --- |\n")
-	for i, f := range findings {
+	picks := summaryPicks(findings, g)
+	for _, i := range picks {
+		f := findings[i]
 		event := mdCode(f.Event)
 		if mark := newMark(g, f); mark != "" {
 			event += " **new**"
@@ -94,6 +96,13 @@ func writeFindingsTable(b *strings.Builder, findings []analysis.Finding, g analy
 		}
 		mdRow(b, strconv.Itoa(i+1), sev, string(f.Category), event,
 			mdText(flowsText(f, crit)), mdGate(g, f), mdText(reason(f)))
+	}
+	if more := len(findings) - len(picks); more > 0 {
+		where := "see the details below"
+		if only {
+			where = "run spof check without --summary to see them"
+		}
+		fmt.Fprintf(b, "\n… and %d more, %s.\n", more, where)
 	}
 }
 

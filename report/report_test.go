@@ -369,3 +369,31 @@ func TestExplainNeededOnlyToDeploy(t *testing.T) {
 		}
 	}
 }
+
+// TestMarkdownSummaryCap checks that the Markdown table of many findings
+// is capped like the text summary, failing findings first.
+func TestMarkdownSummaryCap(t *testing.T) {
+	r := &analysis.Result{System: "big"}
+	for i := range 30 {
+		sev := model.High
+		if i == 25 {
+			sev = model.Critical
+		}
+		r.Findings = append(r.Findings, analysis.Finding{ID: strconv.Itoa(i), Event: "component:c" + strconv.Itoa(i),
+			Category: analysis.CategorySPOF, Severity: sev, Flows: []string{"f"}})
+	}
+	var b bytes.Buffer
+	if err := Markdown(&b, r, critGate, MarkdownOptions{Summary: true}); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	rows := strings.Count(out, "\n| ") - 1 // less the separator row
+	if rows != summaryFindings {
+		t.Errorf("%d rows, want %d:\n%s", rows, summaryFindings, out)
+	}
+	for _, want := range []string{"| 26 | critical | spof | `component:c25` |", "… and 10 more, run spof check without --summary to see them."} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %q in\n%s", want, out)
+		}
+	}
+}
