@@ -387,7 +387,7 @@ func TestMarkdownSummaryCap(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := b.String()
-	rows := strings.Count(out, "\n| ") - 1 // less the separator row
+	rows := strings.Count(out, "\n| ") - 2 // less the header and separator rows
 	if rows != summaryFindings {
 		t.Errorf("%d rows, want %d:\n%s", rows, summaryFindings, out)
 	}
