@@ -93,6 +93,21 @@ func flowsText(f analysis.Finding, criticality map[string]model.Criticality) str
 	return "degrades " + strings.Join(parts, ", ")
 }
 
+// summaryFlowNames is how many flows a summary line names before it says
+// how many more there are, so that the reason still fits.
+const summaryFlowNames = 3
+
+// summaryFlowsText is flowsText for a summary line: at most
+// summaryFlowNames flows, then "and 12 more flows".
+func summaryFlowsText(f analysis.Finding, criticality map[string]model.Criticality) string {
+	if len(f.Flows) <= summaryFlowNames {
+		return flowsText(f, criticality)
+	}
+	short := f
+	short.Flows = f.Flows[:summaryFlowNames]
+	return flowsText(short, criticality) + " and " + plural(len(f.Flows)-summaryFlowNames, "more flow", "more flows")
+}
+
 // flowCriticality maps each flow of r to its criticality.
 func flowCriticality(r *analysis.Result) map[string]model.Criticality {
 	m := make(map[string]model.Criticality, len(r.Flows))

@@ -95,7 +95,7 @@ func writeFindingsTable(b *strings.Builder, findings []analysis.Finding, g analy
 			sev = "–"
 		}
 		mdRow(b, strconv.Itoa(i+1), sev, string(f.Category), event,
-			mdText(flowsText(f, crit)), mdGate(g, f), mdText(reason(f)))
+			mdText(summaryFlowsText(f, crit)), mdGate(g, f), mdText(reason(f)))
 	}
 	if more := len(findings) - len(picks); more > 0 {
 		where := "see the details below"

@@ -98,7 +98,7 @@ func writeSummaryText(b *strings.Builder, findings []analysis.Finding, g analysi
 	for _, i := range picks {
 		f := findings[i]
 		event := strings.TrimSpace(f.Event + " " + newMark(g, f))
-		line := fmt.Sprintf("  %*d. %-*s %-*s  %s", numWidth, i+1, labelWidth, label(f), eventWidth, event, flowsText(f, crit))
+		line := fmt.Sprintf("  %*d. %-*s %-*s  %s", numWidth, i+1, labelWidth, label(f), eventWidth, event, summaryFlowsText(f, crit))
 		if r := reason(f); r != "" {
 			line += ": " + r
 		}
