@@ -52,14 +52,14 @@ func (v Verdict) String() string {
 // MarshalText encodes the verdict as "fail", "accepted" or "pass".
 func (v Verdict) MarshalText() ([]byte, error) { return []byte(v.String()), nil }
 
-// Gates reports whether findings of category c can fail the check at all:
+// CanFail reports whether findings of category c can fail the check at all:
 // every category but degradation.
-func Gates(c Category) bool { return c != CategoryDegradation }
+func (c Category) CanFail() bool { return c != CategoryDegradation }
 
 // Verdict decides one finding: a degradation or a finding below FailOn
 // passes; one the baseline holds is accepted; any other fails.
 func (g Gate) Verdict(f Finding) Verdict {
-	if !Gates(f.Category) || g.FailOn == model.CriticalityNone || f.Severity < g.FailOn {
+	if !f.Category.CanFail() || g.FailOn == model.CriticalityNone || f.Severity < g.FailOn {
 		return Passes
 	}
 	if g.Baseline.Has(f.ID) {
@@ -82,7 +82,7 @@ func (g Gate) Reason(f Finding) string {
 		return "accepted by the baseline"
 	}
 	switch {
-	case !Gates(f.Category):
+	case !f.Category.CanFail():
 		return "degradations never fail the check"
 	case g.FailOn == model.CriticalityNone:
 		return "--fail-on none: nothing fails the check"

@@ -63,7 +63,7 @@ func baselineText(g analysis.Gate, s analysis.GateSummary) string {
 // nothing for a degradation, which never does (its flows' criticality is
 // printed with them instead: "degrades checkout (critical)").
 func severityLabel(f analysis.Finding) string {
-	if !analysis.Gates(f.Category) {
+	if !f.Category.CanFail() {
 		return ""
 	}
 	return strings.ToUpper(f.Severity.String())
@@ -74,7 +74,7 @@ func severityLabel(f analysis.Finding) string {
 // browse (high)"; the others list the names, their severity being the
 // label.
 func flowsText(f analysis.Finding, criticality map[string]model.Criticality) string {
-	if analysis.Gates(f.Category) {
+	if f.Category.CanFail() {
 		return strings.Join(f.Flows, ", ")
 	}
 	// Consecutive flows of the same criticality share it.

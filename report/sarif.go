@@ -202,7 +202,7 @@ func sarifLevel(f analysis.Finding) string {
 func sarifText(f analysis.Finding) string {
 	var b strings.Builder
 	b.WriteString(f.Event + " " + sarifVerb(f.Category) + " " + flowList(f.Flows))
-	if analysis.Gates(f.Category) {
+	if f.Category.CanFail() {
 		b.WriteString(" (" + f.Severity.String() + " " + string(f.Category) + ").")
 	} else {
 		b.WriteString(" (a degradation of " + f.Severity.String() + " flows; degradations never fail the check).")
