@@ -79,7 +79,7 @@ func Text(w io.Writer, r *analysis.Result, g analysis.Gate, o TextOptions) error
 // summaryLineWidth is the width a summary line is cut to, with "…": the
 // summary is a table, one line per finding, so it is not wrapped and may be
 // wider than the details.
-const summaryLineWidth = textWidth * 3 / 2
+const summaryLineWidth = 140
 
 // writeSummaryText writes one line per finding, at most summaryFindings:
 // number, severity, category, event, flows and the one-line reason.
@@ -122,13 +122,21 @@ func paintSummary(line string, f analysis.Finding, g analysis.Gate, st style) st
 	return line
 }
 
-// truncate cuts s to width runes, ending it with "…" when cut.
+// truncate cuts s to at most width runes, ending it with "…" when cut. It
+// cuts between words when a space is near the limit, so that no name is
+// left half-printed.
 func truncate(s string, width int) string {
 	if utf8.RuneCountInString(s) <= width {
 		return s
 	}
-	r := []rune(s)
-	return strings.TrimRight(string(r[:width-1]), " ") + "…"
+	r := []rune(s)[:width-1]
+	for i := len(r) - 1; i >= len(r)-width/4 && i > 0; i-- {
+		if r[i] == ' ' {
+			r = r[:i]
+			break
+		}
+	}
+	return strings.TrimRight(string(r), " ,:;") + " …"
 }
 
 func writeFlowsText(b *strings.Builder, flows []analysis.FlowSummary, st style) {
