@@ -66,11 +66,11 @@ func runCheck(e *env, f *checkFlags, path string) error {
 	var base *baseline
 	if f.baseline != "" {
 		var err error
-		if base, err = readBaseline(f.baseline); err != nil {
+		if base, err = readBaseline(e, f.baseline); err != nil {
 			return err
 		}
 	}
-	m, err := loadModel(path)
+	m, err := e.loadModel(path)
 	if err != nil {
 		return err
 	}
@@ -161,8 +161,8 @@ type baselineFinding struct {
 
 func (b *baseline) has(id string) bool { return b.ids[id] }
 
-func readBaseline(path string) (*baseline, error) {
-	data, err := os.ReadFile(path)
+func readBaseline(e *env, path string) (*baseline, error) {
+	data, err := e.readInput(path)
 	if err != nil {
 		return nil, usageError("reading the baseline: %v", err)
 	}
@@ -201,7 +201,7 @@ one. Finding IDs are stable hashes of the event and the flows it hits.`,
 			if out == "" {
 				return usageError("baseline: say where to write it with -o FILE")
 			}
-			m, err := loadModel(modelArg(args))
+			m, err := e.loadModel(modelArg(args))
 			if err != nil {
 				return err
 			}

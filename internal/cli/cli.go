@@ -57,6 +57,7 @@ type env struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
 	isTerminal     func(w io.Writer) bool
+	maxInputSize   byteSize // --max-input-size; 0 is the default
 }
 
 // Main runs spof with args (without the program name) and returns the exit
@@ -129,6 +130,9 @@ above --fail-on, 2 bad input or usage.`,
 		Version:           Version,
 		CompletionOptions: cobra.CompletionOptions{HiddenDefaultCmd: true},
 	}
+	e.maxInputSize = defaultMaxInputSize
+	root.PersistentFlags().Var(&e.maxInputSize, "max-input-size",
+		"refuse input files (models, baselines, configurations) larger than `SIZE`, such as 512MiB or 2GiB")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError("%v (see %s --help)", err, c.CommandPath())
 	})

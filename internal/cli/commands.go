@@ -29,7 +29,7 @@ one-line summary and exits 0.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path := modelArg(args)
-			m, err := loadModel(path)
+			m, err := e.loadModel(path)
 			if err != nil {
 				return err
 			}
@@ -67,7 +67,7 @@ item fails.`,
 				return usageError("--format: %v", err)
 			}
 			path := modelArg(args)
-			m, err := loadModel(path)
+			m, err := e.loadModel(path)
 			if err != nil {
 				return err
 			}
@@ -121,7 +121,7 @@ down. It exits 1 if a flow is down.`,
 			if err := report.CheckFormat(report.OutputWhatIf, o.format); err != nil {
 				return usageError("--format: %v", err)
 			}
-			m, err := loadModel(modelArg(args))
+			m, err := e.loadModel(modelArg(args))
 			if err != nil {
 				return err
 			}
@@ -194,7 +194,7 @@ to start, deploy or recover.`,
 			if err := report.CheckFormat(report.OutputExplain, o.format); err != nil {
 				return usageError("--format: %v", err)
 			}
-			m, err := loadModel(path)
+			m, err := e.loadModel(path)
 			if err != nil {
 				return err
 			}
@@ -221,7 +221,7 @@ func newGraphCmd(e *env) *cobra.Command {
 			if err := report.CheckFormat(report.OutputGraph, o.format); err != nil {
 				return usageError("--format: %v", err)
 			}
-			m, err := loadModel(modelArg(args))
+			m, err := e.loadModel(modelArg(args))
 			if err != nil {
 				return err
 			}
