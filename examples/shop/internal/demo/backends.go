@@ -24,8 +24,8 @@ type Backends struct {
 	// RedisAddr and PostgresAddr are the servers' host:port.
 	RedisAddr, PostgresAddr string
 
-	keepDir bool
-	procs   []*process
+	removeDir bool // Stop removes Dir
+	procs     []*process
 
 	mu      sync.Mutex // serializes tenant's CREATE DATABASE
 	tenants int        // systems given a database so far
@@ -36,7 +36,30 @@ type Backends struct {
 // whatever was started is stopped again. keepDir keeps the directory after
 // Stop. It returns an error wrapping ErrMissing when either is not
 // installed.
-func StartBackends(ctx context.Context, keepDir bool) (b *Backends, err error) {
+func StartBackends(ctx context.Context, keepDir bool) (*Backends, error) {
+	if err := findServers(); err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "spof-shop-backends-")
+	if err != nil {
+		return nil, err
+	}
+	return startBackends(ctx, dir, !keepDir)
+}
+
+// findServers returns an error wrapping ErrMissing unless both
+// redis-server and PostgreSQL are installed.
+func findServers() error {
+	if _, err := findRedis(); err != nil {
+		return err
+	}
+	_, err := findPostgres()
+	return err
+}
+
+// startBackends starts both servers in dir (which Stop removes if
+// removeDir).
+func startBackends(ctx context.Context, dir string, removeDir bool) (b *Backends, err error) {
 	redisBin, err := findRedis()
 	if err != nil {
 		return nil, err
@@ -45,11 +68,7 @@ func StartBackends(ctx context.Context, keepDir bool) (b *Backends, err error) {
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "spof-shop-backends-")
-	if err != nil {
-		return nil, err
-	}
-	b = &Backends{Dir: dir, keepDir: keepDir}
+	b = &Backends{Dir: dir, removeDir: removeDir}
 	defer func() {
 		if err != nil {
 			if stopErr := b.Stop(); stopErr != nil {
@@ -88,9 +107,9 @@ func (b *Backends) tenant(ctx context.Context) (postgresURL string, redisDB int,
 	return url, redisDB, nil
 }
 
-// Stop stops both servers and removes the directory unless it is to be
-// kept. Stop them after the systems that use them. It may be called more
-// than once.
+// Stop stops both servers and removes the directory StartBackends made
+// unless it is to be kept. Stop them after the systems that use them. It
+// may be called more than once.
 func (b *Backends) Stop() error {
 	var errs []error
 	for i := len(b.procs) - 1; i >= 0; i-- {
@@ -99,7 +118,7 @@ func (b *Backends) Stop() error {
 		}
 	}
 	b.procs = nil
-	if !b.keepDir && b.Dir != "" {
+	if b.removeDir {
 		if err := os.RemoveAll(b.Dir); err != nil {
 			errs = append(errs, err)
 		}

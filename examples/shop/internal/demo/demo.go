@@ -84,10 +84,7 @@ func Start(ctx context.Context, opts Options) (sys *System, err error) {
 	if opts.Backends == nil {
 		// Before anything else: a missing server is ErrMissing, with
 		// nothing built in vain.
-		if _, err := findRedis(); err != nil {
-			return nil, err
-		}
-		if _, err := findPostgres(); err != nil {
+		if err := findServers(); err != nil {
 			return nil, err
 		}
 	}
@@ -114,7 +111,9 @@ func Start(ctx context.Context, opts Options) (sys *System, err error) {
 
 	b := opts.Backends
 	if b == nil {
-		if b, err = StartBackends(ctx, opts.KeepDir); err != nil {
+		// In the system's directory, logs beside the others'; the
+		// directory is the system's to remove.
+		if b, err = startBackends(ctx, dir, false); err != nil {
 			return nil, err
 		}
 		s.backends = b
