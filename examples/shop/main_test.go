@@ -43,7 +43,10 @@ func TestMain(m *testing.M) {
 // at the same time.
 func setUp() error {
 	shared.once.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		// Generous: with an empty build cache (CI), the build compiles
+		// everything while other packages' tests and lint compete for
+		// the CPU.
+		ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 		defer cancel()
 		dir, err := os.MkdirTemp("", "spof-shop-test-")
 		if err != nil {
