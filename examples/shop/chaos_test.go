@@ -36,6 +36,7 @@ func modelFor(t *testing.T, sys *demo.System) string {
 // for later), and the experiment on config catches the planted hidden
 // dependency.
 func TestChaosRun(t *testing.T) {
+	t.Parallel()
 	sys := startShop(t)
 	path := modelFor(t, sys)
 	out := filepath.Join(filepath.Dir(path), "chaos.json")
@@ -133,6 +134,7 @@ func TestChaosRun(t *testing.T) {
 // fault is in place: the fault stays (nobody restored it), the journal
 // says so, and spof chaos recover takes it out.
 func TestChaosRecoverAfterKill(t *testing.T) {
+	t.Parallel()
 	sys := startShop(t)
 	path := modelFor(t, sys)
 	run, _, said := startRun(t, sys, "chaos", "run", path, "--env", "demo",
@@ -164,6 +166,7 @@ func TestChaosRecoverAfterKill(t *testing.T) {
 // its TTL runs out (the dead man's switch). A later recover finds it gone
 // and closes the journal entry.
 func TestChaosTTL(t *testing.T) {
+	t.Parallel()
 	sys := startShop(t)
 	path := modelFor(t, sys)
 	run, _, said := startRun(t, sys, "chaos", "run", path, "--env", "demo",
@@ -199,7 +202,7 @@ func TestChaosTTL(t *testing.T) {
 // returns it with its standard output and error.
 func startRun(t *testing.T, sys *demo.System, args ...string) (run *exec.Cmd, stdout, stderr *bytes.Buffer) {
 	t.Helper()
-	run = exec.Command(filepath.Join(sys.Dir, "bin", "spof"), args...)
+	run = exec.Command(filepath.Join(shared.binDir, "spof"), args...)
 	stdout, stderr = &bytes.Buffer{}, &bytes.Buffer{}
 	run.Stdout, run.Stderr = stdout, stderr
 	if err := run.Start(); err != nil {
@@ -230,6 +233,7 @@ func waitFault(t *testing.T, sys *demo.System, proxyName string, said *bytes.Buf
 // its fault is in place: the run restores the fault, records the
 // experiment as aborted and exits 3.
 func TestChaosRunInterrupted(t *testing.T) {
+	t.Parallel()
 	sys := startShop(t)
 	path := modelFor(t, sys)
 	pc := sys.Proxy()
@@ -260,6 +264,7 @@ func TestChaosRunInterrupted(t *testing.T) {
 // stops at once, restores, and says why, instead of holding the outage
 // for its whole duration.
 func TestChaosAbortProbe(t *testing.T) {
+	t.Parallel()
 	sys := startShop(t)
 	path := modelFor(t, sys)
 	data, err := os.ReadFile(path)
@@ -291,6 +296,7 @@ func TestChaosAbortProbe(t *testing.T) {
 // TestChaosRunTimeout: --timeout ends a run in the middle of its fault;
 // the fault is restored and the experiment recorded as aborted, saying why.
 func TestChaosRunTimeout(t *testing.T) {
+	t.Parallel()
 	sys := startShop(t)
 	path := modelFor(t, sys)
 	var stdout, stderr bytes.Buffer

@@ -3,8 +3,10 @@ package shop_test
 import (
 	"context"
 	"errors"
+	"maps"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -14,32 +16,8 @@ import (
 	"github.com/spofhq/spof/proxy"
 )
 
-// startShop starts the demo system for t and stops it when t ends. Without
-// redis-server or PostgreSQL the test is skipped, except in CI (CI=true),
-// where it fails: there `make deps` must have installed them.
-func startShop(t *testing.T) *demo.System {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
-	defer cancel()
-	sys, err := demo.Start(ctx, demo.Options{})
-	if errors.Is(err, demo.ErrMissing) {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("CI=true: %v", err)
-		}
-		t.Skipf("skipping the demo shop's end-to-end test: %v", err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := sys.Stop(); err != nil {
-			t.Errorf("stopping the demo: %v", err)
-		}
-	})
-	return sys
-}
-
 func TestShop(t *testing.T) {
+	t.Parallel()
 	sys := startShop(t)
 	pc := sys.Proxy()
 
@@ -131,22 +109,72 @@ func TestShop(t *testing.T) {
 	})
 
 	t.Run("stop leaves no process behind", func(t *testing.T) {
-		pids := sys.PIDs()
-		if len(pids) != 6 {
-			t.Errorf("PIDs() = %v, want 6 processes", pids)
-		}
-		if err := sys.Stop(); err != nil {
-			t.Fatal(err)
-		}
-		for name, pid := range pids {
-			if err := syscall.Kill(-pid, 0); !errors.Is(err, syscall.ESRCH) {
-				t.Errorf("%s: process group %d still exists after Stop (kill -0: %v)", name, pid, err)
+		// The shared Redis and PostgreSQL are not the system's to stop.
+		checkStop(t, sys, "shop", "shop-config", "shop-payments", "spof-proxy")
+		for name, pid := range shared.backends.PIDs() {
+			if err := syscall.Kill(pid, 0); err != nil {
+				t.Errorf("the shared %s (pid %d) after a system's Stop: %v", name, pid, err)
 			}
 		}
-		if _, err := os.Stat(sys.Dir); !errors.Is(err, os.ErrNotExist) {
-			t.Errorf("%s still exists after Stop (%v)", sys.Dir, err)
-		}
 	})
+}
+
+// TestStandalone starts the shop as make demo does, with Redis and
+// PostgreSQL of its own, which Stop stops too.
+func TestStandalone(t *testing.T) {
+	t.Parallel()
+	if err := setUp(); err != nil {
+		t.Skip("see the other tests:", err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	defer cancel()
+	sys, err := demo.Start(ctx, demo.Options{BinDir: shared.binDir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sys.Stop()
+	if err := sys.Smoke(ctx); err != nil {
+		t.Error(err)
+	}
+	checkStop(t, sys, "shop", "shop-config", "shop-payments", "spof-proxy", "redis", "postgres")
+}
+
+// TestSharedBackendsIsolate: two shops on the same Redis and PostgreSQL
+// see nothing of each other's data.
+func TestSharedBackendsIsolate(t *testing.T) {
+	t.Parallel()
+	a, b := startShop(t), startShop(t)
+	if a.RedisDB == b.RedisDB || a.PostgresURL == b.PostgresURL {
+		t.Fatalf("both shops use Redis database %d and %s, %s", a.RedisDB, a.PostgresURL, b.PostgresURL)
+	}
+	ctx := t.Context()
+	session, r, err := a.Login(ctx, "frank")
+	wantFlow(t, "login on a", r, err, http.StatusOK, "")
+	r, err = a.Checkout(ctx, session, "tea", 1)
+	wantFlow(t, "checkout on a", r, err, http.StatusOK, "")
+	r, err = b.Checkout(ctx, session, "tea", 1)
+	wantFlow(t, "checkout on b with a's session", r, err, http.StatusUnauthorized, "")
+}
+
+// checkStop stops sys and checks that the processes it had, by name, are
+// gone, and its directory too.
+func checkStop(t *testing.T, sys *demo.System, names ...string) {
+	t.Helper()
+	pids := sys.PIDs()
+	if got := slices.Sorted(maps.Keys(pids)); !slices.Equal(got, slices.Sorted(slices.Values(names))) {
+		t.Errorf("PIDs() = %v, want %v", pids, names)
+	}
+	if err := sys.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	for name, pid := range pids {
+		if err := syscall.Kill(-pid, 0); !errors.Is(err, syscall.ESRCH) {
+			t.Errorf("%s: process group %d still exists after Stop (kill -0: %v)", name, pid, err)
+		}
+	}
+	if _, err := os.Stat(sys.Dir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("%s still exists after Stop (%v)", sys.Dir, err)
+	}
 }
 
 func wantFlow(t *testing.T, flow string, r demo.Response, err error, status int, degraded string) {

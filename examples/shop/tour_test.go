@@ -47,6 +47,7 @@ func liveCommands(t *testing.T) []string {
 // shows, exit codes included. The experiments run 2s instead of the
 // README's 10s.
 func TestReadmeTour(t *testing.T) {
+	t.Parallel()
 	lines := liveCommands(t)
 	if len(lines) < 6 {
 		t.Fatalf("the README's tour has %d live lines: %q", len(lines), lines)

@@ -78,7 +78,7 @@ journal.`,
 }
 
 // stateDir is where the chaos journal of the model at path lives.
-func stateDir(path string, explicit bool, flag string) (string, error) {
+func stateDir(e *env, path string, explicit bool, flag string) (string, error) {
 	if flag != "" {
 		return flag, nil
 	}
@@ -87,7 +87,7 @@ func stateDir(path string, explicit bool, flag string) (string, error) {
 		// No model here: the default state directory beside it.
 		return filepath.Join(dir, ".spof"), nil
 	}
-	m, err := loadModel(path)
+	m, err := e.loadModel(path)
 	if err != nil {
 		return "", err
 	}
@@ -105,7 +105,7 @@ func modelStateDir(path string, m *model.Model) string {
 }
 
 func runChaosRecover(ctx context.Context, e *env, path string, explicit bool, f *chaosRecoverFlags) error {
-	dir, err := stateDir(path, explicit, f.stateDir)
+	dir, err := stateDir(e, path, explicit, f.stateDir)
 	if err != nil {
 		return err
 	}
@@ -194,7 +194,7 @@ func runChaosPlan(e *env, path string, f *chaosPlanFlags) error {
 		}
 		faults = append(faults, fault)
 	}
-	m, err := loadModel(path)
+	m, err := e.loadModel(path)
 	if err != nil {
 		return err
 	}
@@ -389,7 +389,7 @@ func runChaosRun(ctx context.Context, e *env, path string, f *chaosRunFlags) err
 			return usageError("%s %v: must not be negative", d.flag, d.v)
 		}
 	}
-	m, err := loadModel(path)
+	m, err := e.loadModel(path)
 	if err != nil {
 		return err
 	}
@@ -466,7 +466,7 @@ func runChaosRun(ctx context.Context, e *env, path string, f *chaosRunFlags) err
 		}
 		return nil
 	}
-	sd, err := stateDir(path, true, f.stateDir)
+	sd, err := stateDir(e, path, true, f.stateDir)
 	if err != nil {
 		return err
 	}
@@ -602,7 +602,7 @@ than 30 days), failed, or never tested.`,
 				return usageError("--format %q: want text or json", o.format)
 			}
 			path := modelArg(args)
-			sd, err := stateDir(path, len(args) == 1, dir)
+			sd, err := stateDir(e, path, len(args) == 1, dir)
 			if err != nil {
 				return err
 			}

@@ -77,11 +77,11 @@ func runCheck(e *env, f *checkFlags, path string) error {
 	g := analysis.Gate{FailOn: failOn}
 	if f.baseline != "" {
 		var err error
-		if g.Baseline, err = readBaseline(f.baseline); err != nil {
+		if g.Baseline, err = readBaseline(e, f.baseline); err != nil {
 			return err
 		}
 	}
-	m, err := loadModel(path)
+	m, err := e.loadModel(path)
 	if err != nil {
 		return err
 	}
@@ -136,8 +136,8 @@ func sarifRoot(e *env) string {
 }
 
 // readBaseline reads the file spof baseline writes.
-func readBaseline(path string) (*analysis.Baseline, error) {
-	data, err := os.ReadFile(path)
+func readBaseline(e *env, path string) (*analysis.Baseline, error) {
+	data, err := e.readInput(path)
 	if err != nil {
 		return nil, usageError("reading the baseline: %v", err)
 	}
@@ -164,7 +164,7 @@ one. Finding IDs are stable hashes of the event and the flows it hits.`,
 			if out == "" {
 				return usageError("baseline: say where to write it with -o FILE")
 			}
-			m, err := loadModel(modelArg(args))
+			m, err := e.loadModel(modelArg(args))
 			if err != nil {
 				return err
 			}

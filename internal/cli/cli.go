@@ -2,7 +2,8 @@
 // model loading, output selection and exit codes.
 //
 // Exit codes: 0 fine; 1 findings at or above --fail-on; 2 bad input or
-// usage; 3 an experiment falsified its hypothesis; 4 a restore failed.
+// usage; 3 an experiment falsified its hypothesis; 4 a restore failed; 70
+// an internal error (a panic: a bug in spof).
 package cli
 
 import (
@@ -11,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"strings"
 
@@ -25,6 +27,9 @@ const (
 	ExitBadInput  = 2
 	ExitFalsified = 3
 	ExitRestore   = 4
+	// ExitInternal is sysexits' EX_SOFTWARE: spof panicked, which is a bug
+	// in spof, never the input's fault (that is ExitBadInput).
+	ExitInternal = 70
 )
 
 // Version is the version the binary reports; the build may override it
@@ -58,13 +63,28 @@ type env struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
 	isTerminal     func(w io.Writer) bool
+	maxInputSize   byteSize // --max-input-size; 0 is the default
 }
 
 // Main runs spof with args (without the program name) and returns the exit
 // code.
 func Main(args []string, stdout, stderr io.Writer) int {
 	e := &env{stdout: stdout, stderr: stderr, getenv: os.Getenv, isTerminal: isTerminal}
-	root := newRoot(e)
+	return execute(newRoot(e), args, stdout, stderr)
+}
+
+// execute runs the command tree root with args and maps its outcome to an
+// exit code. A panic in the command (on this goroutine) is an internal
+// error: exit 70 with the stack on stderr, so that it is neither mistaken
+// for bad input (the Go runtime's exit 2) nor lost.
+func execute(root *cobra.Command, args []string, stdout, stderr io.Writer) (code int) {
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintf(stderr, "spof: internal error: %v\n\n%s\n", r, debug.Stack())
+			fmt.Fprintf(stderr, "spof: this is a bug in spof %s: please report it, with the command line and, if you can, the input\n", Version)
+			code = ExitInternal
+		}
+	}()
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
@@ -73,7 +93,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		return ExitOK
 	}
 	var ee *exitError
-	code := ExitBadInput // cobra's own errors are usage errors: unknown flag, bad args
+	code = ExitBadInput // cobra's own errors are usage errors: unknown flag, bad args
 	if errors.As(err, &ee) {
 		code = ee.code
 		err = ee.err
@@ -127,7 +147,8 @@ every single point of failure of every critical flow, with the chain of
 reasons and a concrete fix.
 
 The model defaults to ./spof.yaml. Exit codes: 0 fine, 1 findings at or
-above --fail-on, 2 bad input or usage.`,
+above --fail-on, 2 bad input or usage (spof chaos adds 3 and 4), 70 an
+internal error (a bug in spof: please report it).`,
 		Example: `  spof init                                   # write a commented starter spof.yaml
   spof check                                  # SPOFs of ./spof.yaml
   spof check examples/seed-audit/spof.yaml --format markdown
@@ -138,6 +159,9 @@ above --fail-on, 2 bad input or usage.`,
 		Version:           Version,
 		CompletionOptions: cobra.CompletionOptions{HiddenDefaultCmd: true},
 	}
+	e.maxInputSize = defaultMaxInputSize
+	root.PersistentFlags().Var(&e.maxInputSize, "max-input-size",
+		"refuse input files (models, baselines, configurations) larger than `SIZE`, such as 512MiB or 2GiB")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError("%v (see %s --help)", err, c.CommandPath())
 	})

@@ -29,7 +29,7 @@ one-line summary and exits 0.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path := modelArg(args)
-			m, err := loadModel(path)
+			m, err := e.loadModel(path)
 			if err != nil {
 				return err
 			}
@@ -68,7 +68,7 @@ item fails.`,
 				return usageError("--format: %v", err)
 			}
 			path := modelArg(args)
-			m, err := loadModel(path)
+			m, err := e.loadModel(path)
 			if err != nil {
 				return err
 			}
@@ -122,7 +122,7 @@ down. It exits 1 if a flow is down.`,
 			if err := report.CheckFormat(report.OutputWhatIf, o.format); err != nil {
 				return usageError("--format: %v", err)
 			}
-			m, err := loadModel(modelArg(args))
+			m, err := e.loadModel(modelArg(args))
 			if err != nil {
 				return err
 			}
@@ -195,7 +195,7 @@ to start, deploy or recover.`,
 			if err := report.CheckFormat(report.OutputExplain, o.format); err != nil {
 				return usageError("--format: %v", err)
 			}
-			m, err := loadModel(path)
+			m, err := e.loadModel(path)
 			if err != nil {
 				return err
 			}
@@ -222,7 +222,7 @@ func newGraphCmd(e *env) *cobra.Command {
 			if err := report.CheckFormat(report.OutputGraph, o.format); err != nil {
 				return usageError("--format: %v", err)
 			}
-			m, err := loadModel(modelArg(args))
+			m, err := e.loadModel(modelArg(args))
 			if err != nil {
 				return err
 			}

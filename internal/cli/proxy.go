@@ -251,7 +251,7 @@ var proxyFields = []string{"name", "listen", "upstream", "enabled"}
 // loadProxyFile reads a --config file. Its problems are printed on
 // stderr, one per line as file:line:col: message, like a model's.
 func loadProxyFile(e *env, path string) ([]proxyEntry, error) {
-	data, err := os.ReadFile(path)
+	data, err := e.readInput(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, usageError("--config %s: no such file", path)

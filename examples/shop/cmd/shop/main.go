@@ -62,6 +62,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	listen := fs.String("listen", "127.0.0.1:8080", "serve HTTP on `host:port` (port 0: any free port)")
 	redisAddr := fs.String("redis", "127.0.0.1:6379", "Redis at `host:port` (sessions, rate limits)")
+	redisDB := fs.Int("redis-db", 0, "the Redis database `number` to use")
 	postgresURL := fs.String("postgres", "postgres://shop@127.0.0.1:5432/shop?sslmode=disable", "PostgreSQL connection `URL` (sessions fallback, orders, outbox, submissions)")
 	paymentsURL := fs.String("payments", "http://127.0.0.1:8081", "payment API base `URL`")
 	configURL := fs.String("config", "http://127.0.0.1:8082", "configuration service base `URL`")
@@ -91,6 +92,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	rdb := redis.NewClient(&redis.Options{
 		Addr: *redisAddr,
+		DB:   *redisDB,
 		// Fail fast, so that the breakers see a dead Redis at once.
 		DialTimeout:     300 * time.Millisecond,
 		ReadTimeout:     300 * time.Millisecond,

@@ -1,10 +1,11 @@
 // Package demo starts the demo shop of examples/shop on loopback: a
-// redis-server and a throwaway PostgreSQL cluster in a temporary directory,
-// the configuration service and payment API, a `spof proxy` with one proxy
-// per dependency, and the shop talking to every dependency through its
-// proxy, so that faults can be injected with proxy/client. Every port is
-// chosen free. It is the one implementation behind run.sh (through
-// cmd/shop-demo), the shop's tests and the chaos end-to-end tests.
+// redis-server and a throwaway PostgreSQL cluster in a temporary directory
+// (or Backends shared with other systems), the configuration service and
+// payment API, a `spof proxy` with one proxy per dependency, and the shop
+// talking to every dependency through its proxy, so that faults can be
+// injected with proxy/client. Every port is chosen free. It is the one
+// implementation behind run.sh (through cmd/shop-demo), the shop's tests
+// and the chaos end-to-end tests.
 package demo
 
 import (
@@ -16,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -45,6 +47,11 @@ type Options struct {
 	BinDir string
 	// KeepDir keeps the system's directory (data and logs/) after Stop.
 	KeepDir bool
+	// Backends, when set, are the Redis and PostgreSQL the shop uses,
+	// shared with other systems: it gets a database and a Redis database
+	// number of its own, and Stop leaves the servers running. Nil: Start
+	// starts its own, and Stop stops them.
+	Backends *Backends
 }
 
 // A System is a running demo shop. Its fields are read-only.
@@ -61,23 +68,25 @@ type System struct {
 	Proxies map[string]proxy.ProxyInfo
 	// ConfigURL and PaymentsURL reach those services directly.
 	ConfigURL, PaymentsURL string
-	// RedisAddr and PostgresURL reach those servers directly.
+	// RedisAddr and PostgresURL reach those servers directly; the shop
+	// uses Redis database RedisDB and PostgresURL's database.
 	RedisAddr, PostgresURL string
+	RedisDB                int
 
-	keepDir bool
-	procs   []*process // in start order; stopped in reverse
+	keepDir  bool
+	procs    []*process // in start order; stopped in reverse
+	backends *Backends  // started by Start, stopped by Stop; nil if shared
 }
 
 // Start starts the demo system; ctx bounds the start-up only. On error,
 // whatever was started is stopped again. Call Stop when done.
 func Start(ctx context.Context, opts Options) (sys *System, err error) {
-	redisBin, err := findRedis()
-	if err != nil {
-		return nil, err
-	}
-	pg, err := findPostgres()
-	if err != nil {
-		return nil, err
+	if opts.Backends == nil {
+		// Before anything else: a missing server is ErrMissing, with
+		// nothing built in vain.
+		if err := findServers(); err != nil {
+			return nil, err
+		}
 	}
 	dir, err := os.MkdirTemp("", "spof-shop-")
 	if err != nil {
@@ -100,10 +109,17 @@ func Start(ctx context.Context, opts Options) (sys *System, err error) {
 		}
 	}
 
-	if s.RedisAddr, err = s.startRedis(ctx, redisBin); err != nil {
-		return nil, err
+	b := opts.Backends
+	if b == nil {
+		// In the system's directory, logs beside the others'; the
+		// directory is the system's to remove.
+		if b, err = startBackends(ctx, dir, false); err != nil {
+			return nil, err
+		}
+		s.backends = b
 	}
-	if s.PostgresURL, err = s.startPostgres(ctx, pg); err != nil {
+	s.RedisAddr = b.RedisAddr
+	if s.PostgresURL, s.RedisDB, err = b.tenant(ctx); err != nil {
 		return nil, err
 	}
 	if s.ConfigURL, err = s.startServer(ctx, "shop-config", filepath.Join(bin, "shop-config"), "--listen", "127.0.0.1:0"); err != nil {
@@ -119,6 +135,7 @@ func Start(ctx context.Context, opts Options) (sys *System, err error) {
 	s.ShopURL, err = s.startServer(ctx, "shop", filepath.Join(bin, "shop"),
 		"--listen", "127.0.0.1:0",
 		"--redis", s.Proxies[ProxyRedis].Listen,
+		"--redis-db", strconv.Itoa(s.RedisDB),
 		"--postgres", pgURL,
 		"--payments", "http://"+s.Proxies[ProxyPayments].Listen,
 		"--config", "http://"+s.Proxies[ProxyConfig].Listen)
@@ -128,8 +145,9 @@ func Start(ctx context.Context, opts Options) (sys *System, err error) {
 	return s, nil
 }
 
-// Stop stops every process, the shop first, and removes the directory
-// unless Options.KeepDir. It may be called more than once.
+// Stop stops every process, the shop first, and the backends if Start
+// started them, and removes the directory unless Options.KeepDir. It may
+// be called more than once.
 func (s *System) Stop() error {
 	var errs []error
 	for i := len(s.procs) - 1; i >= 0; i-- {
@@ -138,6 +156,12 @@ func (s *System) Stop() error {
 		}
 	}
 	s.procs = nil
+	if s.backends != nil {
+		if err := s.backends.Stop(); err != nil {
+			errs = append(errs, err)
+		}
+		s.backends = nil
+	}
 	if !s.keepDir && s.Dir != "" {
 		if err := os.RemoveAll(s.Dir); err != nil {
 			errs = append(errs, err)
@@ -146,11 +170,14 @@ func (s *System) Stop() error {
 	return errors.Join(errs...)
 }
 
-// PIDs returns the process id of each running process by name (redis,
-// postgres, shop-config, shop-payments, spof-proxy, shop); each leads its
-// own process group.
+// PIDs returns the process id of each running process by name
+// (shop-config, shop-payments, spof-proxy, shop, and redis and postgres
+// unless the backends are shared); each leads its own process group.
 func (s *System) PIDs() map[string]int {
-	pids := make(map[string]int, len(s.procs))
+	pids := make(map[string]int, len(s.procs)+2)
+	if s.backends != nil {
+		pids = s.backends.PIDs()
+	}
 	for _, p := range s.procs {
 		pids[p.name] = p.cmd.Process.Pid
 	}

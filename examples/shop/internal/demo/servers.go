@@ -3,7 +3,6 @@ package demo
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -16,7 +15,6 @@ import (
 	"syscall"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // postgresBins are the PostgreSQL server programs Start needs.
@@ -59,24 +57,24 @@ func isExecutable(path string) bool {
 }
 
 // startRedis starts a redis-server without persistence on a free loopback
-// port and waits until it answers PING.
-func (s *System) startRedis(ctx context.Context, bin string) (string, error) {
+// port, with redisDatabases databases, and waits until it answers PING.
+func (b *Backends) startRedis(ctx context.Context, bin string) (string, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return "", err
 	}
 	_, port, _ := net.SplitHostPort(addr)
-	dataDir := filepath.Join(s.Dir, "redis")
+	dataDir := filepath.Join(b.Dir, "redis")
 	if err := os.MkdirAll(dataDir, 0o755); err != nil {
 		return "", err
 	}
-	p, err := startProcess(s.Dir, "redis", exec.Command(bin,
+	p, err := startProcess(b.Dir, "redis", exec.Command(bin,
 		"--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-		"--dir", dataDir, "--daemonize", "no"), syscall.SIGTERM)
+		"--databases", strconv.Itoa(redisDatabases), "--dir", dataDir, "--daemonize", "no"), syscall.SIGTERM)
 	if err != nil {
 		return "", err
 	}
-	s.procs = append(s.procs, p)
+	b.procs = append(b.procs, p)
 	return addr, poll(ctx, p, "redis-server", func(ctx context.Context) error { return ping(ctx, addr) })
 }
 
@@ -105,11 +103,11 @@ func ping(ctx context.Context, addr string) error {
 }
 
 // startPostgres creates a throwaway cluster (trust authentication, user
-// shop, no fsync) and starts it on a free loopback port, with a database
-// named shop. PostgreSQL refuses to run as root, so as root it runs as the
-// postgres user, or nobody.
-func (s *System) startPostgres(ctx context.Context, bins postgresBins) (string, error) {
-	dataDir := filepath.Join(s.Dir, "pg")
+// shop, no fsync), starts it on a free loopback port and returns that
+// address once it accepts connections. PostgreSQL refuses to run as root,
+// so as root it runs as the postgres user, or nobody.
+func (b *Backends) startPostgres(ctx context.Context, bins postgresBins) (string, error) {
+	dataDir := filepath.Join(b.Dir, "pg")
 	if err := os.Mkdir(dataDir, 0o700); err != nil {
 		return "", err
 	}
@@ -119,7 +117,7 @@ func (s *System) startPostgres(ctx context.Context, bins postgresBins) (string, 
 	}
 	if cred != nil {
 		// The cluster's owner must reach its directory through ours.
-		if err := os.Chmod(s.Dir, 0o711); err != nil {
+		if err := os.Chmod(b.Dir, 0o711); err != nil {
 			return "", err
 		}
 		if err := os.Chown(dataDir, int(cred.Uid), int(cred.Gid)); err != nil {
@@ -134,7 +132,7 @@ func (s *System) startPostgres(ctx context.Context, bins postgresBins) (string, 
 		return cmd
 	}
 
-	initdb, err := startProcess(s.Dir, "initdb", asOwner(exec.Command(bins.initdb,
+	initdb, err := startProcess(b.Dir, "initdb", asOwner(exec.Command(bins.initdb,
 		"-D", dataDir, "-U", "shop", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync")), syscall.SIGTERM)
 	if err != nil {
 		return "", err
@@ -155,30 +153,44 @@ func (s *System) startPostgres(ctx context.Context, bins postgresBins) (string, 
 	}
 	_, port, _ := net.SplitHostPort(addr)
 	// SIGINT is PostgreSQL's fast shutdown: clients are disconnected.
-	p, err := startProcess(s.Dir, "postgres", asOwner(exec.Command(bins.postgres,
+	p, err := startProcess(b.Dir, "postgres", asOwner(exec.Command(bins.postgres,
 		"-D", dataDir, "-p", port, "-h", "127.0.0.1", "-k", dataDir,
 		"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off")), syscall.SIGINT)
 	if err != nil {
 		return "", err
 	}
-	s.procs = append(s.procs, p)
-	admin := fmt.Sprintf("postgres://shop@%s/postgres?sslmode=disable&connect_timeout=2", addr)
+	b.procs = append(b.procs, p)
 	err = poll(ctx, p, "postgres", func(ctx context.Context) error {
-		conn, err := pgx.Connect(ctx, admin)
+		conn, err := pgx.Connect(ctx, adminURL(addr))
 		if err != nil {
 			return err
 		}
-		defer conn.Close(context.WithoutCancel(ctx))
-		_, err = conn.Exec(ctx, "CREATE DATABASE shop")
-		if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok && pgErr.Code == "42P04" {
-			return nil // duplicate_database: an earlier attempt made it
-		}
-		return err
+		return conn.Close(context.WithoutCancel(ctx))
 	})
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("postgres://shop@%s/shop?sslmode=disable&connect_timeout=2", addr), nil
+	return addr, nil
+}
+
+// adminURL is the URL of the cluster's postgres database, for creating
+// the others.
+func adminURL(addr string) string {
+	return fmt.Sprintf("postgres://shop@%s/postgres?sslmode=disable&connect_timeout=2", addr)
+}
+
+// createDatabase creates the database name (owned by shop) in the cluster
+// at addr, and returns its URL.
+func createDatabase(ctx context.Context, addr, name string) (string, error) {
+	conn, err := pgx.Connect(ctx, adminURL(addr))
+	if err != nil {
+		return "", fmt.Errorf("creating database %s: %w", name, err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+		return "", fmt.Errorf("creating database %s: %w", name, err)
+	}
+	return fmt.Sprintf("postgres://shop@%s/%s?sslmode=disable&connect_timeout=2", addr, name), nil
 }
 
 // postgresCredential is nil unless we are root; then it is the postgres
