@@ -23,7 +23,10 @@ func BenchmarkCheck(b *testing.B) {
 			}
 			b.ReportAllocs()
 			for b.Loop() {
-				res := analysis.Check(m, analysis.Options{})
+				res, err := analysis.Check(m, analysis.Options{})
+				if err != nil {
+					b.Fatal(err)
+				}
 				if len(res.Findings) == 0 {
 					b.Fatal("no findings")
 				}

@@ -16,8 +16,9 @@ type hop struct {
 }
 
 // trace follows, from a component that is not up, the first edge that
-// explains its state, down to a component that is down by itself (the
-// root). Hops are listed from start to root.
+// explains its state, down to a component that is down by itself, or to
+// what a tripped edge waits on (the root). Hops are listed from start to
+// root.
 func (g *graph) trace(v stateView, start int32, ctx int) ([]hop, int32) {
 	var hops []hop
 	x := start
@@ -33,11 +34,15 @@ func (g *graph) trace(v stateView, start int32, ctx int) ([]hop, int32) {
 			if r != s || r == Up {
 				continue
 			}
+			trip := v.tripped(e)
 			next = e.to
-			if e.asyncVia >= 0 && v.state(e.asyncVia, ctx) == r {
+			if e.asyncVia >= 0 && (trip || v.state(e.asyncVia, ctx) == r) {
 				next = e.asyncVia
 			}
 			hops = append(hops, hop{from: x, to: next, e: e, result: r})
+			if trip {
+				return hops, next
+			}
 			break
 		}
 		if next < 0 {
@@ -53,8 +58,9 @@ func (g *graph) trace(v stateView, start int32, ctx int) ([]hop, int32) {
 const maxHops = 12
 
 // describeHops renders hops root-first: the chain reads from the cause to
-// the flow.
-func (a *analyzer) describeHops(hops []hop, v stateView, ctx int) []string {
+// the flow. reason explains a component down by itself (or the root of a
+// tripped edge), for fallbacks down too.
+func (a *analyzer) describeHops(hops []hop, v stateView, ctx int, reason func(int32) string) []string {
 	out := make([]string, 0, min(len(hops), maxHops+1))
 	for i := len(hops) - 1; i >= 0; i-- {
 		if len(hops) > maxHops && i == len(hops)-1-maxHops/2 {
@@ -63,25 +69,26 @@ func (a *analyzer) describeHops(hops []hop, v stateView, ctx int) []string {
 			i -= skip - 1
 			continue
 		}
-		out = append(out, a.describeHop(hops[i], v, ctx))
+		out = append(out, a.describeHop(hops[i], v, ctx, reason))
 	}
 	return out
 }
 
-func (a *analyzer) describeHop(h hop, v stateView, ctx int) string {
+func (a *analyzer) describeHop(h hop, v stateView, ctx int, reason func(int32) string) string {
 	name := func(x int32) string { return a.m.Components[x].Name }
 	from, e := name(h.from), h.e
 	src := e.src
+	toDown := v.tripped(e) || v.state(e.to, ctx) == Down
 	switch {
 	case e.asyncVia >= 0 && h.to == e.asyncVia:
 		return fmt.Sprintf("%s needs the queue %s to reach %s asynchronously", from, name(e.asyncVia), name(e.to))
 	case e.asyncVia >= 0:
 		return fmt.Sprintf("%s reaches %s asynchronously via %s: work backs up, %s is degraded", from, name(e.to), name(e.asyncVia), from)
 	case e.fallbackTo >= 0 && h.result == Down:
-		return fmt.Sprintf("%s needs %s or its fallback %s, and both are down", from, name(e.to), name(e.fallbackTo))
-	case e.fallbackTo >= 0 && v.state(e.to, ctx) == Down:
+		return fmt.Sprintf("%s needs %s or its fallback %s, and both are down: %s", from, name(e.to), name(e.fallbackTo), a.whyDownToo(e.fallbackTo, v, ctx, reason))
+	case e.fallbackTo >= 0 && toDown:
 		return fmt.Sprintf("%s falls back from %s to %s%s: degraded", from, name(e.to), name(e.fallbackTo), quoteFallback(src.Fallback))
-	case e.capped && v.state(e.to, ctx) == Down:
+	case e.capped && toDown:
 		return fmt.Sprintf("%s loses %s and falls back%s: degraded", from, name(e.to), quoteFallback(src.Fallback))
 	case v.state(h.to, ctx) == Degraded:
 		return fmt.Sprintf("%s needs %s, which is degraded", from, name(h.to))
@@ -89,6 +96,17 @@ func (a *analyzer) describeHop(h hop, v stateView, ctx int) string {
 		return fmt.Sprintf("%s needs %s (its circuit breaker fails fast, but there is no fallback)", from, name(e.to))
 	}
 	return fmt.Sprintf("%s needs %s (hard dependency)", from, name(e.to))
+}
+
+// whyDownToo explains why fallback x is down as well: its own reason when
+// it is down by itself, else the component its chain leads to and that
+// one's reason.
+func (a *analyzer) whyDownToo(x int32, v stateView, ctx int, reason func(int32) string) string {
+	hops, root := a.g.trace(v, x, ctx)
+	if len(hops) == 0 {
+		return reason(root)
+	}
+	return fmt.Sprintf("%s is down through %s: %s", a.m.Components[x].Name, a.m.Components[root].Name, reason(root))
 }
 
 func quoteFallback(text string) string {
@@ -309,7 +327,7 @@ func (a *analyzer) recoveryFix(ref *phasedRef, root int32) string {
 	case t.Kind == model.KindMonitoring:
 		return fmt.Sprintf("run %s independently of what it watches (another zone or provider), plus an external uptime check", t.Name)
 	}
-	if root != int32(a.m.ComponentIndex[t.Name]) {
+	if root != ref.e.to {
 		return fmt.Sprintf("make %s survive the loss of %s, or let %s %s without it (fallback: on the when: edge)", t.Name, a.m.Components[root].Name, from, ref.e.src.When)
 	}
 	return fmt.Sprintf("make %s redundant, or let %s %s without it (fallback: on the when: edge)", t.Name, from, ref.e.src.When)
@@ -330,7 +348,7 @@ func (a *analyzer) operational() []Finding {
 		flows := newFlowSet(g.flows)
 		var comps, reasons, fixes []string
 		for _, c := range p.Knows {
-			x, ok := a.m.ComponentIndex[c]
+			x, ok := g.comp[c]
 			if !ok || len(knowers(a.m, c)) != 1 {
 				continue
 			}
@@ -349,7 +367,7 @@ func (a *analyzer) operational() []Finding {
 				continue
 			}
 			mask := newFlowSet(g.flows)
-			if x, ok := a.m.ComponentIndex[r]; ok {
+			if x, ok := g.comp[r]; ok {
 				mask.orMasked(g.needs[x], a.sel)
 				comps = append(comps, r)
 			} else {

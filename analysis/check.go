@@ -56,9 +56,18 @@ func CheckFlows(m *model.Model, names []string) error {
 
 // Check runs the order-1 analysis: every basic event whose failure alone
 // stops, degrades, or blocks the recovery of a flow, and every person with
-// a bus factor of one, ranked. The model must be valid.
-func Check(m *model.Model, opts Options) *Result {
-	a := newAnalyzer(m, opts.Flows)
+// a bus factor of one, ranked.
+//
+// It returns an error rather than a partial answer: one wrapping
+// ErrInvalidModel when m names something it does not declare, has a value
+// out of range or a cycle of running-time dependencies (a model from
+// model.Parse has none of these), and one naming the flow when
+// opts.Flows names a flow m does not declare.
+func Check(m *model.Model, opts Options) (*Result, error) {
+	a, err := newAnalyzer(m, opts.Flows)
+	if err != nil {
+		return nil, err
+	}
 	res := &Result{System: m.System}
 	for _, e := range Events(m) {
 		if e.Kind == EventPerson {
@@ -73,7 +82,7 @@ func Check(m *model.Model, opts Options) *Result {
 	res.Flows = a.flowSummaries(res.Findings)
 	a.opts = opts
 	res.Checklist = checklist(a, res.Findings)
-	return res
+	return res, nil
 }
 
 // analyzer holds what every event's evaluation shares.
@@ -136,16 +145,23 @@ type phasedRef struct {
 	e    *edge
 }
 
-func newAnalyzer(m *model.Model, flows []string) *analyzer {
-	g := compile(m)
-	a := &analyzer{m: m, g: g, ix: newEventIndex(m), p: newPropagator(g), sel: newFlowSet(g.flows)}
+// newAnalyzer compiles m and selects flows (all when empty).
+func newAnalyzer(m *model.Model, flows []string) (*analyzer, error) {
+	g, err := compile(m)
+	if err != nil {
+		return nil, err
+	}
+	if err := CheckFlows(m, flows); err != nil {
+		return nil, err
+	}
+	a := &analyzer{m: m, g: g, ix: newEventIndex(g), p: newPropagator(g), sel: newFlowSet(g.flows)}
 	for f := range m.Flows {
 		if len(flows) == 0 || slices.Contains(flows, m.Flows[f].Name) {
 			a.sel.add(f)
 		}
 	}
 	a.phasedBy = phasedIndex(g)
-	return a
+	return a, nil
 }
 
 // effect is what one event does to the flows.
@@ -167,7 +183,7 @@ func (a *analyzer) evaluateEvent(e Event) (Finding, bool) {
 	if len(down) == 0 {
 		return Finding{}, false
 	}
-	a.p.run(down)
+	a.p.run(down, nil)
 	eff := a.effect(a.p, a.p.changed)
 	f, ok := a.finding(e, eff, a.p, a.p.changed, func(x int32) string {
 		return downReason(a.m, e, a.m.Components[x])
@@ -260,7 +276,7 @@ func (a *analyzer) finding(e Event, eff effect, v stateView, changed []int32, re
 		}
 		hops, root = a.g.trace(v, start, ctxAll)
 		f.Chain = append(f.Chain, eventHappens(e), reason(root))
-		f.Chain = append(f.Chain, a.describeHops(hops, v, ctxAll)...)
+		f.Chain = append(f.Chain, a.describeHops(hops, v, ctxAll, reason)...)
 		f.Chain = append(f.Chain, a.describePhased(ref, v))
 		f.Chain = append(f.Chain, a.flowList(flows)+" cannot be restarted, scaled out or redeployed while it lasts")
 		f.Fix = a.recoveryFix(ref, root)
@@ -269,7 +285,7 @@ func (a *analyzer) finding(e Event, eff effect, v stateView, changed []int32, re
 	step := a.worstStep(v, worst)
 	hops, root = a.g.trace(v, step, worst)
 	f.Chain = append(f.Chain, eventHappens(e), reason(root))
-	f.Chain = append(f.Chain, a.describeHops(hops, v, worst)...)
+	f.Chain = append(f.Chain, a.describeHops(hops, v, worst, reason)...)
 	f.Chain = append(f.Chain, fmt.Sprintf("%s passes through %s", a.m.Flows[worst].Name, a.m.Components[step].Name))
 	verb := "is down"
 	if f.Category == CategoryDegradation {
@@ -304,13 +320,12 @@ func (a *analyzer) worstFlow(flows []int) int {
 // worstStep returns the first step of flow f whose state is the flow's.
 func (a *analyzer) worstStep(v stateView, f int) int32 {
 	want := a.g.flowState(v, f)
-	for _, name := range a.m.Flows[f].Steps {
-		x := int32(a.m.ComponentIndex[name])
+	for _, x := range a.g.steps[f] {
 		if v.state(x, f) == want {
 			return x
 		}
 	}
-	return int32(a.m.ComponentIndex[a.m.Flows[f].Steps[0]])
+	return a.g.steps[f][0]
 }
 
 // flowList names flows with their criticality, most critical first:
@@ -393,16 +408,16 @@ func (g *graph) dependencies(f int) []string {
 	seen := make(map[int32]bool)
 	var out []string
 	var stack []int32
-	steps := g.m.Flows[f].Steps
+	steps := g.steps[f]
 	for i := len(steps) - 1; i >= 0; i-- {
-		x := int32(g.m.ComponentIndex[steps[i]])
+		x := steps[i]
 		stack = append(stack, x)
 		seen[x] = true
 	}
 	for len(stack) > 0 {
 		x := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
-		if !slices.Contains(steps, g.m.Components[x].Name) {
+		if !slices.Contains(steps, x) {
 			out = append(out, g.m.Components[x].Name)
 		}
 		es := g.edges[x]

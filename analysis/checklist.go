@@ -20,9 +20,14 @@ var ChecklistTitles = [7]string{
 }
 
 // Checklist evaluates the seven items for m. It runs the order-1 analysis
-// first; Check returns the same items in Result.Checklist.
-func Checklist(m *model.Model) []ChecklistItem {
-	return Check(m, Options{}).Checklist
+// first, and fails as Check does; Check returns the same items in
+// Result.Checklist.
+func Checklist(m *model.Model) ([]ChecklistItem, error) {
+	res, err := Check(m, Options{})
+	if err != nil {
+		return nil, err
+	}
+	return res.Checklist, nil
 }
 
 func checklist(a *analyzer, findings []Finding) []ChecklistItem {

@@ -18,7 +18,7 @@ func TestCheckMatchesBruteForceGenerated(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := refAnalyse(m)
-	res := Check(m, Options{})
+	res := mustCheck(t, m, Options{})
 	got := map[string]refOutcome{}
 	long := 0
 	for _, f := range res.Findings {

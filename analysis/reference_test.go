@@ -304,7 +304,6 @@ func randomModel(r *rand.Rand) *model.Model {
 		}
 		m.Hazards = append(m.Hazards, h)
 	}
-	m.BuildIndex()
 	return m
 }
 
@@ -317,7 +316,7 @@ func TestCheckMatchesBruteForce(t *testing.T) {
 		r := rand.New(rand.NewPCG(uint64(seed), 7))
 		m := randomModel(r)
 		want := refAnalyse(m)
-		res := Check(m, Options{})
+		res := mustCheck(t, m, Options{})
 		got := map[string]refOutcome{}
 		ids := map[string]bool{}
 		for _, f := range res.Findings {

@@ -65,7 +65,7 @@ func TestWhatIf(t *testing.T) {
 			}
 			evs = append(evs, e)
 		}
-		outs := WhatIf(m, evs)
+		outs := mustWhatIf(t, m, evs)
 		if diff := cmp.Diff(tt.want, states(outs)); diff != "" {
 			t.Errorf("whatif %v (-want +got):\n%s", tt.fail, diff)
 		}
@@ -76,12 +76,12 @@ func TestWhatIf(t *testing.T) {
 		}
 	}
 	// Two replicas lost together: the chain names both events.
-	outs := WhatIf(m, []Event{{Kind: EventInstance, Name: "db", Instance: 0}, {Kind: EventInstance, Name: "db", Instance: 1}})
+	outs := mustWhatIf(t, m, []Event{{Kind: EventInstance, Name: "db", Instance: 0}, {Kind: EventInstance, Name: "db", Instance: 1}})
 	if got := outs[0].Chain[0]; got != "instance:db/0 and instance:db/1 together leave db with fewer than 1 healthy replicas" {
 		t.Errorf("chain[0] = %q", got)
 	}
 	// An up flow whose component cannot restart says so.
-	outs = WhatIf(m, []Event{{Kind: EventComponent, Name: "config"}})
+	outs = mustWhatIf(t, m, []Event{{Kind: EventComponent, Name: "config"}})
 	if len(outs[0].Chain) != 1 || !strings.Contains(outs[0].Chain[0], "app needs config to start") {
 		t.Errorf("config down: chain = %q", outs[0].Chain)
 	}

@@ -75,7 +75,11 @@ item fails.`,
 			if err != nil {
 				return err
 			}
-			items := analysis.Check(m, analysis.Options{Verified: verified, Now: time.Now()}).Checklist
+			res, err := analysis.Check(m, analysis.Options{Verified: verified, Now: time.Now()})
+			if err != nil {
+				return err
+			}
+			items := res.Checklist
 			if err := o.emit(e, func(w io.Writer) error { return report.Checklist(w, items, o.format, o.color(e)) }); err != nil {
 				return err
 			}
@@ -151,7 +155,11 @@ down. It exits 1 if a flow is down.`,
 				}
 				events = append(events, ev)
 			}
-			return emitWhatIf(e, &o, analysis.WhatIf(m, events), fail)
+			outcomes, err := analysis.WhatIf(m, events)
+			if err != nil {
+				return err
+			}
+			return emitWhatIf(e, &o, outcomes, fail)
 		},
 	}
 	o.register(c, "text", "text, json, markdown")
@@ -225,7 +233,10 @@ func newGraphCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			res := analysis.Check(m, analysis.Options{})
+			res, err := analysis.Check(m, analysis.Options{})
+			if err != nil {
+				return err
+			}
 			return o.emit(e, func(w io.Writer) error { return report.Graph(w, m, res, o.format) })
 		},
 	}
