@@ -60,16 +60,17 @@ const maxHops = 12
 // describeHops renders hops root-first: the chain reads from the cause to
 // the flow. reason explains a component down by itself (or the root of a
 // tripped edge), for fallbacks down too.
-func (a *analyzer) describeHops(hops []hop, v stateView, ctx int, reason func(int32) string) []string {
-	out := make([]string, 0, min(len(hops), maxHops+1))
-	for i := len(hops) - 1; i >= 0; i-- {
-		if len(hops) > maxHops && i == len(hops)-1-maxHops/2 {
-			skip := len(hops) - maxHops
+func (a *analyzer) describeHops(hops hopChain, v stateView, ctx int, reason func(int32) string) []string {
+	n := hops.len()
+	out := make([]string, 0, min(n, maxHops+1))
+	for i := n - 1; i >= 0; i-- {
+		if n > maxHops && i == n-1-maxHops/2 {
+			skip := n - maxHops
 			out = append(out, fmt.Sprintf("… %d more dependencies …", skip))
 			i -= skip - 1
 			continue
 		}
-		out = append(out, a.describeHop(hops[i], v, ctx, reason))
+		out = append(out, a.describeHop(hops.at(i), v, ctx, reason))
 	}
 	return out
 }
@@ -102,8 +103,9 @@ func (a *analyzer) describeHop(h hop, v stateView, ctx int, reason func(int32) s
 // it is down by itself, else the component its chain leads to and that
 // one's reason.
 func (a *analyzer) whyDownToo(x int32, v stateView, ctx int, reason func(int32) string) string {
-	hops, root := a.g.trace(v, x, ctx)
-	if len(hops) == 0 {
+	hops, traced := a.g.trace(v, x, ctx)
+	root := a.fusedRoot.of(traced)
+	if len(hops) == 0 && root == traced {
 		return reason(root)
 	}
 	return fmt.Sprintf("%s is down through %s: %s", a.m.Components[x].Name, a.m.Components[root].Name, reason(root))
@@ -132,13 +134,13 @@ func (a *analyzer) describePhased(ref *phasedRef, v stateView) string {
 
 // spofFix is the concrete fix for a SPOF: it depends on the event and on
 // the component at the root of the chain and the edge that needs it.
-func (a *analyzer) spofFix(e Event, hops []hop, root int32) string {
+func (a *analyzer) spofFix(e Event, hops hopChain, root int32) string {
 	c := a.m.Components[root]
 	var dependent string
 	var last *edge
-	if len(hops) > 0 {
-		last = hops[len(hops)-1].e
-		dependent = a.m.Components[hops[len(hops)-1].from].Name
+	if h, ok := hops.last(); ok {
+		last = h.e
+		dependent = a.m.Components[h.from].Name
 	}
 	breakerNote := ""
 	if last != nil && last.src.Breaker != nil && !last.src.Degrades() {
@@ -385,8 +387,8 @@ func (a *analyzer) operational() []Finding {
 		}
 		e := Event{Kind: EventPerson, Name: p.Name}
 		fl := setList(flows)
-		f := Finding{Event: e.String(), Category: CategoryOperational, Location: eventPos(a.m, e),
-			Severity: g.crit[a.worstFlow(fl)], Flows: g.flowNames(flows), Components: comps}
+		f := Finding{Event: e.String(), Category: CategoryOperational, Location: a.eventPos(e),
+			Severity: g.crit[a.worstFlow(fl)], Flows: g.flowNames(flows), Components: comps, BlastRadius: len(comps)}
 		sortStrings(f.Components)
 		if f.Components == nil {
 			f.Components = []string{}

@@ -279,7 +279,7 @@ func checkCI(a *analyzer, findings []Finding) ChecklistItem {
 		}
 		var events []string
 		for _, f := range findings {
-			if f.Category != CategoryOperational && slices.Contains(f.Components, c.Name) {
+			if f.Category != CategoryOperational && slices.Contains(a.special[f.Event], c.Name) {
 				events = append(events, f.Event)
 			}
 		}
@@ -312,7 +312,7 @@ func checkMonitoring(a *analyzer, findings []Finding) ChecklistItem {
 			it.Evidence = append(it.Evidence, fmt.Sprintf("%s: a single monitoring stack; when it fails nothing alerts", c.Name))
 		}
 		for _, f := range findings {
-			if f.Category == CategorySPOF && slices.Contains(f.Components, c.Name) {
+			if f.Category == CategorySPOF && slices.Contains(a.special[f.Event], c.Name) {
 				bad = true
 				it.Evidence = append(it.Evidence, fmt.Sprintf("%s shares fate with %s: %s takes both down", c.Name, strings.Join(f.Flows, ", "), f.Event))
 			}

@@ -405,11 +405,12 @@ func knowers(m *model.Model, name string) []string {
 }
 
 // eventPos is where an event is declared, for SARIF and editors.
-func eventPos(m *model.Model, e Event) model.Pos {
+func (a *analyzer) eventPos(e Event) model.Pos {
+	m := a.m
 	switch e.Kind {
 	case EventComponent, EventInstance:
-		if c := m.Component(e.Name); c != nil {
-			return c.Pos
+		if x, ok := a.g.comp[e.Name]; ok {
+			return m.Components[x].Pos
 		}
 	case EventZone:
 		if z := m.Zone(e.Name); z != nil {

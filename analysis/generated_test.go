@@ -25,8 +25,8 @@ func TestCheckMatchesBruteForceGenerated(t *testing.T) {
 		if f.Category == CategoryOperational {
 			continue
 		}
-		got[f.Event] = refOutcome{Category: f.Category, Severity: f.Severity, Flows: f.Flows, Components: f.Components}
-		if len(f.Components) >= 256 {
+		got[f.Event] = refOutcome{Category: f.Category, Severity: f.Severity, Flows: f.Flows, Components: f.Components, BlastRadius: f.BlastRadius}
+		if f.BlastRadius >= 256 {
 			long++
 		}
 		if !slices.IsSorted(f.Components) {

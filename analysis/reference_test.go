@@ -18,10 +18,11 @@ import (
 // scratch, classify. The property test compares it with Check.
 
 type refOutcome struct {
-	Category   Category
-	Severity   model.Criticality
-	Flows      []string
-	Components []string
+	Category    Category
+	Severity    model.Criticality
+	Flows       []string
+	Components  []string // the first MaxComponents
+	BlastRadius int
 }
 
 func refReplicaFails(m *model.Model, e Event, c *model.Component, i int) bool {
@@ -177,7 +178,7 @@ func refAnalyse(m *model.Model) map[string]refOutcome {
 			}
 		}
 		slices.Sort(comps)
-		o := refOutcome{Components: comps}
+		o := refOutcome{Components: comps[:min(len(comps), MaxComponents)], BlastRadius: len(comps)}
 		hit := downFlows
 		switch {
 		case len(downFlows) > 0:
@@ -330,7 +331,7 @@ func TestCheckMatchesBruteForce(t *testing.T) {
 				t.Fatalf("seed %d: id %s reported twice", seed, f.ID)
 			}
 			ids[f.ID] = true
-			got[f.Event] = refOutcome{Category: f.Category, Severity: f.Severity, Flows: f.Flows, Components: f.Components}
+			got[f.Event] = refOutcome{Category: f.Category, Severity: f.Severity, Flows: f.Flows, Components: f.Components, BlastRadius: f.BlastRadius}
 			checkChain(t, seed, f)
 		}
 		if diff := cmp.Diff(want, got); diff != "" {

@@ -94,7 +94,7 @@ func (a *analyzer) outcomes(v *propagator, reason func(int32) string) []FlowOutc
 			step := a.worstStep(v, f)
 			hops, root := a.g.trace(v, step, f)
 			o.Chain = append(o.Chain, reason(root))
-			o.Chain = append(o.Chain, a.describeHops(hops, v, f, reason)...)
+			o.Chain = append(o.Chain, a.describeHops(hopChain{traced: hops}, v, f, reason)...)
 			o.Chain = append(o.Chain, fmt.Sprintf("%s passes through %s", fl.Name, a.m.Components[step].Name),
 				fmt.Sprintf("%s (%s) is %s", fl.Name, fl.Criticality, o.State))
 		} else {

@@ -45,7 +45,7 @@ func TestJSONContract(t *testing.T) {
 	}
 	for _, f := range findings {
 		wantKeys(t, "finding", f.(map[string]any),
-			"id", "event", "category", "severity", "flows", "components", "chain", "fix", "location")
+			"id", "event", "category", "severity", "flows", "components", "blast_radius", "chain", "fix", "location")
 	}
 	first := findings[0].(map[string]any)
 	if first["severity"] != "critical" || first["category"] != "spof" {
