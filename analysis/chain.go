@@ -246,7 +246,7 @@ func (a *analyzer) domainFix(e Event, down []int32) string {
 			fix = fmt.Sprintf("run %s in a second region too, behind health-checked DNS failover", nameList(whole))
 		}
 		for _, n := range whole {
-			if a.m.Component(n).Kind.Stateful() {
+			if a.m.Components[a.g.comp[n]].Kind.Stateful() {
 				fix += ", the stateful ones with automatic failover"
 				break
 			}

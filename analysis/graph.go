@@ -180,9 +180,9 @@ func compile(m *model.Model) (*graph, error) {
 	for x, c := range m.Components {
 		r0, p0 := len(running), len(phased)
 		for k, me := range c.DependsOn {
-			at := fmt.Sprintf("components.%s: depends_on[%d]", c.Name, k)
+			at := func() string { return fmt.Sprintf("components.%s: depends_on[%d]", c.Name, k) }
 			if me == nil {
-				bad.add("%s: nil edge", at)
+				bad.add("%s: nil edge", at())
 				continue
 			}
 			e := edge{
@@ -193,23 +193,23 @@ func compile(m *model.Model) (*graph, error) {
 				capped:     (me.Fallback != "" && me.FallbackTo == "") || me.AsyncVia != "",
 				src:        me,
 			}
-			ok := true
-			for _, t := range []struct{ what, name string }{{"", me.To}, {"fallback_to", me.FallbackTo}, {"async_via", me.AsyncVia}} {
-				where := at
-				if t.what != "" {
-					where += ": " + t.what
-				}
-				switch {
-				case t.what == "" && t.name == "":
-					bad.add("%s: the edge names no component (To is empty)", where)
-					ok = false
-				case t.name != "" && idx(t.name) < 0:
-					bad.unknown(where, "component", t.name, g.componentNames())
-					ok = false
+			ok := e.to >= 0 && (me.FallbackTo == "") == (e.fallbackTo < 0) && (me.AsyncVia == "") == (e.asyncVia < 0)
+			if !ok {
+				for _, t := range []struct{ what, name string }{{"", me.To}, {"fallback_to", me.FallbackTo}, {"async_via", me.AsyncVia}} {
+					where := at()
+					if t.what != "" {
+						where += ": " + t.what
+					}
+					switch {
+					case t.what == "" && t.name == "":
+						bad.add("%s: the edge names no component (To is empty)", where)
+					case t.name != "" && idx(t.name) < 0:
+						bad.unknown(where, "component", t.name, g.componentNames())
+					}
 				}
 			}
 			if !me.Running() && !slices.Contains(model.Whens, me.When) {
-				bad.add("%s: when: %q is not one of startup, deploy, recovery", at, me.When)
+				bad.add("%s: when: %q is not one of startup, deploy, recovery", at(), me.When)
 				ok = false
 			}
 			if len(me.Flows) > 0 {
@@ -218,7 +218,7 @@ func compile(m *model.Model) (*graph, error) {
 					if fi, found := g.flowIx[f]; found {
 						e.scope.add(fi)
 					} else {
-						bad.unknown(fmt.Sprintf("%s: flows[%d]", at, i), "flow", f, g.flowNames0())
+						bad.unknown(fmt.Sprintf("%s: flows[%d]", at(), i), "flow", f, g.flowNames0())
 						ok = false
 					}
 				}
