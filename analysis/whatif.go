@@ -246,7 +246,9 @@ func phasedIndex(g *graph) [][]phasedRef {
 
 // personOutcomes adds to each flow what nobody but person name can do for
 // it: operate or recover the components only they know that the flow
-// needs, use the resources only they hold.
+// needs (at run time or to restart), use the resources only they hold (a
+// resource named like a component concerns the flows that need it, any
+// other every flow). A person changes no flow's state.
 func (a *analyzer) personOutcomes(name string, out []FlowOutcome) {
 	p := a.m.Person(name)
 	if p == nil {
@@ -261,9 +263,8 @@ func (a *analyzer) personOutcomes(name string, out []FlowOutcome) {
 	for f := range out {
 		var notes []string
 		for _, c := range p.Knows {
-			x := a.g.comp[c]
-			if len(knowers(a.m, c)) == 1 && a.g.needs[x].has(f) {
-				notes = append(notes, fmt.Sprintf("up, but nobody else knows %s, which %s needs: it cannot be operated or recovered without %s", c, out[f].Flow, name))
+			if len(knowers(a.m, c)) == 1 && a.g.needs[a.g.comp[c]].has(f) {
+				notes = append(notes, fmt.Sprintf("only %s knows %s, which %s needs: without %s nobody can operate, fail over or recover it", name, c, out[f].Flow, name))
 			}
 		}
 		for _, r := range p.Holds {
@@ -273,8 +274,17 @@ func (a *analyzer) personOutcomes(name string, out []FlowOutcome) {
 			if x, ok := a.g.comp[r]; ok && !a.g.needs[x].has(f) {
 				continue
 			}
-			notes = append(notes, fmt.Sprintf("up, but nobody else holds %s: what needs it waits for %s", r, name))
+			notes = append(notes, fmt.Sprintf("only %s holds %s: without %s nobody can use it", name, r, name))
 		}
-		out[f].Chain = append(out[f].Chain, notes...)
+		o := &out[f]
+		if o.State == Up {
+			for _, n := range notes {
+				o.Chain = append(o.Chain, "up, but "+n)
+			}
+			continue
+		}
+		// The chain of a flow that is not up ends with the flow.
+		last := o.Chain[len(o.Chain)-1]
+		o.Chain = append(append(o.Chain[:len(o.Chain)-1:len(o.Chain)-1], notes...), last)
 	}
 }

@@ -149,3 +149,42 @@ func TestParseEvent(t *testing.T) {
 		}
 	}
 }
+
+// TestWhatIfPerson: a person changes no flow's state; each flow lists what
+// only that person can do for it, and a flow that is down keeps its chain
+// ending in the flow.
+func TestWhatIfPerson(t *testing.T) {
+	m := mustParse(t, shopModel+`people:
+  ann: {knows: [db, redis], holds: [registrar, pay]}
+  bob: {knows: [redis, app]}
+`)
+	outs := mustWhatIf(t, m, []Event{{Kind: EventPerson, Name: "ann"}})
+	want := map[string][]string{
+		"checkout": {
+			"up, but only ann knows db, which checkout needs: without ann nobody can operate, fail over or recover it",
+			"up, but only ann holds registrar: without ann nobody can use it",
+			"up, but only ann holds pay: without ann nobody can use it",
+		},
+		// browse does not need pay (its edge is scoped to checkout).
+		"browse": {
+			"up, but only ann knows db, which browse needs: without ann nobody can operate, fail over or recover it",
+			"up, but only ann holds registrar: without ann nobody can use it",
+		},
+	}
+	got := map[string][]string{}
+	for _, o := range outs {
+		if o.State != Up {
+			t.Errorf("%s is %s, want up", o.Flow, o.State)
+		}
+		got[o.Flow] = o.Chain
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("person:ann (-want +got):\n%s", diff)
+	}
+	outs = mustWhatIf(t, m, []Event{{Kind: EventPerson, Name: "ann"}, {Kind: EventComponent, Name: "app"}})
+	for _, o := range outs {
+		if o.State != Down || !strings.HasPrefix(o.Chain[len(o.Chain)-1], o.Flow+" (") || !contains(o.Chain, "only ann holds registrar: without ann nobody can use it") {
+			t.Errorf("person:ann and component:app: %s %s %q", o.Flow, o.State, o.Chain)
+		}
+	}
+}

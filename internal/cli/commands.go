@@ -107,6 +107,9 @@ every flow with the chain of reasons. Events:
   component:X     the component X (all its replicas)
   instance:X/i    replica i of X, counted from 0 (replica 0 is the primary)
   zone:Z  region:R  provider:P  hazard:H
+  person:P        nobody can ask P: every flow keeps its state, and each
+                  says what only P could do for it (the components only P
+                  knows, the resources only P holds)
 --slow COMPONENT:DELAY makes one component answer DELAY late instead:
 each caller whose circuit breaker times out sooner falls back (or fails),
 the others wait, and a flow whose probe allows less (max_latency) is
@@ -150,9 +153,6 @@ down. It exits 1 if a flow is down.`,
 				if err := analysis.Resolve(m, ev); err != nil {
 					return usageError("--fail: %v", err)
 				}
-				if ev.Kind == analysis.EventPerson {
-					return usageError("--fail %s: people do not change running flows; spof check reports them as operational findings", s)
-				}
 				events = append(events, ev)
 			}
 			outcomes, err := analysis.WhatIf(m, events)
@@ -163,7 +163,7 @@ down. It exits 1 if a flow is down.`,
 		},
 	}
 	o.register(c, "text", "text, json, markdown")
-	c.Flags().StringArrayVar(&fail, "fail", nil, "fail this `EVENT` (repeatable): component:X, instance:X/i, zone:Z, region:R, provider:P, hazard:H")
+	c.Flags().StringArrayVar(&fail, "fail", nil, "fail this `EVENT` (repeatable): component:X, instance:X/i, zone:Z, region:R, provider:P, hazard:H, person:P")
 	c.Flags().StringVar(&slow, "slow", "", "make `COMPONENT:DELAY` answer late instead (e.g. payments:3s)")
 	return c
 }
