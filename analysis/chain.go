@@ -16,8 +16,9 @@ type hop struct {
 }
 
 // trace follows, from a component that is not up, the first edge that
-// explains its state, down to a component that is down by itself (the
-// root). Hops are listed from start to root.
+// explains its state, down to a component that is down by itself, or to
+// what a tripped edge waits on (the root). Hops are listed from start to
+// root.
 func (g *graph) trace(v stateView, start int32, ctx int) ([]hop, int32) {
 	var hops []hop
 	x := start
@@ -33,11 +34,15 @@ func (g *graph) trace(v stateView, start int32, ctx int) ([]hop, int32) {
 			if r != s || r == Up {
 				continue
 			}
+			trip := v.tripped(e)
 			next = e.to
-			if e.asyncVia >= 0 && v.state(e.asyncVia, ctx) == r {
+			if e.asyncVia >= 0 && (trip || v.state(e.asyncVia, ctx) == r) {
 				next = e.asyncVia
 			}
 			hops = append(hops, hop{from: x, to: next, e: e, result: r})
+			if trip {
+				return hops, next
+			}
 			break
 		}
 		if next < 0 {
@@ -53,35 +58,38 @@ func (g *graph) trace(v stateView, start int32, ctx int) ([]hop, int32) {
 const maxHops = 12
 
 // describeHops renders hops root-first: the chain reads from the cause to
-// the flow.
-func (a *analyzer) describeHops(hops []hop, v stateView, ctx int) []string {
-	out := make([]string, 0, min(len(hops), maxHops+1))
-	for i := len(hops) - 1; i >= 0; i-- {
-		if len(hops) > maxHops && i == len(hops)-1-maxHops/2 {
-			skip := len(hops) - maxHops
+// the flow. reason explains a component down by itself (or the root of a
+// tripped edge), for fallbacks down too.
+func (a *analyzer) describeHops(hops hopChain, v stateView, ctx int, reason func(int32) string) []string {
+	n := hops.len()
+	out := make([]string, 0, min(n, maxHops+1))
+	for i := n - 1; i >= 0; i-- {
+		if n > maxHops && i == n-1-maxHops/2 {
+			skip := n - maxHops
 			out = append(out, fmt.Sprintf("… %d more dependencies …", skip))
 			i -= skip - 1
 			continue
 		}
-		out = append(out, a.describeHop(hops[i], v, ctx))
+		out = append(out, a.describeHop(hops.at(i), v, ctx, reason))
 	}
 	return out
 }
 
-func (a *analyzer) describeHop(h hop, v stateView, ctx int) string {
+func (a *analyzer) describeHop(h hop, v stateView, ctx int, reason func(int32) string) string {
 	name := func(x int32) string { return a.m.Components[x].Name }
 	from, e := name(h.from), h.e
 	src := e.src
+	toDown := v.tripped(e) || v.state(e.to, ctx) == Down
 	switch {
 	case e.asyncVia >= 0 && h.to == e.asyncVia:
 		return fmt.Sprintf("%s needs the queue %s to reach %s asynchronously", from, name(e.asyncVia), name(e.to))
 	case e.asyncVia >= 0:
 		return fmt.Sprintf("%s reaches %s asynchronously via %s: work backs up, %s is degraded", from, name(e.to), name(e.asyncVia), from)
 	case e.fallbackTo >= 0 && h.result == Down:
-		return fmt.Sprintf("%s needs %s or its fallback %s, and both are down", from, name(e.to), name(e.fallbackTo))
-	case e.fallbackTo >= 0 && v.state(e.to, ctx) == Down:
+		return fmt.Sprintf("%s needs %s or its fallback %s, and both are down: %s", from, name(e.to), name(e.fallbackTo), a.whyDownToo(e.fallbackTo, v, ctx, reason))
+	case e.fallbackTo >= 0 && toDown:
 		return fmt.Sprintf("%s falls back from %s to %s%s: degraded", from, name(e.to), name(e.fallbackTo), quoteFallback(src.Fallback))
-	case e.capped && v.state(e.to, ctx) == Down:
+	case e.capped && toDown:
 		return fmt.Sprintf("%s loses %s and falls back%s: degraded", from, name(e.to), quoteFallback(src.Fallback))
 	case v.state(h.to, ctx) == Degraded:
 		return fmt.Sprintf("%s needs %s, which is degraded", from, name(h.to))
@@ -89,6 +97,18 @@ func (a *analyzer) describeHop(h hop, v stateView, ctx int) string {
 		return fmt.Sprintf("%s needs %s (its circuit breaker fails fast, but there is no fallback)", from, name(e.to))
 	}
 	return fmt.Sprintf("%s needs %s (hard dependency)", from, name(e.to))
+}
+
+// whyDownToo explains why fallback x is down as well: its own reason when
+// it is down by itself, else the component its chain leads to and that
+// one's reason.
+func (a *analyzer) whyDownToo(x int32, v stateView, ctx int, reason func(int32) string) string {
+	hops, traced := a.g.trace(v, x, ctx)
+	root := a.fusedRoot.of(traced)
+	if len(hops) == 0 && root == traced {
+		return reason(root)
+	}
+	return fmt.Sprintf("%s is down through %s: %s", a.m.Components[x].Name, a.m.Components[root].Name, reason(root))
 }
 
 func quoteFallback(text string) string {
@@ -114,13 +134,13 @@ func (a *analyzer) describePhased(ref *phasedRef, v stateView) string {
 
 // spofFix is the concrete fix for a SPOF: it depends on the event and on
 // the component at the root of the chain and the edge that needs it.
-func (a *analyzer) spofFix(e Event, hops []hop, root int32) string {
+func (a *analyzer) spofFix(e Event, hops hopChain, root int32) string {
 	c := a.m.Components[root]
 	var dependent string
 	var last *edge
-	if len(hops) > 0 {
-		last = hops[len(hops)-1].e
-		dependent = a.m.Components[hops[len(hops)-1].from].Name
+	if h, ok := hops.last(); ok {
+		last = h.e
+		dependent = a.m.Components[h.from].Name
 	}
 	breakerNote := ""
 	if last != nil && last.src.Breaker != nil && !last.src.Degrades() {
@@ -226,7 +246,7 @@ func (a *analyzer) domainFix(e Event, down []int32) string {
 			fix = fmt.Sprintf("run %s in a second region too, behind health-checked DNS failover", nameList(whole))
 		}
 		for _, n := range whole {
-			if a.m.Component(n).Kind.Stateful() {
+			if a.m.Components[a.g.comp[n]].Kind.Stateful() {
 				fix += ", the stateful ones with automatic failover"
 				break
 			}
@@ -309,7 +329,7 @@ func (a *analyzer) recoveryFix(ref *phasedRef, root int32) string {
 	case t.Kind == model.KindMonitoring:
 		return fmt.Sprintf("run %s independently of what it watches (another zone or provider), plus an external uptime check", t.Name)
 	}
-	if root != int32(a.m.ComponentIndex[t.Name]) {
+	if root != ref.e.to {
 		return fmt.Sprintf("make %s survive the loss of %s, or let %s %s without it (fallback: on the when: edge)", t.Name, a.m.Components[root].Name, from, ref.e.src.When)
 	}
 	return fmt.Sprintf("make %s redundant, or let %s %s without it (fallback: on the when: edge)", t.Name, from, ref.e.src.When)
@@ -330,7 +350,7 @@ func (a *analyzer) operational() []Finding {
 		flows := newFlowSet(g.flows)
 		var comps, reasons, fixes []string
 		for _, c := range p.Knows {
-			x, ok := a.m.ComponentIndex[c]
+			x, ok := g.comp[c]
 			if !ok || len(knowers(a.m, c)) != 1 {
 				continue
 			}
@@ -349,7 +369,7 @@ func (a *analyzer) operational() []Finding {
 				continue
 			}
 			mask := newFlowSet(g.flows)
-			if x, ok := a.m.ComponentIndex[r]; ok {
+			if x, ok := g.comp[r]; ok {
 				mask.orMasked(g.needs[x], a.sel)
 				comps = append(comps, r)
 			} else {
@@ -367,8 +387,8 @@ func (a *analyzer) operational() []Finding {
 		}
 		e := Event{Kind: EventPerson, Name: p.Name}
 		fl := setList(flows)
-		f := Finding{Event: e.String(), Category: CategoryOperational, Location: eventPos(a.m, e),
-			Severity: g.crit[a.worstFlow(fl)], Flows: g.flowNames(flows), Components: comps}
+		f := Finding{Event: e.String(), Category: CategoryOperational, Location: a.eventPos(e),
+			Severity: g.crit[a.worstFlow(fl)], Flows: g.flowNames(flows), Components: comps, BlastRadius: len(comps)}
 		sortStrings(f.Components)
 		if f.Components == nil {
 			f.Components = []string{}

@@ -56,24 +56,63 @@ func CheckFlows(m *model.Model, names []string) error {
 
 // Check runs the order-1 analysis: every basic event whose failure alone
 // stops, degrades, or blocks the recovery of a flow, and every person with
-// a bus factor of one, ranked. The model must be valid.
-func Check(m *model.Model, opts Options) *Result {
-	a := newAnalyzer(m, opts.Flows)
+// a bus factor of one, ranked.
+//
+// It returns an error rather than a partial answer: one wrapping
+// ErrInvalidModel when m names something it does not declare, has a value
+// out of range or a cycle of running-time dependencies (a model from
+// model.Parse has none of these), and one naming the flow when
+// opts.Flows names a flow m does not declare.
+func Check(m *model.Model, opts Options) (*Result, error) {
+	return check(m, opts, true)
+}
+
+// check is Check, sharing work along fused paths or not (the tests compare
+// both).
+func check(m *model.Model, opts Options, fuse bool) (*Result, error) {
+	a, err := newAnalyzer(m, opts.Flows)
+	if err != nil {
+		return nil, err
+	}
+	if !fuse {
+		for x := range a.fu.parent {
+			a.fu.parent[x] = -1
+		}
+	}
 	res := &Result{System: m.System}
+	// Events that take down one fused component are evaluated by head,
+	// once per head (see fused.go).
+	fused := map[int32][]fusedEvent{}
+	var heads []int32
 	for _, e := range Events(m) {
 		if e.Kind == EventPerson {
 			continue
 		}
-		if f, ok := a.evaluateEvent(e); ok {
+		down := a.downBy(e)
+		if len(down) == 0 {
+			continue
+		}
+		if x := down[0]; len(down) == 1 && a.fu.parent[x] >= 0 {
+			h := a.fu.head[x]
+			if fused[h] == nil {
+				heads = append(heads, h)
+			}
+			fused[h] = append(fused[h], fusedEvent{e: e, x: x})
+			continue
+		}
+		if f, ok := a.evaluateEvent(e, down); ok {
 			res.Findings = append(res.Findings, f)
 		}
+	}
+	for _, h := range heads {
+		res.Findings = append(res.Findings, a.evaluateFused(h, fused[h])...)
 	}
 	res.Findings = append(res.Findings, a.operational()...)
 	rankFindings(res.Findings)
 	res.Flows = a.flowSummaries(res.Findings)
 	a.opts = opts
 	res.Checklist = checklist(a, res.Findings)
-	return res
+	return res, nil
 }
 
 // analyzer holds what every event's evaluation shares.
@@ -91,21 +130,52 @@ type analyzer struct {
 	// nameRank[x] is the position of component x in name order, computed
 	// on first use by sortedNames.
 	nameRank []int32
+
+	fu         *fusion
+	fuChildren [][]int32
+	fusedRoot  fusedRoot
+	// special[event] lists the CI and monitoring components in the blast
+	// radius of the event's finding, for the checklist: a finding names
+	// only the first MaxComponents.
+	special map[string][]string
 }
 
-// sortedNames returns the names of components xs in name order. A long
+// MaxComponents caps Finding.Components: a long dependency chain has as
+// many findings as components, each with a blast radius of up to all of
+// them, so the full lists would grow with the square of the model.
+const MaxComponents = 100
+
+// blastRadius is a finding's blast radius: its first names and its size.
+type blastRadius struct {
+	names []string
+	count int
+}
+
+// specialsIn lists the CI and monitoring components among xs.
+func (a *analyzer) specialsIn(xs []int32) []string {
+	var out []string
+	for _, x := range xs {
+		if k := a.m.Components[x].Kind; k == model.KindCI || k == model.KindMonitoring {
+			out = append(out, a.m.Components[x].Name)
+		}
+	}
+	return out
+}
+
+// sortedNames returns the first MaxComponents names of components xs in
+// name order. A long
 // list is sorted by each component's rank in name order, computed once for
 // all the findings: the blast radii of zone and region events together
 // hold several times the model's components, and comparing integers is
 // much cheaper than comparing names.
 func (a *analyzer) sortedNames(xs []int32) []string {
-	out := make([]string, len(xs))
 	if len(xs) < 256 {
+		out := make([]string, len(xs))
 		for i, x := range xs {
 			out[i] = a.m.Components[x].Name
 		}
 		slices.Sort(out)
-		return out
+		return slices.Clip(out[:min(len(out), MaxComponents)])
 	}
 	if a.nameRank == nil {
 		byName := make([]int32, len(a.m.Components))
@@ -125,8 +195,9 @@ func (a *analyzer) sortedNames(xs []int32) []string {
 		ranked[i] = uint64(a.nameRank[x])<<32 | uint64(uint32(x))
 	}
 	slices.Sort(ranked)
-	for i, r := range ranked {
-		out[i] = a.m.Components[int32(uint32(r))].Name
+	out := make([]string, min(len(ranked), MaxComponents))
+	for i := range out {
+		out[i] = a.m.Components[int32(uint32(ranked[i]))].Name
 	}
 	return out
 }
@@ -136,16 +207,26 @@ type phasedRef struct {
 	e    *edge
 }
 
-func newAnalyzer(m *model.Model, flows []string) *analyzer {
-	g := compile(m)
-	a := &analyzer{m: m, g: g, ix: newEventIndex(m), p: newPropagator(g), sel: newFlowSet(g.flows)}
+// newAnalyzer compiles m and selects flows (all when empty).
+func newAnalyzer(m *model.Model, flows []string) (*analyzer, error) {
+	g, err := compile(m)
+	if err != nil {
+		return nil, err
+	}
+	if err := CheckFlows(m, flows); err != nil {
+		return nil, err
+	}
+	a := &analyzer{m: m, g: g, ix: newEventIndex(g), p: newPropagator(g), sel: newFlowSet(g.flows)}
 	for f := range m.Flows {
 		if len(flows) == 0 || slices.Contains(flows, m.Flows[f].Name) {
 			a.sel.add(f)
 		}
 	}
 	a.phasedBy = phasedIndex(g)
-	return a
+	a.fusedRoot = fusedRoot{head: -1, x: -1}
+	a.special = map[string][]string{}
+	a.computeFusion()
+	return a, nil
 }
 
 // effect is what one event does to the flows.
@@ -155,27 +236,43 @@ type effect struct {
 	recoveryVia    *phasedRef // the first when: edge blocked
 }
 
-// evaluateEvent evaluates one event with the propagator and turns its
-// effect into a finding. It reports false when the event hurts no flow.
-func (a *analyzer) evaluateEvent(e Event) (Finding, bool) {
+// downBy lists the components event e takes down by themselves.
+func (a *analyzer) downBy(e Event) []int32 {
 	var down []int32
 	for _, x := range a.ix.candidates(a.m, e) {
 		if !singleAvailable(a.m, e, a.m.Components[x]) {
 			down = append(down, x)
 		}
 	}
-	if len(down) == 0 {
-		return Finding{}, false
-	}
-	a.p.run(down)
+	return down
+}
+
+// evaluateEvent evaluates one event, which takes down the components
+// down, with the propagator and turns its effect into a finding. It
+// reports false when the event hurts no flow.
+func (a *analyzer) evaluateEvent(e Event, down []int32) (Finding, bool) {
+	a.p.run(down, nil)
 	eff := a.effect(a.p, a.p.changed)
-	f, ok := a.finding(e, eff, a.p, a.p.changed, func(x int32) string {
+	blast := blastRadius{names: a.sortedNames(a.p.changed), count: len(a.p.changed)}
+	f, ok := a.finding(e, eff, a.p, blast, func(x int32) string {
 		return downReason(a.m, e, a.m.Components[x])
-	})
-	if ok && f.Category == CategorySPOF && (e.Kind == EventZone || e.Kind == EventRegion) {
+	}, nil, nil)
+	if !ok {
+		return f, false
+	}
+	if f.Category == CategorySPOF && (e.Kind == EventZone || e.Kind == EventRegion) {
 		f.Fix = a.domainFix(e, down)
 	}
-	return f, ok
+	a.special[f.Event] = a.specialsIn(a.p.changed)
+	return f, true
+}
+
+// tracedHead is the part of a chain that the events below one fused head
+// share: the hops from the flow's step (or the blocked when: edge's
+// target) down to the head.
+type tracedHead struct {
+	hops []hop
+	step int32 // the flow's worst step, or the when: edge's target
 }
 
 // effect computes flow states after an evaluation whose non-up components
@@ -223,9 +320,11 @@ func (a *analyzer) effect(v stateView, changed []int32) effect {
 }
 
 // finding builds the Finding for an effect; reason explains why a
-// component that is down by itself is down.
-func (a *analyzer) finding(e Event, eff effect, v stateView, changed []int32, reason func(int32) string) (Finding, bool) {
-	f := Finding{Event: e.String(), Location: eventPos(a.m, e)}
+// component that is down by itself is down. For an event below a fused
+// head, fp is the path from the head down to the event's component, and
+// *shared caches the trace down to the head for the next event.
+func (a *analyzer) finding(e Event, eff effect, v stateView, blast blastRadius, reason func(int32) string, fp *fusedPath, shared **tracedHead) (Finding, bool) {
+	f := Finding{Event: e.String(), Location: a.eventPos(e)}
 	var flows []int
 	switch {
 	case len(eff.down) > 0:
@@ -244,32 +343,53 @@ func (a *analyzer) finding(e Event, eff effect, v stateView, changed []int32, re
 		f.Flows = append(f.Flows, a.m.Flows[i].Name)
 	}
 	slices.Sort(f.Flows)
-	f.Components = a.sortedNames(changed)
+	f.Components, f.BlastRadius = blast.names, blast.count
 	f.ID = findingID(f.Event, f.Flows)
 
-	var hops []hop
+	// The trace: from the flow's worst step, or for recovery from the
+	// blocked when: edge's target, down to the root.
+	ctx := worst
+	if f.Category == CategoryRecovery {
+		ctx = ctxAll
+	}
+	var th *tracedHead
+	if shared != nil {
+		th = *shared
+	}
 	var root int32
+	if th == nil {
+		th = &tracedHead{}
+		if f.Category == CategoryRecovery {
+			for _, t := range eff.recoveryVia.e.targets() {
+				if t >= 0 && v.state(t, ctxAll) == Down {
+					th.step = t
+					break
+				}
+			}
+		} else {
+			th.step = a.worstStep(v, worst)
+		}
+		th.hops, root = a.g.trace(v, th.step, ctx)
+		if shared != nil {
+			*shared = th
+		}
+	}
+	hops := hopChain{traced: th.hops, path: fp}
+	if fp != nil {
+		root = fp.x
+	}
 	if f.Category == CategoryRecovery {
 		ref := eff.recoveryVia
-		var start int32 = -1
-		for _, t := range ref.e.targets() {
-			if t >= 0 && v.state(t, ctxAll) == Down {
-				start = t
-				break
-			}
-		}
-		hops, root = a.g.trace(v, start, ctxAll)
 		f.Chain = append(f.Chain, eventHappens(e), reason(root))
-		f.Chain = append(f.Chain, a.describeHops(hops, v, ctxAll)...)
+		f.Chain = append(f.Chain, a.describeHops(hops, v, ctxAll, reason)...)
 		f.Chain = append(f.Chain, a.describePhased(ref, v))
 		f.Chain = append(f.Chain, a.flowList(flows)+" cannot be restarted, scaled out or redeployed while it lasts")
 		f.Fix = a.recoveryFix(ref, root)
 		return f, true
 	}
-	step := a.worstStep(v, worst)
-	hops, root = a.g.trace(v, step, worst)
+	step := th.step
 	f.Chain = append(f.Chain, eventHappens(e), reason(root))
-	f.Chain = append(f.Chain, a.describeHops(hops, v, worst)...)
+	f.Chain = append(f.Chain, a.describeHops(hops, v, worst, reason)...)
 	f.Chain = append(f.Chain, fmt.Sprintf("%s passes through %s", a.m.Flows[worst].Name, a.m.Components[step].Name))
 	verb := "is down"
 	if f.Category == CategoryDegradation {
@@ -282,7 +402,7 @@ func (a *analyzer) finding(e Event, eff effect, v stateView, changed []int32, re
 	}
 	f.Chain = append(f.Chain, a.flowList(flows)+" "+verb)
 	if f.Category == CategoryDegradation {
-		f.Fix = a.degradationFix(hops, root)
+		f.Fix = a.degradationFix(th.hops, root)
 	} else {
 		f.Fix = a.spofFix(e, hops, root)
 	}
@@ -304,13 +424,12 @@ func (a *analyzer) worstFlow(flows []int) int {
 // worstStep returns the first step of flow f whose state is the flow's.
 func (a *analyzer) worstStep(v stateView, f int) int32 {
 	want := a.g.flowState(v, f)
-	for _, name := range a.m.Flows[f].Steps {
-		x := int32(a.m.ComponentIndex[name])
+	for _, x := range a.g.steps[f] {
 		if v.state(x, f) == want {
 			return x
 		}
 	}
-	return int32(a.m.ComponentIndex[a.m.Flows[f].Steps[0]])
+	return a.g.steps[f][0]
 }
 
 // flowList names flows with their criticality, most critical first:
@@ -361,8 +480,8 @@ func rankFindings(fs []Finding) {
 		if len(a.Flows) != len(b.Flows) {
 			return len(b.Flows) - len(a.Flows)
 		}
-		if len(a.Components) != len(b.Components) {
-			return len(b.Components) - len(a.Components)
+		if a.BlastRadius != b.BlastRadius {
+			return b.BlastRadius - a.BlastRadius
 		}
 		return strings.Compare(a.Event, b.Event)
 	})
@@ -393,16 +512,16 @@ func (g *graph) dependencies(f int) []string {
 	seen := make(map[int32]bool)
 	var out []string
 	var stack []int32
-	steps := g.m.Flows[f].Steps
+	steps := g.steps[f]
 	for i := len(steps) - 1; i >= 0; i-- {
-		x := int32(g.m.ComponentIndex[steps[i]])
+		x := steps[i]
 		stack = append(stack, x)
 		seen[x] = true
 	}
 	for len(stack) > 0 {
 		x := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
-		if !slices.Contains(steps, g.m.Components[x].Name) {
+		if !slices.Contains(steps, x) {
 			out = append(out, g.m.Components[x].Name)
 		}
 		es := g.edges[x]

@@ -21,9 +21,14 @@ var ChecklistTitles = [7]string{
 }
 
 // Checklist evaluates the seven items for m. It runs the order-1 analysis
-// first; Check returns the same items in Result.Checklist.
-func Checklist(m *model.Model) []ChecklistItem {
-	return Check(m, Options{}).Checklist
+// first, and fails as Check does; Check returns the same items in
+// Result.Checklist.
+func Checklist(m *model.Model) ([]ChecklistItem, error) {
+	res, err := Check(m, Options{})
+	if err != nil {
+		return nil, err
+	}
+	return res.Checklist, nil
 }
 
 func checklist(a *analyzer, findings []Finding) []ChecklistItem {
@@ -276,7 +281,7 @@ func checkCI(a *analyzer, findings []Finding) ChecklistItem {
 		}
 		var events []string
 		for _, f := range findings {
-			if f.Category != CategoryOperational && slices.Contains(f.Components, c.Name) {
+			if f.Category != CategoryOperational && slices.Contains(a.special[f.Event], c.Name) {
 				events = append(events, f.Event)
 			}
 		}
@@ -309,7 +314,7 @@ func checkMonitoring(a *analyzer, findings []Finding) ChecklistItem {
 			it.Evidence = append(it.Evidence, fmt.Sprintf("%s: a single monitoring stack; when it fails nothing alerts", c.Name))
 		}
 		for _, f := range findings {
-			if f.Category == CategorySPOF && slices.Contains(f.Components, c.Name) {
+			if f.Category == CategorySPOF && slices.Contains(a.special[f.Event], c.Name) {
 				bad = true
 				it.Evidence = append(it.Evidence, fmt.Sprintf("%s shares fate with %s: %s takes both down", c.Name, strings.Join(f.Flows, ", "), f.Event))
 			}

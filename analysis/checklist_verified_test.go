@@ -28,7 +28,7 @@ flows:
 `)
 	now := time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)
 	item := func(v map[string]Verification) ChecklistItem {
-		return Check(m, Options{Verified: v, Now: now}).Checklist[3]
+		return mustCheck(t, m, Options{Verified: v, Now: now}).Checklist[3]
 	}
 	if it := item(nil); it.Status != Unknown {
 		t.Errorf("no history: %s, want unknown", it.Status)

@@ -1,10 +1,13 @@
 package analysis
 
 // stateView gives the state of each component in an evaluation context
-// (a flow index, or ctxAll) and whether it is down by itself.
+// (a flow index, or ctxAll), whether it is down by itself, and whether an
+// edge is tripped: a call that gives up (a circuit breaker timing out on a
+// slow target) and so evaluates as if what it waits on were down.
 type stateView interface {
 	state(x int32, ctx int) State
 	ownDown(x int32) bool
+	tripped(e *edge) bool
 }
 
 // edgeResult is what one running-time edge contributes to its source's
@@ -13,9 +16,18 @@ type stateView interface {
 //   - hard: the target's state;
 //   - fallback_to Y: target down ⇒ degraded while Y is not down, else down;
 //   - fallback text alone, or async_via: the target's loss degrades at worst;
-//   - async_via Q: the queue's state counts in full.
+//   - async_via Q: the queue's state counts in full;
+//   - a tripped edge: what it waits on (the queue of an asynchronous call,
+//     else the target) counts as down.
 func edgeResult(e *edge, v stateView, ctx int) State {
+	trip := v.tripped(e)
+	if trip && e.asyncVia >= 0 {
+		return Down
+	}
 	r := v.state(e.to, ctx)
+	if trip {
+		r = Down
+	}
 	if e.fallbackTo >= 0 && r == Down && v.state(e.fallbackTo, ctx) != Down {
 		r = Degraded
 	}
@@ -28,62 +40,11 @@ func edgeResult(e *edge, v stateView, ctx int) State {
 	return r
 }
 
-// nodeState is a component's state from its own availability and its edges.
-func (g *graph) nodeState(x int32, down bool, v stateView, ctx int) State {
-	if down {
-		return Down
-	}
-	s := Up
-	for i := range g.edges[x] {
-		e := &g.edges[x][i]
-		if e.applies(ctx) {
-			if r := edgeResult(e, v, ctx); r > s {
-				s = r
-				if s == Down {
-					break
-				}
-			}
-		}
-	}
-	return s
-}
-
-// evaluation is a full evaluation of every component under a set of
-// unavailable components: one pass in topological order per context,
-// computed on first use. What-if and explain use it; order 1 uses the
-// incremental propagator below.
-type evaluation struct {
-	g    *graph
-	down []bool
-	ctx  map[int][]State
-}
-
-func (g *graph) evaluate(down []bool) *evaluation {
-	return &evaluation{g: g, down: down, ctx: map[int][]State{}}
-}
-
-func (ev *evaluation) states(ctx int) []State {
-	if s, ok := ev.ctx[ctx]; ok {
-		return s
-	}
-	s := make([]State, ev.g.n)
-	ev.ctx[ctx] = s
-	for _, x := range ev.g.topo {
-		s[x] = ev.g.nodeState(x, ev.down[x], ev, ctx)
-	}
-	return s
-}
-
-func (ev *evaluation) state(x int32, ctx int) State { return ev.states(ctx)[x] }
-func (ev *evaluation) ownDown(x int32) bool         { return ev.down[x] }
-
 // flowState is the state of flow f: its worst step.
 func (g *graph) flowState(v stateView, f int) State {
 	s := Up
-	for _, name := range g.m.Flows[f].Steps {
-		if x, ok := g.m.ComponentIndex[name]; ok {
-			s = max(s, v.state(int32(x), f))
-		}
+	for _, x := range g.steps[f] {
+		s = max(s, v.state(x, f))
 	}
 	return s
 }
@@ -103,6 +64,22 @@ type propagator struct {
 	perFlow [][]State // for sensitive nodes, indexed by flow
 	heap    []uint64  // rank<<32 | node: comparisons need no lookup
 	changed []int32   // nodes not up, in pop (topological) order
+	trips   *tripSet  // the edges tripped in this run; nil: none
+}
+
+// tripSet is a set of tripped running edges.
+type tripSet struct {
+	on    []bool  // per edge.id
+	edges []*edge // the same, in the order they tripped
+}
+
+func (g *graph) newTripSet() *tripSet { return &tripSet{on: make([]bool, g.nEdges)} }
+
+func (t *tripSet) add(e *edge) {
+	if !t.on[e.id] {
+		t.on[e.id] = true
+		t.edges = append(t.edges, e)
+	}
 }
 
 func newPropagator(g *graph) *propagator {
@@ -134,9 +111,12 @@ func (p *propagator) state(x int32, ctx int) State {
 
 func (p *propagator) ownDown(x int32) bool { return p.downAt[x] == p.epoch }
 
-// run evaluates the failure of the given components and leaves the
-// non-up components in p.changed.
-func (p *propagator) run(down []int32) {
+func (p *propagator) tripped(e *edge) bool { return p.trips != nil && p.trips.on[e.id] }
+
+// run evaluates the failure of the given components, with the edges of
+// trips tripped (nil: none), and leaves the non-up components in
+// p.changed.
+func (p *propagator) run(down []int32, trips *tripSet) {
 	p.epoch++
 	if p.epoch == 0 { // wrapped: clear stamps so old epochs cannot alias
 		clear(p.stamp)
@@ -151,6 +131,12 @@ func (p *propagator) run(down []int32) {
 		p.push(x)
 	}
 	g := p.g
+	p.trips = trips
+	if trips != nil {
+		for _, e := range trips.edges {
+			p.push(e.from)
+		}
+	}
 	for len(p.heap) > 0 {
 		x := p.pop()
 		own := p.downAt[x] == p.epoch
@@ -182,7 +168,7 @@ func (p *propagator) nodeState(x int32, down bool, ctx int) State {
 	s := Up
 	for i := range p.g.edges[x] {
 		e := &p.g.edges[x][i]
-		if p.stamp[e.to] != p.epoch && (e.asyncVia < 0 || p.stamp[e.asyncVia] != p.epoch) {
+		if p.stamp[e.to] != p.epoch && (e.asyncVia < 0 || p.stamp[e.asyncVia] != p.epoch) && !p.tripped(e) {
 			continue
 		}
 		if e.applies(ctx) {

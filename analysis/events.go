@@ -219,12 +219,15 @@ type eventIndex struct {
 	byRegion   map[string][]int32
 	byProvider map[string][]int32
 	brokenBy   map[string][]string
+	comp       map[string]int32
 }
 
-func newEventIndex(m *model.Model) *eventIndex {
+func newEventIndex(g *graph) *eventIndex {
+	m := g.m
 	ix := &eventIndex{
 		byZone: map[string][]int32{}, byRegion: map[string][]int32{}, byProvider: map[string][]int32{},
 		brokenBy: hazardsBreaking(m),
+		comp:     g.comp,
 	}
 	for x, c := range m.Components {
 		if c.Provider != "" {
@@ -247,8 +250,8 @@ func newEventIndex(m *model.Model) *eventIndex {
 func (ix *eventIndex) candidates(m *model.Model, e Event) []int32 {
 	switch e.Kind {
 	case EventComponent, EventInstance:
-		if i, ok := m.ComponentIndex[e.Name]; ok {
-			return []int32{int32(i)}
+		if i, ok := ix.comp[e.Name]; ok {
+			return []int32{i}
 		}
 	case EventZone:
 		return ix.byZone[e.Name]
@@ -260,8 +263,8 @@ func (ix *eventIndex) candidates(m *model.Model, e Event) []int32 {
 		if h := m.Hazard(e.Name); h != nil {
 			out := make([]int32, 0, len(h.Breaks))
 			for _, b := range h.Breaks {
-				if i, ok := m.ComponentIndex[b]; ok {
-					out = append(out, int32(i))
+				if i, ok := ix.comp[b]; ok {
+					out = append(out, i)
 				}
 			}
 			return out
@@ -402,11 +405,12 @@ func knowers(m *model.Model, name string) []string {
 }
 
 // eventPos is where an event is declared, for SARIF and editors.
-func eventPos(m *model.Model, e Event) model.Pos {
+func (a *analyzer) eventPos(e Event) model.Pos {
+	m := a.m
 	switch e.Kind {
 	case EventComponent, EventInstance:
-		if c := m.Component(e.Name); c != nil {
-			return c.Pos
+		if x, ok := a.g.comp[e.Name]; ok {
+			return m.Components[x].Pos
 		}
 	case EventZone:
 		if z := m.Zone(e.Name); z != nil {

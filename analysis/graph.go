@@ -1,7 +1,11 @@
 package analysis
 
 import (
+	"errors"
+	"fmt"
 	"math/bits"
+	"slices"
+	"strings"
 
 	"github.com/spofhq/spof/model"
 )
@@ -17,6 +21,7 @@ type graph struct {
 	flows int
 
 	edges   [][]edge // running-time edges, per component
+	nEdges  int      // running-time edges in all
 	phased  [][]edge // when: edges, per component
 	parents [][]int32
 
@@ -36,16 +41,21 @@ type graph struct {
 	sensitive []bool
 
 	stepOf [][]int32 // flows in which the component is a step
+	steps  [][]int32 // per flow, its steps
 
 	crit []model.Criticality // per flow
+
+	comp   map[string]int32 // component name → index
+	flowIx map[string]int   // flow name → index
 }
 
 // edge is one compiled dependency. Targets are -1 when absent.
 type edge struct {
-	to, fallbackTo, asyncVia int32
-	capped                   bool    // the loss of to degrades at worst (fallback text alone, or async)
-	scope                    flowSet // nil: all flows
-	src                      *model.Edge
+	from, to, fallbackTo, asyncVia int32
+	id                             int32   // position among all running edges (propagator.trips)
+	capped                         bool    // the loss of to degrades at worst (fallback text alone, or async)
+	scope                          flowSet // nil: all flows
+	src                            *model.Edge
 }
 
 // applies reports whether e is in force in context ctx (a flow index, or
@@ -102,10 +112,12 @@ func (s flowSet) each(fn func(int)) {
 	}
 }
 
-// compile builds the graph. The model must be valid (Parse checked it): in
-// particular its running-time edges have no cycle. Should one slip through,
-// the components on it are left out of topo and evaluate as up.
-func compile(m *model.Model) *graph {
+// compile builds the graph, resolving every name itself: a model built in
+// Go needs no index. It refuses what it cannot evaluate soundly (names that
+// resolve to nothing, values out of range, a cycle of running-time edges)
+// with an error wrapping ErrInvalidModel, rather than leave a dependency
+// out and report a system cleaner than it is.
+func compile(m *model.Model) (*graph, error) {
 	n := len(m.Components)
 	g := &graph{
 		m:       m,
@@ -115,22 +127,33 @@ func compile(m *model.Model) *graph {
 		phased:  make([][]edge, n),
 		parents: make([][]int32, n),
 		stepOf:  make([][]int32, n),
+		steps:   make([][]int32, len(m.Flows)),
 		crit:    make([]model.Criticality, len(m.Flows)),
+		comp:    make(map[string]int32, n),
+		flowIx:  make(map[string]int, len(m.Flows)),
 	}
+	var bad problems
+	g.resolveNames(&bad)
 	idx := func(name string) int32 {
 		if name == "" {
 			return -1
 		}
-		if i, ok := m.ComponentIndex[name]; ok {
-			return int32(i)
+		if i, ok := g.comp[name]; ok {
+			return i
 		}
 		return -1
 	}
 	for f, fl := range m.Flows {
 		g.crit[f] = fl.Criticality
-		for _, s := range fl.Steps {
-			if i := idx(s); i >= 0 {
-				g.stepOf[i] = append(g.stepOf[i], int32(f))
+		if len(fl.Steps) == 0 {
+			bad.add("flows.%s: no steps (a flow passes through at least one component)", fl.Name)
+		}
+		for i, s := range fl.Steps {
+			if x := idx(s); x >= 0 {
+				g.stepOf[x] = append(g.stepOf[x], int32(f))
+				g.steps[f] = append(g.steps[f], x)
+			} else {
+				bad.unknown(fmt.Sprintf("flows.%s: steps[%d]", fl.Name, i), "component", s, g.componentNames())
 			}
 		}
 	}
@@ -141,6 +164,9 @@ func compile(m *model.Model) *graph {
 	var nRunning, nPhased int
 	for _, c := range m.Components {
 		for _, me := range c.DependsOn {
+			if me == nil {
+				continue
+			}
 			if me.Running() {
 				nRunning++
 			} else {
@@ -153,29 +179,58 @@ func compile(m *model.Model) *graph {
 	nParents := make([]int32, n)
 	for x, c := range m.Components {
 		r0, p0 := len(running), len(phased)
-		for _, me := range c.DependsOn {
+		for k, me := range c.DependsOn {
+			at := func() string { return fmt.Sprintf("components.%s: depends_on[%d]", c.Name, k) }
+			if me == nil {
+				bad.add("%s: nil edge", at())
+				continue
+			}
 			e := edge{
+				from:       int32(x),
 				to:         idx(me.To),
 				fallbackTo: idx(me.FallbackTo),
 				asyncVia:   idx(me.AsyncVia),
 				capped:     (me.Fallback != "" && me.FallbackTo == "") || me.AsyncVia != "",
 				src:        me,
 			}
-			if e.to < 0 {
-				continue
+			ok := e.to >= 0 && (me.FallbackTo == "") == (e.fallbackTo < 0) && (me.AsyncVia == "") == (e.asyncVia < 0)
+			if !ok {
+				for _, t := range []struct{ what, name string }{{"", me.To}, {"fallback_to", me.FallbackTo}, {"async_via", me.AsyncVia}} {
+					where := at()
+					if t.what != "" {
+						where += ": " + t.what
+					}
+					switch {
+					case t.what == "" && t.name == "":
+						bad.add("%s: the edge names no component (To is empty)", where)
+					case t.name != "" && idx(t.name) < 0:
+						bad.unknown(where, "component", t.name, g.componentNames())
+					}
+				}
+			}
+			if !me.Running() && !slices.Contains(model.Whens, me.When) {
+				bad.add("%s: when: %q is not one of startup, deploy, recovery", at(), me.When)
+				ok = false
 			}
 			if len(me.Flows) > 0 {
 				e.scope = newFlowSet(g.flows)
-				for _, f := range me.Flows {
-					if i, ok := m.FlowIndex[f]; ok {
-						e.scope.add(i)
+				for i, f := range me.Flows {
+					if fi, found := g.flowIx[f]; found {
+						e.scope.add(fi)
+					} else {
+						bad.unknown(fmt.Sprintf("%s: flows[%d]", at(), i), "flow", f, g.flowNames0())
+						ok = false
 					}
 				}
+			}
+			if !ok {
+				continue
 			}
 			if !me.Running() {
 				phased = append(phased, e)
 				continue
 			}
+			e.id = int32(len(running))
 			running = append(running, e)
 			for _, t := range e.targets() {
 				if t >= 0 {
@@ -188,6 +243,10 @@ func compile(m *model.Model) *graph {
 		g.edges[x] = running[r0:len(running):len(running)]
 		g.phased[x] = phased[p0:len(phased):len(phased)]
 	}
+	if err := bad.err(); err != nil {
+		return nil, err
+	}
+	g.nEdges = len(running)
 	// Parents in the order of the edges, as sortTopo and Explain expect.
 	var nAll int
 	for _, k := range nParents {
@@ -207,9 +266,195 @@ func compile(m *model.Model) *graph {
 		}
 	}
 	g.sortTopo()
+	if len(g.topo) < g.n {
+		return nil, fmt.Errorf("%w: running-time dependencies form a cycle: %s (a component cannot need itself to run; mark one edge when: startup, deploy or recovery)", ErrInvalidModel, g.cycle())
+	}
 	g.computeSensitive()
 	g.computeMembership()
-	return g
+	return g, nil
+}
+
+// resolveNames fills the name maps and checks the names and values that
+// do not depend on edges: duplicates, zones, hazards, people, replicas.
+func (g *graph) resolveNames(bad *problems) {
+	m := g.m
+	zones := map[string]bool{}
+	for i, z := range m.Zones {
+		if z == nil || z.Name == "" || zones[z.Name] {
+			bad.add("zones[%d]: missing or duplicate name", i)
+			continue
+		}
+		zones[z.Name] = true
+	}
+	for i, c := range m.Components {
+		if c == nil || c.Name == "" {
+			bad.add("components[%d]: missing name", i)
+			continue
+		}
+		if _, dup := g.comp[c.Name]; dup {
+			bad.add("components.%s: declared twice", c.Name)
+			continue
+		}
+		g.comp[c.Name] = int32(i)
+	}
+	if bad.n > 0 {
+		return // nil components: the checks below would dereference them
+	}
+	for i, f := range m.Flows {
+		if f == nil || f.Name == "" {
+			bad.add("flows[%d]: missing name", i)
+			continue
+		}
+		if _, dup := g.flowIx[f.Name]; dup {
+			bad.add("flows.%s: declared twice", f.Name)
+			continue
+		}
+		g.flowIx[f.Name] = i
+	}
+	for _, c := range m.Components {
+		at := "components." + c.Name
+		if !slices.Contains(model.Kinds, c.Kind) {
+			bad.add("%s: kind %q is not a component kind", at, c.Kind)
+		}
+		if c.Replicas < 1 || c.MinHealthy < 1 || c.MinHealthy > c.Replicas {
+			bad.add("%s: replicas %d, min_healthy %d: want 1 ≤ min_healthy ≤ replicas (a single instance is replicas 1, min_healthy 1)", at, c.Replicas, c.MinHealthy)
+		}
+		if c.Failover != "" && !slices.Contains(model.Failovers, c.Failover) {
+			bad.add("%s: failover %q is not automatic, manual or none", at, c.Failover)
+		}
+		for i, z := range c.Zones {
+			if !zones[z] {
+				bad.unknown(fmt.Sprintf("%s: zones[%d]", at, i), "zone", z, zoneNames(m))
+			}
+		}
+	}
+	for _, h := range m.Hazards {
+		if h == nil {
+			bad.add("hazards: nil hazard")
+			continue
+		}
+		for i, b := range h.Breaks {
+			if _, ok := g.comp[b]; !ok {
+				bad.unknown(fmt.Sprintf("hazards.%s: breaks[%d]", h.Name, i), "component", b, g.componentNames())
+			}
+		}
+	}
+	for _, p := range m.People {
+		if p == nil {
+			bad.add("people: nil person")
+			continue
+		}
+		for i, k := range p.Knows {
+			if _, ok := g.comp[k]; !ok {
+				bad.unknown(fmt.Sprintf("people.%s: knows[%d]", p.Name, i), "component", k, g.componentNames())
+			}
+		}
+	}
+}
+
+// cycle names one cycle among the components sortTopo could not place.
+func (g *graph) cycle() string {
+	x := int32(-1)
+	for i, r := range g.rank {
+		if r < 0 {
+			x = int32(i)
+			break
+		}
+	}
+	// Every unplaced component has an unplaced target: walk until a
+	// component repeats.
+	at := map[int32]int{}
+	var path []int32
+	for {
+		if i, seen := at[x]; seen {
+			path = append(path[i:], x)
+			break
+		}
+		at[x] = len(path)
+		path = append(path, x)
+		next := int32(-1)
+		for i := range g.edges[x] {
+			for _, t := range g.edges[x][i].targets() {
+				if t >= 0 && g.rank[t] < 0 {
+					next = t
+					break
+				}
+			}
+			if next >= 0 {
+				break
+			}
+		}
+		x = next
+	}
+	names := make([]string, len(path))
+	for i, y := range path {
+		names[i] = g.m.Components[y].Name
+	}
+	return strings.Join(names, " → ")
+}
+
+func (g *graph) componentNames() []string {
+	names := make([]string, len(g.m.Components))
+	for i, c := range g.m.Components {
+		names[i] = c.Name
+	}
+	return names
+}
+
+func (g *graph) flowNames0() []string {
+	names := make([]string, len(g.m.Flows))
+	for i, f := range g.m.Flows {
+		names[i] = f.Name
+	}
+	return names
+}
+
+func zoneNames(m *model.Model) []string {
+	names := make([]string, len(m.Zones))
+	for i, z := range m.Zones {
+		names[i] = z.Name
+	}
+	return names
+}
+
+// ErrInvalidModel is wrapped by the errors of every function of this
+// package given a model it cannot evaluate soundly: a name that resolves
+// to nothing, a value out of range, a cycle of running-time dependencies.
+// Parse refuses all of these, so it concerns models built in Go.
+var ErrInvalidModel = errors.New("invalid model")
+
+// problems collects what is wrong with a model; err reports the first
+// ones.
+type problems struct {
+	first []string
+	n     int
+}
+
+func (p *problems) add(format string, args ...any) {
+	p.n++
+	if len(p.first) < 5 {
+		p.first = append(p.first, fmt.Sprintf(format, args...))
+	}
+}
+
+// unknown records a name that resolves to nothing, with a hint.
+func (p *problems) unknown(at, kind, name string, names []string) {
+	msg := fmt.Sprintf("%s: no %s named %q", at, kind, name)
+	if s := model.Closest(name, names); s != "" {
+		msg += fmt.Sprintf(" (did you mean %q?)", s)
+	}
+	p.add("%s", msg)
+}
+
+func (p *problems) err() error {
+	if p.n == 0 {
+		return nil
+	}
+	msg := strings.Join(p.first, "; ")
+	if more := p.n - len(p.first); more > 0 {
+		msg += fmt.Sprintf("; and %d more", more)
+	}
+	return fmt.Errorf("%w: %s", ErrInvalidModel, msg)
 }
 
 // targets returns the running-time targets of e.

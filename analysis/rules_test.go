@@ -10,6 +10,26 @@ import (
 	"github.com/spofhq/spof/model"
 )
 
+// mustCheck runs Check and fails the test on an error.
+func mustCheck(t testing.TB, m *model.Model, opts Options) *Result {
+	t.Helper()
+	res, err := Check(m, opts)
+	if err != nil {
+		t.Fatalf("Check: %v", err)
+	}
+	return res
+}
+
+// mustWhatIf runs WhatIf and fails the test on an error.
+func mustWhatIf(t testing.TB, m *model.Model, events []Event) []FlowOutcome {
+	t.Helper()
+	out, err := WhatIf(m, events)
+	if err != nil {
+		t.Fatalf("WhatIf: %v", err)
+	}
+	return out
+}
+
 func mustParse(t *testing.T, src string) *model.Model {
 	t.Helper()
 	m, err := model.Parse("test.yaml", []byte(src))
@@ -236,7 +256,7 @@ flows:
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			m := mustParse(t, head+tt.model)
-			got := summary(Check(m, Options{}).Findings)
+			got := summary(mustCheck(t, m, Options{}).Findings)
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("findings (-want +got):\n%s", diff)
 			}
@@ -256,7 +276,7 @@ func TestSeedAudit(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return Check(m, Options{})
+		return mustCheck(t, m, Options{})
 	}
 	res := load("../examples/seed-audit/spof.yaml")
 	got := map[string]Category{}

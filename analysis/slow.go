@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/spofhq/spof/model"
@@ -13,34 +14,47 @@ import (
 // Slowness climbs the running edges: a caller of a slow component is as
 // slow as it, unless the call is asynchronous (async_via: only the enqueue
 // is waited for) or a circuit breaker guards it with a timeout no longer
-// than the delay. Such a breaker gives up on every call, so for that caller
-// the target is as good as down: its fallback takes over, or, without one,
-// the caller fails. The state of the flows is then what WhatIf says with
-// those calls failed. A flow that stays up but passes through a slow call
-// is about latency slower (the delays of successive calls are not added:
-// a lower bound), and a flow whose probe allows less than that
-// (max_latency) is predicted down: slow is down for whoever waits.
+// than the delay. Such a breaker gives up on every call: the call is
+// tripped, and evaluates as if what it waits on were down, so the caller's
+// fallback takes over, or, without one, the caller fails. A flow that
+// stays up but passes through a slow call is about latency slower (the
+// delays of successive calls are not added: a lower bound), and a flow
+// whose probe allows less than that (max_latency) is predicted down: slow
+// is down for whoever waits.
 //
 // Trips are decided on every edge, whatever flows it is scoped to. The
 // tripped edges are returned too: their fallbacks are what the delay puts
 // to work.
 func WhatIfSlow(m *model.Model, target string, latency time.Duration) (outcomes []FlowOutcome, tripped []*model.Edge, err error) {
-	ti, ok := m.ComponentIndex[target]
+	an, err := New(m)
+	if err != nil {
+		return nil, nil, err
+	}
+	return an.WhatIfSlow(target, latency)
+}
+
+// WhatIfSlow is the package function WhatIfSlow on the compiled model.
+func (an *Analyzer) WhatIfSlow(target string, latency time.Duration) (outcomes []FlowOutcome, tripped []*model.Edge, err error) {
+	a := an.a
+	g := a.g
+	ti, ok := g.comp[target]
 	if !ok {
-		return nil, nil, fmt.Errorf("no component named %q", target)
+		msg := fmt.Sprintf("no component named %q", target)
+		if s := model.Closest(target, g.componentNames()); s != "" {
+			msg += fmt.Sprintf(" (did you mean %q?)", s)
+		}
+		return nil, nil, fmt.Errorf("%s", msg)
 	}
 	if latency <= 0 {
 		return nil, nil, fmt.Errorf("latency %v: want a positive delay", latency)
 	}
-	g := compile(m)
-
-	// delay[x]: how late x answers (ctxAll); tripped: the calls a breaker
-	// gives up on.
-	type call struct{ from, edge int }
-	trips := map[call]bool{}
-	delay := make([]time.Duration, g.n)
+	// Only what needs the target, directly or not, can wait on it.
+	slow := a.dependentsOf(ti)
+	delay := make(map[int32]time.Duration, len(slow))
 	delay[ti] = latency
-	for _, x := range g.topo {
+	trips := g.newTripSet()
+	why := map[int32]string{} // what a tripped call waited on → why it gave up
+	for _, x := range slow {
 		for i := range g.edges[x] {
 			e := &g.edges[x][i]
 			d := waited(e, delay)
@@ -48,84 +62,43 @@ func WhatIfSlow(m *model.Model, target string, latency time.Duration) (outcomes 
 				continue
 			}
 			if b := e.src.Breaker; b != nil && b.Timeout > 0 && b.Timeout <= d {
-				trips[call{int(x), i}] = true
+				trips.add(e)
 				tripped = append(tripped, e.src)
+				if t := waitedOn(e); why[t] == "" {
+					why[t] = fmt.Sprintf("%s answers %v late: the circuit breaker on %s gives up after %v",
+						a.m.Components[t].Name, delay[t], a.edgeName(e), b.Timeout)
+				}
 				continue
 			}
 			delay[x] = max(delay[x], d)
 		}
 	}
-
-	// The tripped calls go to a stand-in of their target that is down.
-	if len(trips) == 0 {
-		outcomes = WhatIf(m, nil)
-	} else {
-		mm := *m
-		mm.Components = append([]*model.Component(nil), m.Components...)
-		standIn := map[int32]string{}
-		why := map[string]string{} // stand-in → the reason it stands for
-		var events []Event
-		for x := range m.Components {
-			var edges []*model.Edge
-			for i := range g.edges[x] {
-				if !trips[call{x, i}] {
-					continue
-				}
-				if edges == nil {
-					c := *m.Components[x]
-					edges = append([]*model.Edge(nil), c.DependsOn...)
-					c.DependsOn = edges
-					mm.Components[x] = &c
-				}
-				e := &g.edges[x][i]
-				// What the call waited on: the target, or for an
-				// asynchronous call its queue.
-				t := e.to
-				if e.asyncVia >= 0 {
-					t = e.asyncVia
-				}
-				name, ok := standIn[t]
-				if !ok {
-					sc := *m.Components[t]
-					name = sc.Name + " (timing out)"
-					sc.Name, sc.DependsOn, sc.Chaos = name, nil, nil
-					sc.Replicas, sc.MinHealthy, sc.Zones, sc.Provider = 1, 1, nil, ""
-					mm.Components = append(mm.Components, &sc)
-					standIn[t] = name
-					events = append(events, Event{Kind: EventComponent, Name: name})
-					why[name] = fmt.Sprintf("%s answers %v late: the circuit breaker on %s → %s gives up after %v",
-						m.Components[t].Name, delay[t], e.src.From, e.src.To, e.src.Breaker.Timeout)
-				}
-				for j, me := range edges {
-					if me == e.src {
-						ne := *me
-						if e.asyncVia >= 0 {
-							ne.AsyncVia = name
-						} else {
-							ne.To = name
-						}
-						edges[j] = &ne
-					}
-				}
-			}
-		}
-		mm.BuildIndex()
-		outcomes = whatIf(&mm, events, why)
+	if len(trips.edges) == 0 {
+		trips = nil
 	}
+	a.p.run(nil, trips)
+	outcomes = a.outcomes(a.p, func(x int32) string {
+		if r, ok := why[x]; ok {
+			return r
+		}
+		return a.m.Components[x].Name + " is down"
+	})
 
 	// How much slower each flow is, through the calls that did not trip.
-	for f, fl := range m.Flows {
+	inSlow := make(map[int32]bool, len(slow))
+	for _, x := range slow {
+		inSlow[x] = true
+	}
+	for f, fl := range a.m.Flows {
 		o := &outcomes[f]
-		if o.State == Down {
+		if o.State == Down || !slices.ContainsFunc(g.steps[f], func(x int32) bool { return inSlow[x] }) {
 			continue
 		}
-		fd := make([]time.Duration, g.n)
-		fd[ti] = latency
-		slowest, via := time.Duration(0), ""
-		for _, x := range g.topo {
+		fd := map[int32]time.Duration{ti: latency}
+		for _, x := range slow {
 			for i := range g.edges[x] {
 				e := &g.edges[x][i]
-				if !e.applies(f) || trips[call{int(x), i}] {
+				if !e.applies(f) || (trips != nil && trips.on[e.id]) {
 					continue
 				}
 				if d := waited(e, fd); d > fd[x] {
@@ -133,9 +106,10 @@ func WhatIfSlow(m *model.Model, target string, latency time.Duration) (outcomes 
 				}
 			}
 		}
-		for _, s := range fl.Steps {
-			if x, ok := m.ComponentIndex[s]; ok && fd[x] > slowest {
-				slowest, via = fd[x], s
+		slowest, via := time.Duration(0), ""
+		for _, x := range g.steps[f] {
+			if fd[x] > slowest {
+				slowest, via = fd[x], a.m.Components[x].Name
 			}
 		}
 		if slowest == 0 {
@@ -155,11 +129,40 @@ func WhatIfSlow(m *model.Model, target string, latency time.Duration) (outcomes 
 	return outcomes, tripped, nil
 }
 
-// waited is how long a call through e waits on the slowest of what it
-// needs synchronously: the target, or for an asynchronous call the queue.
-func waited(e *edge, delay []time.Duration) time.Duration {
-	if e.asyncVia >= 0 {
-		return delay[e.asyncVia]
+// dependentsOf lists x and every component that needs it at run time,
+// directly or not, in topological order (x first).
+func (a *analyzer) dependentsOf(x int32) []int32 {
+	g := a.g
+	seen := map[int32]bool{x: true}
+	out := []int32{x}
+	for i := 0; i < len(out); i++ {
+		for _, p := range g.parents[out[i]] {
+			if !seen[p] {
+				seen[p] = true
+				out = append(out, p)
+			}
+		}
 	}
-	return delay[e.to]
+	slices.SortFunc(out, func(x, y int32) int { return int(g.rank[x] - g.rank[y]) })
+	return out
+}
+
+// waitedOn is what a call through e waits on synchronously: the target,
+// or for an asynchronous call the queue.
+func waitedOn(e *edge) int32 {
+	if e.asyncVia >= 0 {
+		return e.asyncVia
+	}
+	return e.to
+}
+
+// waited is how long a call through e waits on the slowest of what it
+// needs synchronously.
+func waited(e *edge, delay map[int32]time.Duration) time.Duration {
+	return delay[waitedOn(e)]
+}
+
+// edgeName is "from → to".
+func (a *analyzer) edgeName(e *edge) string {
+	return a.m.Components[e.from].Name + " → " + a.m.Components[e.to].Name
 }

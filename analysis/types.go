@@ -138,14 +138,19 @@ func (c Category) rank() int {
 type Finding struct {
 	// ID is a stable hash of the event and the sorted flow names, so a
 	// baseline can recognise the same finding in a later run.
-	ID         string            `json:"id"`
-	Event      string            `json:"event"`
-	Category   Category          `json:"category"`
-	Severity   model.Criticality `json:"severity"`
-	Flows      []string          `json:"flows"`      // sorted
-	Components []string          `json:"components"` // blast radius, sorted
-	Chain      []string          `json:"chain"`      // human-readable steps; the last names a flow
-	Fix        string            `json:"fix"`
+	ID       string            `json:"id"`
+	Event    string            `json:"event"`
+	Category Category          `json:"category"`
+	Severity model.Criticality `json:"severity"`
+	Flows    []string          `json:"flows"` // sorted
+	// Components are the blast radius: every component not up when the
+	// event happens, sorted, the first MaxComponents of them (for
+	// operational: the components only that person knows); BlastRadius
+	// counts them all.
+	Components  []string `json:"components"`
+	BlastRadius int      `json:"blast_radius"`
+	Chain       []string `json:"chain"` // human-readable steps; the last names a flow
+	Fix         string   `json:"fix"`
 	// Location is where the event is declared in the model (for SARIF).
 	Location model.Pos `json:"location"`
 }

@@ -65,7 +65,7 @@ func TestWhatIf(t *testing.T) {
 			}
 			evs = append(evs, e)
 		}
-		outs := WhatIf(m, evs)
+		outs := mustWhatIf(t, m, evs)
 		if diff := cmp.Diff(tt.want, states(outs)); diff != "" {
 			t.Errorf("whatif %v (-want +got):\n%s", tt.fail, diff)
 		}
@@ -76,12 +76,12 @@ func TestWhatIf(t *testing.T) {
 		}
 	}
 	// Two replicas lost together: the chain names both events.
-	outs := WhatIf(m, []Event{{Kind: EventInstance, Name: "db", Instance: 0}, {Kind: EventInstance, Name: "db", Instance: 1}})
+	outs := mustWhatIf(t, m, []Event{{Kind: EventInstance, Name: "db", Instance: 0}, {Kind: EventInstance, Name: "db", Instance: 1}})
 	if got := outs[0].Chain[0]; got != "instance:db/0 and instance:db/1 together leave db with fewer than 1 healthy replicas" {
 		t.Errorf("chain[0] = %q", got)
 	}
 	// An up flow whose component cannot restart says so.
-	outs = WhatIf(m, []Event{{Kind: EventComponent, Name: "config"}})
+	outs = mustWhatIf(t, m, []Event{{Kind: EventComponent, Name: "config"}})
 	if len(outs[0].Chain) != 1 || !strings.Contains(outs[0].Chain[0], "app needs config to start") {
 		t.Errorf("config down: chain = %q", outs[0].Chain)
 	}
@@ -146,6 +146,45 @@ func TestParseEvent(t *testing.T) {
 		e, _ := ParseEvent(s)
 		if err := Resolve(m, e); err == nil || err.Error() != msg {
 			t.Errorf("Resolve(%s) = %v, want %s", s, err, msg)
+		}
+	}
+}
+
+// TestWhatIfPerson: a person changes no flow's state; each flow lists what
+// only that person can do for it, and a flow that is down keeps its chain
+// ending in the flow.
+func TestWhatIfPerson(t *testing.T) {
+	m := mustParse(t, shopModel+`people:
+  ann: {knows: [db, redis], holds: [registrar, pay]}
+  bob: {knows: [redis, app]}
+`)
+	outs := mustWhatIf(t, m, []Event{{Kind: EventPerson, Name: "ann"}})
+	want := map[string][]string{
+		"checkout": {
+			"up, but only ann knows db, which checkout needs: without ann nobody can operate, fail over or recover it",
+			"up, but only ann holds registrar: without ann nobody can use it",
+			"up, but only ann holds pay: without ann nobody can use it",
+		},
+		// browse does not need pay (its edge is scoped to checkout).
+		"browse": {
+			"up, but only ann knows db, which browse needs: without ann nobody can operate, fail over or recover it",
+			"up, but only ann holds registrar: without ann nobody can use it",
+		},
+	}
+	got := map[string][]string{}
+	for _, o := range outs {
+		if o.State != Up {
+			t.Errorf("%s is %s, want up", o.Flow, o.State)
+		}
+		got[o.Flow] = o.Chain
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("person:ann (-want +got):\n%s", diff)
+	}
+	outs = mustWhatIf(t, m, []Event{{Kind: EventPerson, Name: "ann"}, {Kind: EventComponent, Name: "app"}})
+	for _, o := range outs {
+		if o.State != Down || !strings.HasPrefix(o.Chain[len(o.Chain)-1], o.Flow+" (") || !contains(o.Chain, "only ann holds registrar: without ann nobody can use it") {
+			t.Errorf("person:ann and component:app: %s %s %q", o.Flow, o.State, o.Chain)
 		}
 	}
 }

@@ -84,9 +84,17 @@ func Plan(m *model.Model, opts PlanOptions) ([]Experiment, error) {
 			}
 		}
 	}
+	// Compiled once: each prediction then costs what the fault reaches.
+	an, err := analysis.New(m)
+	if err != nil {
+		return nil, err
+	}
 	var out []Experiment
 	for _, c := range targets {
-		outage := analysis.WhatIf(m, []analysis.Event{{Kind: analysis.EventComponent, Name: c.Name}})
+		outage, err := an.WhatIf([]analysis.Event{{Kind: analysis.EventComponent, Name: c.Name}})
+		if err != nil {
+			return nil, err
+		}
 		exercises, edges := fallbacksInto(m, c.Name)
 		for _, f := range faults {
 			if f.Kind != inject.Down && c.Chaos.Proxy == nil {
@@ -99,7 +107,7 @@ func Plan(m *model.Model, opts PlanOptions) ([]Experiment, error) {
 			}
 			predicted := outage
 			if f.Kind == inject.Latency {
-				slow, tripped, err := analysis.WhatIfSlow(m, c.Name, f.Latency)
+				slow, tripped, err := an.WhatIfSlow(c.Name, f.Latency)
 				if err != nil {
 					return nil, err
 				}

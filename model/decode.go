@@ -66,7 +66,7 @@ func (d *decoder) model(root *yaml.Node) *Model {
 	}
 	d.proxyCollisions(m.Components)
 	d.findCycles()
-	m.BuildIndex()
+	m.buildIndex()
 	return m
 }
 

@@ -35,7 +35,9 @@ func (p Pos) String() string {
 // care about, the people who operate it and the common-cause hazards.
 //
 // Collections keep declaration order, which is the order reports use when
-// nothing else ranks them; the Index maps give O(1) lookup by name.
+// nothing else ranks them. A Model may be built in Go as well as by Parse:
+// the lookups by name (Component, Flow, ...) work on either, in O(1) on a
+// model from Parse, by a scan on one built or changed by hand.
 type Model struct {
 	File        string // source file name, as given to Parse
 	Version     int
@@ -50,13 +52,16 @@ type Model struct {
 	Hazards    []*Hazard
 	Chaos      *ChaosConfig // nil when the model has no chaos: block
 
-	ZoneIndex      map[string]int
-	ComponentIndex map[string]int
-	FlowIndex      map[string]int
-	PersonIndex    map[string]int
-	HazardIndex    map[string]int
-
 	Pos Pos // position of the document (line 1)
+
+	index *index // built by Parse; nil on a model built by hand
+}
+
+// index maps names to positions in the model's slices. Lookups check what
+// they find against the slice, so a model changed after Parse still
+// answers right (by a scan).
+type index struct {
+	zones, components, flows, people, hazards map[string]int
 }
 
 // Zone is a failure domain. Regions are derived from zones.
@@ -520,42 +525,55 @@ type Hazard struct {
 
 // Component returns the named component, or nil.
 func (m *Model) Component(name string) *Component {
-	if i, ok := m.ComponentIndex[name]; ok {
-		return m.Components[i]
-	}
-	return nil
+	return lookup(m.Components, m.index.get(func(ix *index) map[string]int { return ix.components }), name,
+		func(c *Component) string { return c.Name })
 }
 
 // Flow returns the named flow, or nil.
 func (m *Model) Flow(name string) *Flow {
-	if i, ok := m.FlowIndex[name]; ok {
-		return m.Flows[i]
-	}
-	return nil
+	return lookup(m.Flows, m.index.get(func(ix *index) map[string]int { return ix.flows }), name,
+		func(f *Flow) string { return f.Name })
 }
 
 // Zone returns the named zone, or nil.
 func (m *Model) Zone(name string) *Zone {
-	if i, ok := m.ZoneIndex[name]; ok {
-		return m.Zones[i]
-	}
-	return nil
+	return lookup(m.Zones, m.index.get(func(ix *index) map[string]int { return ix.zones }), name,
+		func(z *Zone) string { return z.Name })
 }
 
 // Hazard returns the named hazard, or nil.
 func (m *Model) Hazard(name string) *Hazard {
-	if i, ok := m.HazardIndex[name]; ok {
-		return m.Hazards[i]
-	}
-	return nil
+	return lookup(m.Hazards, m.index.get(func(ix *index) map[string]int { return ix.hazards }), name,
+		func(h *Hazard) string { return h.Name })
 }
 
 // Person returns the named person, or nil.
 func (m *Model) Person(name string) *Person {
-	if i, ok := m.PersonIndex[name]; ok {
-		return m.People[i]
+	return lookup(m.People, m.index.get(func(ix *index) map[string]int { return ix.people }), name,
+		func(p *Person) string { return p.Name })
+}
+
+// get returns one map of the index, nil when there is no index.
+func (ix *index) get(which func(*index) map[string]int) map[string]int {
+	if ix == nil {
+		return nil
 	}
-	return nil
+	return which(ix)
+}
+
+// lookup finds name in items: through ix when it points at an item of
+// that name, else by a scan (a model built or changed by hand).
+func lookup[T any](items []T, ix map[string]int, name string, nameOf func(T) string) T {
+	if i, ok := ix[name]; ok && i < len(items) && nameOf(items[i]) == name {
+		return items[i]
+	}
+	for _, it := range items {
+		if nameOf(it) == name {
+			return it
+		}
+	}
+	var zero T
+	return zero
 }
 
 // Regions returns the regions named by zones, in first-seen order.
@@ -584,28 +602,30 @@ func (m *Model) Providers() []string {
 	return out
 }
 
-// BuildIndex (re)computes the name → index maps from the slices. Parse calls
-// it; code that builds a Model by hand (tests, generators, importers) must
-// call it before handing the model to analysis.
-func (m *Model) BuildIndex() {
-	m.ZoneIndex = make(map[string]int, len(m.Zones))
+// buildIndex computes the name → position maps that make lookups O(1).
+// The loader calls it once the model is complete.
+func (m *Model) buildIndex() {
+	ix := &index{
+		zones:      make(map[string]int, len(m.Zones)),
+		components: make(map[string]int, len(m.Components)),
+		flows:      make(map[string]int, len(m.Flows)),
+		people:     make(map[string]int, len(m.People)),
+		hazards:    make(map[string]int, len(m.Hazards)),
+	}
 	for i, z := range m.Zones {
-		m.ZoneIndex[z.Name] = i
+		ix.zones[z.Name] = i
 	}
-	m.ComponentIndex = make(map[string]int, len(m.Components))
 	for i, c := range m.Components {
-		m.ComponentIndex[c.Name] = i
+		ix.components[c.Name] = i
 	}
-	m.FlowIndex = make(map[string]int, len(m.Flows))
 	for i, f := range m.Flows {
-		m.FlowIndex[f.Name] = i
+		ix.flows[f.Name] = i
 	}
-	m.PersonIndex = make(map[string]int, len(m.People))
 	for i, p := range m.People {
-		m.PersonIndex[p.Name] = i
+		ix.people[p.Name] = i
 	}
-	m.HazardIndex = make(map[string]int, len(m.Hazards))
 	for i, h := range m.Hazards {
-		m.HazardIndex[h.Name] = i
+		ix.hazards[h.Name] = i
 	}
+	m.index = ix
 }

@@ -183,8 +183,8 @@ func checkResolved(t *testing.T, m *Model) {
 		t.Errorf("model header: version %d, system %q, file %q, pos %v", m.Version, m.System, m.File, m.Pos)
 	}
 	for i, c := range m.Components {
-		if m.ComponentIndex[c.Name] != i || m.Component(c.Name) != c {
-			t.Errorf("index of %s is %d, want %d", c.Name, m.ComponentIndex[c.Name], i)
+		if m.index.components[c.Name] != i || m.Component(c.Name) != c {
+			t.Errorf("index of %s is %d, want %d", c.Name, m.index.components[c.Name], i)
 		}
 		if c.Replicas < 1 || c.MinHealthy < 1 || c.MinHealthy > c.Replicas || c.Failover == "" {
 			t.Errorf("%s not resolved: %+v", c.Name, c)

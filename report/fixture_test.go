@@ -95,7 +95,6 @@ func shopModel() *model.Model {
 		},
 		Pos: at(1, 1),
 	}
-	m.BuildIndex()
 	return m
 }
 

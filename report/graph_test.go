@@ -39,7 +39,6 @@ func oddModel() *model.Model {
 			{Name: "end", Criticality: model.Medium, Steps: []string{"graph", "a.b"}},
 		},
 	}
-	m.BuildIndex()
 	return m
 }
 

@@ -47,7 +47,7 @@ func TestJSONContract(t *testing.T) {
 	}
 	for _, f := range findings {
 		wantKeys(t, "finding", f.(map[string]any),
-			"id", "event", "category", "severity", "flows", "components", "chain", "fix", "location", "gate")
+			"id", "event", "category", "severity", "flows", "components", "blast_radius", "chain", "fix", "location", "gate")
 	}
 	first := findings[0].(map[string]any)
 	if first["severity"] != "critical" || first["category"] != "spof" {

@@ -130,7 +130,7 @@ func writeFindingDetailsMarkdown(b *strings.Builder, findings []analysis.Finding
 		if len(f.Flows) > 0 {
 			b.WriteString("- **Flows:** " + mdText(flowsText(f, crit)) + "\n")
 		}
-		b.WriteString("- **Blast radius:** " + mdText(blastRadius(f.Components)) + "\n")
+		b.WriteString("- **Blast radius:** " + mdText(blastRadius(f.Components, f.BlastRadius)) + "\n")
 		if at := locationText(f.Location); at != "" {
 			b.WriteString("- **Declared at:** " + mdCode(at) + "\n")
 		}

@@ -212,9 +212,13 @@ func TestBlastRadius(t *testing.T) {
 		for i := range c.n {
 			names = append(names, "c"+string(rune('0'+i)))
 		}
-		if got := blastRadius(names); got != c.want {
+		if got := blastRadius(names, 0); got != c.want {
 			t.Errorf("blastRadius(%d names) = %q, want %q", c.n, got, c.want)
 		}
+	}
+	// A finding names the first analysis.MaxComponents; the count is all.
+	if got, want := blastRadius([]string{"a", "b"}, 150), "150 components (a, b, … +148 more)"; got != want {
+		t.Errorf("capped: %q, want %q", got, want)
 	}
 }
 

@@ -202,7 +202,7 @@ func writeFindingsText(b *strings.Builder, findings []analysis.Finding, g analys
 		if f.Fix != "" {
 			writeWrapped(b, indent+"fix:   ", indent+"       ", f.Fix)
 		}
-		writeWrapped(b, indent+"blast radius: ", indent+"              ", blastRadius(f.Components))
+		writeWrapped(b, indent+"blast radius: ", indent+"              ", blastRadius(f.Components, f.BlastRadius))
 		if at := locationText(f.Location); at != "" {
 			b.WriteString(indent + "at: " + at + "\n")
 		}
@@ -248,17 +248,21 @@ func locationText(p model.Pos) string {
 	return p.String()
 }
 
-// blastRadius formats "3 components (a, b, c)", naming at most blastNames.
-func blastRadius(components []string) string {
-	s := plural(len(components), "component", "components")
-	if len(components) == 0 {
+// blastRadius formats "3 components (a, b, c)", naming at most blastNames
+// of the total (a finding lists the first analysis.MaxComponents names).
+func blastRadius(components []string, total int) string {
+	total = max(total, len(components))
+	s := plural(total, "component", "components")
+	if total == 0 {
 		return s
 	}
 	names := components
 	more := ""
 	if len(names) > blastNames {
 		names = names[:blastNames]
-		more = fmt.Sprintf(", … +%d more", len(components)-blastNames)
+	}
+	if total > len(names) {
+		more = fmt.Sprintf(", … +%d more", total-len(names))
 	}
 	return s + " (" + strings.Join(names, ", ") + more + ")"
 }

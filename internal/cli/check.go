@@ -93,8 +93,11 @@ func runCheck(e *env, f *checkFlags, path string) error {
 		return err
 	}
 	stop := progress(e, fmt.Sprintf("analysing %d components", len(m.Components)))
-	res := analysis.Check(m, analysis.Options{Flows: f.flows, Verified: verified, Now: time.Now()})
+	res, err := analysis.Check(m, analysis.Options{Flows: f.flows, Verified: verified, Now: time.Now()})
 	stop()
+	if err != nil {
+		return err
+	}
 
 	err = f.emit(e, func(w io.Writer) error {
 		switch f.format {
@@ -168,7 +171,10 @@ one. Finding IDs are stable hashes of the event and the flows it hits.`,
 			if err != nil {
 				return err
 			}
-			res := analysis.Check(m, analysis.Options{})
+			res, err := analysis.Check(m, analysis.Options{})
+			if err != nil {
+				return err
+			}
 			b := analysis.NewBaseline(res)
 			data, err := json.MarshalIndent(b, "", "  ")
 			if err != nil {

@@ -76,7 +76,11 @@ item fails.`,
 			if err != nil {
 				return err
 			}
-			items := analysis.Check(m, analysis.Options{Verified: verified, Now: time.Now()}).Checklist
+			res, err := analysis.Check(m, analysis.Options{Verified: verified, Now: time.Now()})
+			if err != nil {
+				return err
+			}
+			items := res.Checklist
 			if err := o.emit(e, func(w io.Writer) error { return report.Checklist(w, items, o.format, o.color(e)) }); err != nil {
 				return err
 			}
@@ -104,6 +108,9 @@ every flow with the chain of reasons. Events:
   component:X     the component X (all its replicas)
   instance:X/i    replica i of X, counted from 0 (replica 0 is the primary)
   zone:Z  region:R  provider:P  hazard:H
+  person:P        nobody can ask P: every flow keeps its state, and each
+                  says what only P could do for it (the components only P
+                  knows, the resources only P holds)
 --slow COMPONENT:DELAY makes one component answer DELAY late instead:
 each caller whose circuit breaker times out sooner falls back (or fails),
 the others wait, and a flow whose probe allows less (max_latency) is
@@ -147,16 +154,17 @@ down. It exits 1 if a flow is down.`,
 				if err := analysis.Resolve(m, ev); err != nil {
 					return usageError("--fail: %v", err)
 				}
-				if ev.Kind == analysis.EventPerson {
-					return usageError("--fail %s: people do not change running flows; spof check reports them as operational findings", s)
-				}
 				events = append(events, ev)
 			}
-			return emitWhatIf(e, &o, analysis.WhatIf(m, events), fail)
+			outcomes, err := analysis.WhatIf(m, events)
+			if err != nil {
+				return err
+			}
+			return emitWhatIf(e, &o, outcomes, fail)
 		},
 	}
 	o.register(c, "text", "text, json, markdown")
-	c.Flags().StringArrayVar(&fail, "fail", nil, "fail this `EVENT` (repeatable): component:X, instance:X/i, zone:Z, region:R, provider:P, hazard:H")
+	c.Flags().StringArrayVar(&fail, "fail", nil, "fail this `EVENT` (repeatable): component:X, instance:X/i, zone:Z, region:R, provider:P, hazard:H, person:P")
 	c.Flags().StringVar(&slow, "slow", "", "make `COMPONENT:DELAY` answer late instead (e.g. payments:3s)")
 	return c
 }
@@ -226,7 +234,10 @@ func newGraphCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			res := analysis.Check(m, analysis.Options{})
+			res, err := analysis.Check(m, analysis.Options{})
+			if err != nil {
+				return err
+			}
 			return o.emit(e, func(w io.Writer) error { return report.Graph(w, m, res, o.format) })
 		},
 	}

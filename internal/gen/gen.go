@@ -229,7 +229,6 @@ func Generate(o Options) (*model.Model, error) {
 	g.genEdges()
 	g.genPeople()
 	g.genHazards()
-	g.m.BuildIndex()
 	return g.m, nil
 }
 
