@@ -16,6 +16,7 @@ func (d *decoder) model(root *yamltree.Node) *Model {
 		return nil
 	}
 	vs := d.object(root, modelObject, "", root)
+	d.arena = arena{} // vs lives on: keep its blocks out of the resets
 	m := &Model{
 		File:        d.file,
 		Version:     vs.get("version").num,
@@ -39,27 +40,32 @@ func (d *decoder) model(root *yamltree.Node) *Model {
 		if z := d.zone(p); z != nil {
 			m.Zones = append(m.Zones, z)
 		}
+		d.arena.reset()
 	}
 	m.Components = make([]*Component, 0, len(components.pairs))
 	for i, p := range components.pairs {
 		if c := d.component(int32(i), p); c != nil {
 			m.Components = append(m.Components, c)
 		}
+		d.arena.reset()
 	}
 	for _, p := range flows.pairs {
 		if f := d.flow(p); f != nil {
 			m.Flows = append(m.Flows, f)
 		}
+		d.arena.reset()
 	}
 	for _, p := range vs.get("people").pairs {
 		if person := d.person(p); person != nil {
 			m.People = append(m.People, person)
 		}
+		d.arena.reset()
 	}
 	for _, p := range vs.get("hazards").pairs {
 		if h := d.hazard(p); h != nil {
 			m.Hazards = append(m.Hazards, h)
 		}
+		d.arena.reset()
 	}
 	if chaos := vs.get("chaos"); chaos.ok {
 		m.Chaos = d.chaos(chaos.node, chaos.key)

@@ -46,6 +46,50 @@ type decoder struct {
 	unchecked [numRefKinds]bool
 
 	arcs []arc // running-time dependencies, for cycle detection
+
+	arena arena
+}
+
+// arena hands out what decoding one object needs and nothing keeps once the
+// entry holding it (a component, a flow ...) is decoded: model resets it
+// between entries, so that a large model reuses a few blocks.
+type arena struct {
+	vals  []value
+	objs  []values
+	pairs []pair
+}
+
+// values returns the zeroed values of an object with n fields.
+func (a *arena) values(obj *object) *values {
+	n := len(obj.fields)
+	if cap(a.vals)-len(a.vals) < n {
+		a.vals = make([]value, 0, max(1024, n))
+	}
+	if len(a.objs) == cap(a.objs) {
+		a.objs = make([]values, 0, 128)
+	}
+	start := len(a.vals)
+	a.vals = a.vals[:start+n]
+	vals := a.vals[start : start+n : start+n]
+	clear(vals)
+	a.objs = append(a.objs, values{obj: obj, vals: vals})
+	return &a.objs[len(a.objs)-1]
+}
+
+// pairList returns an empty list with room for n pairs.
+func (a *arena) pairList(n int) []pair {
+	if cap(a.pairs)-len(a.pairs) < n {
+		a.pairs = make([]pair, 0, max(1024, n))
+	}
+	start := len(a.pairs)
+	a.pairs = a.pairs[:start+n]
+	return a.pairs[start:start:start+n]
+}
+
+// reset makes everything handed out so far reusable.
+func (a *arena) reset() {
+	clear(a.objs)
+	a.vals, a.objs, a.pairs = a.vals[:0], a.objs[:0], a.pairs[:0]
 }
 
 // maxLazyHints bounds how many did-you-mean hints over declared names are
@@ -108,7 +152,7 @@ type pair struct{ key, val *yamltree.Node }
 // merged ones.
 func (d *decoder) pairs(n *yamltree.Node, path string) []pair {
 	c := n.Content
-	out := make([]pair, 0, len(c)/2)
+	out := d.arena.pairList(len(c) / 2)
 	var seen map[string]*yamltree.Node // built once out is too long to scan
 	find := func(key string) *yamltree.Node {
 		if seen == nil && len(out) > 16 {
@@ -288,7 +332,7 @@ func (d *decoder) object(n *yamltree.Node, obj *object, path string, at *yamltre
 		d.typeError(n, path, "a mapping")
 		return nil
 	}
-	vs := &values{obj: obj, vals: make([]value, len(obj.fields))}
+	vs := d.arena.values(obj)
 	for _, p := range d.pairs(n, path) {
 		i := obj.lookup(p.key.Value)
 		if i < 0 {
