@@ -5,10 +5,10 @@ package model_test
 import (
 	"fmt"
 	"runtime"
-	"syscall"
-	"time"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/spofhq/spof/internal/gen"
 	"github.com/spofhq/spof/model"

@@ -83,7 +83,7 @@ func (a *arena) pairList(n int) []pair {
 	}
 	start := len(a.pairs)
 	a.pairs = a.pairs[:start+n]
-	return a.pairs[start:start:start+n]
+	return a.pairs[start : start : start+n]
 }
 
 // reset makes everything handed out so far reusable.
