@@ -47,6 +47,12 @@ type decoder struct {
 
 	arcs []arc // running-time dependencies, for cycle detection
 
+	// Once MaxErrors errors are recorded, more counts those left out: the
+	// errors at or after last, the position of the last one recorded (as
+	// of the list's last compaction).
+	more int
+	last Pos
+
 	arena arena
 }
 
@@ -109,14 +115,69 @@ func (d *decoder) errorf(n *yamltree.Node, path, hint, format string, args ...an
 	return d.errorAt(d.pos(n), path, hint, format, args...)
 }
 
+// MaxErrors is how many errors Parse reports in detail; past it, it only
+// counts them (see TooManyErrors).
+const MaxErrors = 50
+
+// errorAt records an error at pos and returns it, or only counts it (and
+// returns nil) when MaxErrors errors before it are already recorded.
 func (d *decoder) errorAt(pos Pos, path, hint, format string, args ...any) *Error {
+	if d.skip(pos) {
+		return nil
+	}
 	e := &Error{Pos: pos, Path: path, Msg: fmt.Sprintf(format, args...), Hint: hint}
 	d.errs = append(d.errs, e)
+	if len(d.errs) == MaxErrors || len(d.errs) == 2*MaxErrors {
+		d.compact()
+	}
 	return e
 }
 
-// finish sorts and deduplicates the errors and fills in the lazy hints.
-func (d *decoder) finish() ErrorList {
+// skip reports whether an error at pos would not be among the first
+// MaxErrors, and counts it if so. Callers whose message or hint costs
+// something ask first.
+func (d *decoder) skip(pos Pos) bool {
+	if len(d.errs) < MaxErrors {
+		return false
+	}
+	if !before(pos, d.last) {
+		d.more++
+		return true
+	}
+	return false
+}
+
+// skipNode is skip at node n.
+func (d *decoder) skipNode(n *yamltree.Node) bool {
+	return len(d.errs) >= MaxErrors && d.skip(d.pos(n))
+}
+
+// compact keeps the first MaxErrors errors by position, counts the others,
+// and notes where the last one kept is.
+func (d *decoder) compact() {
+	d.errs.Sort()
+	if len(d.errs) > MaxErrors {
+		for _, e := range d.errs[MaxErrors:] {
+			delete(d.lazy, e)
+		}
+		d.more += len(d.errs) - MaxErrors
+		clear(d.errs[MaxErrors:])
+		d.errs = d.errs[:MaxErrors]
+	}
+	d.last = d.errs[len(d.errs)-1].Pos
+}
+
+// before reports whether a sorts before b.
+func before(a, b Pos) bool {
+	if a.File != b.File {
+		return a.File < b.File
+	}
+	return a.Line < b.Line || a.Line == b.Line && a.Col < b.Col
+}
+
+// finish sorts and deduplicates the errors and fills in the lazy hints. It
+// returns an ErrorList, or a *TooManyErrors holding one.
+func (d *decoder) finish() error {
 	d.errs.Sort()
 	computed := 0
 	out := d.errs[:0]
@@ -132,6 +193,13 @@ func (d *decoder) finish() ErrorList {
 		}
 		seen[s] = true
 		out = append(out, e)
+	}
+	if len(out) > MaxErrors {
+		d.more += len(out) - MaxErrors
+		out = out[:MaxErrors]
+	}
+	if d.more > 0 {
+		return &TooManyErrors{Errors: out, More: d.more}
 	}
 	return out
 }
@@ -271,6 +339,9 @@ func describe(n *yamltree.Node) string {
 
 // typeError records that n is not what was wanted (want: "a string").
 func (d *decoder) typeError(n *yamltree.Node, path, want string) {
+	if d.skipNode(n) {
+		return
+	}
 	hint := ""
 	switch {
 	case n.Kind == yamltree.ScalarNode && n.ShortTag() != "!!null" && (want == "a string" || want == "a list"):
@@ -335,6 +406,10 @@ func (d *decoder) object(n *yamltree.Node, obj *object, path string, at *yamltre
 	vs := d.arena.values(obj)
 	for _, p := range d.pairs(n, path) {
 		i := obj.lookup(p.key.Value)
+		if i < 0 && d.skipNode(p.key) {
+			vs.unknown = true
+			continue
+		}
 		if i < 0 {
 			hint := didYouMean(p.key.Value, obj.keys())
 			for _, f := range obj.fields {
@@ -639,6 +714,9 @@ func (d *decoder) declare(kind refKind, pairs []pair) {
 func (d *decoder) ref(n *yamltree.Node, path func() string, kind refKind, name string) bool {
 	if _, ok := d.index[kind][name]; ok || d.unchecked[kind] {
 		return ok
+	}
+	if d.skipNode(n) {
+		return false
 	}
 	e := d.errorf(n, path(), "", "unknown %s %q", refNouns[kind], name)
 	if d.lazy == nil {
