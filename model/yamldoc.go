@@ -2,6 +2,8 @@ package model
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"io"
 	"strconv"
 	"strings"
@@ -147,7 +149,51 @@ func (d *decoder) syntaxError(data []byte, err error) {
 	case line == 0:
 		pos.Line = 1
 	}
-	d.errorAt(pos, "", "", "syntax error: %s", msg)
+	hint := ""
+	var bad *yamltree.ReaderError
+	if _, err := yamltree.Parse(data); errors.As(err, &bad) && bad.Problem == msg {
+		// yaml.v3 says what is wrong with a character but not where.
+		pos, hint = d.offsetPos(data, bad.Offset), badCharHint(data[bad.Offset:])
+	}
+	if msg == "found character that cannot start any token" && tabIndented(data, pos.Line) {
+		hint = "YAML does not allow tabs for indentation: indent with spaces"
+	}
+	d.errorAt(pos, "", hint, "syntax error: %s", msg)
+}
+
+// offsetPos is the position of the character at byte off of data.
+func (d *decoder) offsetPos(data []byte, off int) Pos {
+	start := bytes.LastIndexByte(data[:off], '\n') + 1
+	line := 1 + bytes.Count(data[:start], []byte("\n"))
+	col := 1 + utf8.RuneCount(bytes.TrimPrefix(data[start:off], []byte("\uFEFF")))
+	return Pos{File: d.file, Line: line, Col: col}
+}
+
+// badCharHint names the character the YAML reader refused at the start of
+// b: an invalid UTF-8 byte, or a control character.
+func badCharHint(b []byte) string {
+	r, size := utf8.DecodeRune(b)
+	if r == utf8.RuneError && size <= 1 {
+		if len(b) == 0 {
+			return "the file ends inside a UTF-8 character: save it as UTF-8"
+		}
+		return fmt.Sprintf("byte 0x%02X does not start a valid UTF-8 character: save the file as UTF-8", b[0])
+	}
+	return fmt.Sprintf("remove the character %U", r)
+}
+
+// tabIndented reports whether line (from 1) of data is indented with a tab.
+func tabIndented(data []byte, line int) bool {
+	for i := 1; i < line; i++ {
+		_, rest, ok := bytes.Cut(data, []byte("\n"))
+		if !ok {
+			return false
+		}
+		data = rest
+	}
+	text, _, _ := bytes.Cut(data, []byte("\n"))
+	indent := text[:len(text)-len(bytes.TrimLeft(text, " \t"))]
+	return bytes.IndexByte(indent, '\t') >= 0
 }
 
 // parserProblems are the messages of yaml.v3's parser, whose line numbers

@@ -134,6 +134,19 @@ func (n *Node) Int() (i int, ok bool) {
 // far beyond the document's size, as the model's loader checks).
 var ErrRejected = errors.New("rejected")
 
+// ReaderError is a character that the YAML reader refuses in UTF-8 input:
+// an invalid UTF-8 sequence, or a control character. It wraps ErrRejected.
+type ReaderError struct {
+	Problem string // yaml.v3's message, e.g. "invalid leading UTF-8 octet"
+	Offset  int    // where its UTF-8 sequence starts, in bytes from the start of the input
+}
+
+func (e *ReaderError) Error() string {
+	return fmt.Sprintf("%v: %s at byte %d", ErrRejected, e.Problem, e.Offset)
+}
+
+func (e *ReaderError) Unwrap() error { return ErrRejected }
+
 // yamlError is what failf panics with, as in yaml.v3.
 type yamlError struct{ err error }
 
@@ -150,6 +163,9 @@ func Parse(data []byte) (root *Node, err error) {
 			// yaml.v3's scanner panics on a few malformed inputs;
 			// its tree builder fails with failf.
 			root, err = nil, fmt.Errorf("%w: %v", ErrRejected, r)
+			if re, ok := r.(*ReaderError); ok {
+				err = re
+			}
 		}
 	}()
 	if len(data) == 0 {
@@ -215,6 +231,18 @@ func (b *builder) peek() yaml_event_type_t {
 		return b.event.typ
 	}
 	if !yaml_parser_parse(&b.p, &b.event) || b.p.error != yaml_NO_ERROR {
+		if b.p.error == yaml_READER_ERROR && b.p.encoding == yaml_UTF8_ENCODING {
+			off := b.p.problem_offset
+			if b.p.problem == "invalid trailing UTF-8 octet" {
+				// The offset is the bad octet's: point at the
+				// start of its sequence.
+				for off > 0 && b.p.input[off-1]&0xC0 == 0x80 {
+					off--
+				}
+				off = max(off-1, 0)
+			}
+			panic(&ReaderError{Problem: b.p.problem, Offset: off})
+		}
 		failf("%s", b.p.problem)
 	}
 	return b.event.typ

@@ -2,6 +2,7 @@ package yamltree
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -168,5 +169,30 @@ func TestAliasLimits(t *testing.T) {
 	}
 	if _, err := Parse([]byte("a: &x [1, 2]\nb: [*x, *x, *x]\n")); err != nil {
 		t.Errorf("a few aliases: %v", err)
+	}
+}
+
+func TestReaderError(t *testing.T) {
+	for _, tc := range []struct {
+		src     string
+		problem string
+		offset  int
+	}{
+		{"a: b\nc: d\xffe\n", "invalid leading UTF-8 octet", 9},
+		{"a: b\nc: \"caf\xc3\"\n", "invalid trailing UTF-8 octet", 12},
+		{"k: \xe2\x82x\n", "invalid trailing UTF-8 octet", 3},
+		{"a: b\n\nc: [x, \x00]\n", "control characters are not allowed", 13},
+		{"a: é\x7f\n", "control characters are not allowed", 5},
+		{"a: b\xe2\x82", "incomplete UTF-8 octet sequence", 4},
+	} {
+		_, err := Parse([]byte(tc.src))
+		var re *ReaderError
+		if !errors.As(err, &re) || !errors.Is(err, ErrRejected) {
+			t.Errorf("Parse(%q) = %v, want a ReaderError", tc.src, err)
+			continue
+		}
+		if re.Problem != tc.problem || re.Offset != tc.offset {
+			t.Errorf("Parse(%q): %q at %d, want %q at %d", tc.src, re.Problem, re.Offset, tc.problem, tc.offset)
+		}
 	}
 }
