@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"go.yaml.in/yaml/v3"
@@ -195,4 +196,45 @@ func TestReaderError(t *testing.T) {
 			t.Errorf("Parse(%q): %q at %d, want %q at %d", tc.src, re.Problem, re.Offset, tc.problem, tc.offset)
 		}
 	}
+}
+
+// FuzzSameAsYAMLv3 checks that Parse never panics, and accepts what yaml.v3
+// accepts with the same tree, aliases it refuses to follow aside.
+func FuzzSameAsYAMLv3(f *testing.F) {
+	for _, src := range sameCases {
+		f.Add([]byte(src))
+	}
+	files, _ := filepath.Glob("../../model/testdata/*/*.yaml")
+	for _, file := range files {
+		if data, err := os.ReadFile(file); err == nil {
+			f.Add(data)
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		want, wantErr := v3DocumentSafe(data)
+		got, err := Parse(data)
+		switch {
+		case wantErr != nil && err == nil:
+			t.Fatalf("yaml.v3 rejects it (%v), Parse accepts it", wantErr)
+		case wantErr == nil && err != nil:
+			if strings.Contains(err.Error(), "alias") {
+				return
+			}
+			t.Fatalf("yaml.v3 accepts it, Parse rejects it: %v", err)
+		case err == nil:
+			if err := sameTree(want, got, "", map[*yaml.Node]bool{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+}
+
+// v3DocumentSafe is v3Document, with yaml.v3's panics as errors.
+func v3DocumentSafe(data []byte) (n *yaml.Node, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			n, err = nil, fmt.Errorf("panic: %v", r)
+		}
+	}()
+	return v3Document(data)
 }
