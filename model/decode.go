@@ -5,17 +5,18 @@ import (
 	"net"
 	"strings"
 
-	"go.yaml.in/yaml/v3"
+	"github.com/spofhq/spof/internal/yamltree"
 )
 
 // model decodes the root mapping of a document.
-func (d *decoder) model(root *yaml.Node) *Model {
-	if root.Kind != yaml.MappingNode {
+func (d *decoder) model(root *yamltree.Node) *Model {
+	if root.Kind != yamltree.MappingNode {
 		d.errorf(root, "", `a model is a mapping that starts with "version: 1"`,
 			"want a mapping at the top level, got %s", describe(root))
 		return nil
 	}
 	vs := d.object(root, modelObject, "", root)
+	d.arena = arena{} // vs lives on: keep its blocks out of the resets
 	m := &Model{
 		File:        d.file,
 		Version:     vs.get("version").num,
@@ -39,27 +40,32 @@ func (d *decoder) model(root *yaml.Node) *Model {
 		if z := d.zone(p); z != nil {
 			m.Zones = append(m.Zones, z)
 		}
+		d.arena.reset()
 	}
 	m.Components = make([]*Component, 0, len(components.pairs))
 	for i, p := range components.pairs {
 		if c := d.component(int32(i), p); c != nil {
 			m.Components = append(m.Components, c)
 		}
+		d.arena.reset()
 	}
 	for _, p := range flows.pairs {
 		if f := d.flow(p); f != nil {
 			m.Flows = append(m.Flows, f)
 		}
+		d.arena.reset()
 	}
 	for _, p := range vs.get("people").pairs {
 		if person := d.person(p); person != nil {
 			m.People = append(m.People, person)
 		}
+		d.arena.reset()
 	}
 	for _, p := range vs.get("hazards").pairs {
 		if h := d.hazard(p); h != nil {
 			m.Hazards = append(m.Hazards, h)
 		}
+		d.arena.reset()
 	}
 	if chaos := vs.get("chaos"); chaos.ok {
 		m.Chaos = d.chaos(chaos.node, chaos.key)
@@ -71,7 +77,7 @@ func (d *decoder) model(root *yaml.Node) *Model {
 }
 
 // chaos decodes the top-level chaos: block.
-func (d *decoder) chaos(n, at *yaml.Node) *ChaosConfig {
+func (d *decoder) chaos(n, at *yamltree.Node) *ChaosConfig {
 	vs := d.object(n, chaosObject, "chaos", at)
 	if vs == nil {
 		return nil
@@ -91,7 +97,7 @@ func (d *decoder) chaos(n, at *yaml.Node) *ChaosConfig {
 }
 
 // binding decodes the chaos: binding of component c.
-func (d *decoder) binding(c *Component, n *yaml.Node, path string, at *yaml.Node) *ChaosBinding {
+func (d *decoder) binding(c *Component, n *yamltree.Node, path string, at *yamltree.Node) *ChaosBinding {
 	vs := d.object(n, bindingObject, path, at)
 	if vs == nil {
 		return nil
@@ -287,7 +293,7 @@ func (d *decoder) component(id int32, p pair) *Component {
 }
 
 // dependsOn decodes the depends_on list of component c, declared id-th.
-func (d *decoder) dependsOn(id int32, c *Component, n *yaml.Node, path string) {
+func (d *decoder) dependsOn(id int32, c *Component, n *yamltree.Node, path string) {
 	type key struct {
 		to   string
 		when When
@@ -341,14 +347,14 @@ func (d *decoder) dependsOn(id int32, c *Component, n *yaml.Node, path string) {
 // edge decodes one entry of a depends_on list. It returns the edge (nil if
 // the entry is unusable), the node naming the target, and whether the edge
 // is needed while running (and so part of cycle detection).
-func (d *decoder) edge(from string, n *yaml.Node, path string) (e *Edge, target *yaml.Node, running bool) {
+func (d *decoder) edge(from string, n *yamltree.Node, path string) (e *Edge, target *yamltree.Node, running bool) {
 	e = &Edge{From: from, Pos: d.pos(n)}
 	switch {
 	case isString(n):
 		e.To = n.Value
 		d.ref(n, func() string { return path }, refComponent, e.To)
 		return e, n, true
-	case n.Kind != yaml.MappingNode:
+	case n.Kind != yamltree.MappingNode:
 		d.typeError(n, path, "a component name or a mapping")
 		return nil, nil, false
 	}
@@ -376,7 +382,7 @@ func (d *decoder) edge(from string, n *yaml.Node, path string) (e *Edge, target 
 	if opts.ShortTag() == "!!null" {
 		return e, target, true
 	}
-	if opts.Kind != yaml.MappingNode {
+	if opts.Kind != yamltree.MappingNode {
 		d.errorf(opts, path, fmt.Sprintf(`write "- %s: {fallback: ...}", or "- %s" without options`, e.To, e.To),
 			"want a mapping of options, got %s", describe(opts))
 		return e, target, false
@@ -406,7 +412,7 @@ func (d *decoder) edge(from string, n *yaml.Node, path string) (e *Edge, target 
 	return e, target, e.When == WhenRunning && !when.set
 }
 
-func (d *decoder) breaker(n *yaml.Node, path string, at *yaml.Node) *Breaker {
+func (d *decoder) breaker(n *yamltree.Node, path string, at *yamltree.Node) *Breaker {
 	vs := d.object(n, breakerObject, path, at)
 	if vs == nil {
 		return nil
@@ -442,7 +448,7 @@ func (d *decoder) flow(p pair) *Flow {
 }
 
 // probe decodes a flow's probe or an abort probe.
-func (d *decoder) probe(n *yaml.Node, path string, at *yaml.Node) *Probe {
+func (d *decoder) probe(n *yamltree.Node, path string, at *yamltree.Node) *Probe {
 	vs := d.object(n, probeObject, path, at)
 	if vs == nil {
 		return nil
@@ -501,7 +507,7 @@ func (d *decoder) hazard(p pair) *Hazard {
 }
 
 // positions returns the position of each node, or nil for none.
-func (d *decoder) positions(nodes []*yaml.Node) []Pos {
+func (d *decoder) positions(nodes []*yamltree.Node) []Pos {
 	if len(nodes) == 0 {
 		return nil
 	}

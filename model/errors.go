@@ -2,6 +2,7 @@ package model
 
 import (
 	"errors"
+	"fmt"
 	"sort"
 	"strings"
 )
@@ -55,6 +56,27 @@ func (l ErrorList) Error() string {
 		b.WriteString(e.Error())
 	}
 	return b.String()
+}
+
+// TooManyErrors is the error Parse returns for a model with more than
+// MaxErrors problems: the first MaxErrors of them by position, and how many
+// more it found. It unwraps to the ErrorList, so errors.As finds that too.
+type TooManyErrors struct {
+	Errors ErrorList
+	More   int // at least this many more problems
+}
+
+func (e *TooManyErrors) Error() string {
+	return fmt.Sprintf("%s\n… and %d more error%s", e.Errors.Error(), e.More, plural(e.More))
+}
+
+func (e *TooManyErrors) Unwrap() error { return e.Errors }
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
 }
 
 // Sort orders the list by file, line, column, then message.

@@ -1,7 +1,6 @@
 package model
 
 import (
-	"bytes"
 	"fmt"
 	"net"
 	"net/url"
@@ -10,9 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
-	"go.yaml.in/yaml/v3"
+	"github.com/spofhq/spof/internal/yamltree"
 )
 
 // Parse reads a model from data, the contents of file. It does no I/O: file
@@ -48,6 +46,56 @@ type decoder struct {
 	unchecked [numRefKinds]bool
 
 	arcs []arc // running-time dependencies, for cycle detection
+
+	// Once MaxErrors errors are recorded, more counts those left out: the
+	// errors at or after last, the position of the last one recorded (as
+	// of the list's last compaction).
+	more int
+	last Pos
+
+	arena arena
+}
+
+// arena hands out what decoding one object needs and nothing keeps once the
+// entry holding it (a component, a flow ...) is decoded: model resets it
+// between entries, so that a large model reuses a few blocks.
+type arena struct {
+	vals  []value
+	objs  []values
+	pairs []pair
+}
+
+// values returns the zeroed values of an object with n fields.
+func (a *arena) values(obj *object) *values {
+	n := len(obj.fields)
+	if cap(a.vals)-len(a.vals) < n {
+		a.vals = make([]value, 0, max(1024, n))
+	}
+	if len(a.objs) == cap(a.objs) {
+		a.objs = make([]values, 0, 128)
+	}
+	start := len(a.vals)
+	a.vals = a.vals[:start+n]
+	vals := a.vals[start : start+n : start+n]
+	clear(vals)
+	a.objs = append(a.objs, values{obj: obj, vals: vals})
+	return &a.objs[len(a.objs)-1]
+}
+
+// pairList returns an empty list with room for n pairs.
+func (a *arena) pairList(n int) []pair {
+	if cap(a.pairs)-len(a.pairs) < n {
+		a.pairs = make([]pair, 0, max(1024, n))
+	}
+	start := len(a.pairs)
+	a.pairs = a.pairs[:start+n]
+	return a.pairs[start : start : start+n]
+}
+
+// reset makes everything handed out so far reusable.
+func (a *arena) reset() {
+	clear(a.objs)
+	a.vals, a.objs, a.pairs = a.vals[:0], a.objs[:0], a.pairs[:0]
 }
 
 // maxLazyHints bounds how many did-you-mean hints over declared names are
@@ -55,26 +103,81 @@ type decoder struct {
 // linear time.
 const maxLazyHints = 100
 
-func (d *decoder) pos(n *yaml.Node) Pos {
+func (d *decoder) pos(n *yamltree.Node) Pos {
 	if n == nil {
 		return Pos{File: d.file}
 	}
-	return Pos{File: d.file, Line: n.Line, Col: n.Column}
+	return Pos{File: d.file, Line: int(n.Line), Col: int(n.Column)}
 }
 
 // errorf records an error at node n (nil: the whole file).
-func (d *decoder) errorf(n *yaml.Node, path, hint, format string, args ...any) *Error {
+func (d *decoder) errorf(n *yamltree.Node, path, hint, format string, args ...any) *Error {
 	return d.errorAt(d.pos(n), path, hint, format, args...)
 }
 
+// MaxErrors is how many errors Parse reports in detail; past it, it only
+// counts them (see TooManyErrors).
+const MaxErrors = 50
+
+// errorAt records an error at pos and returns it, or only counts it (and
+// returns nil) when MaxErrors errors before it are already recorded.
 func (d *decoder) errorAt(pos Pos, path, hint, format string, args ...any) *Error {
+	if d.skip(pos) {
+		return nil
+	}
 	e := &Error{Pos: pos, Path: path, Msg: fmt.Sprintf(format, args...), Hint: hint}
 	d.errs = append(d.errs, e)
+	if len(d.errs) == MaxErrors || len(d.errs) == 2*MaxErrors {
+		d.compact()
+	}
 	return e
 }
 
-// finish sorts and deduplicates the errors and fills in the lazy hints.
-func (d *decoder) finish() ErrorList {
+// skip reports whether an error at pos would not be among the first
+// MaxErrors, and counts it if so. Callers whose message or hint costs
+// something ask first.
+func (d *decoder) skip(pos Pos) bool {
+	if len(d.errs) < MaxErrors {
+		return false
+	}
+	if !before(pos, d.last) {
+		d.more++
+		return true
+	}
+	return false
+}
+
+// skipNode is skip at node n.
+func (d *decoder) skipNode(n *yamltree.Node) bool {
+	return len(d.errs) >= MaxErrors && d.skip(d.pos(n))
+}
+
+// compact keeps the first MaxErrors errors by position, counts the others,
+// and notes where the last one kept is.
+func (d *decoder) compact() {
+	d.errs.Sort()
+	if len(d.errs) > MaxErrors {
+		for _, e := range d.errs[MaxErrors:] {
+			delete(d.lazy, e)
+		}
+		d.more += len(d.errs) - MaxErrors
+		clear(d.errs[MaxErrors:])
+		d.errs = d.errs[:MaxErrors]
+	}
+	d.last = d.errs[len(d.errs)-1].Pos
+}
+
+// before reports whether a sorts before b.
+func before(a, b Pos) bool {
+	if a.File != b.File {
+		return a.File < b.File
+	}
+	return a.Line < b.Line || a.Line == b.Line && a.Col < b.Col
+}
+
+// finish sorts and deduplicates the errors and fills in the lazy hints. It
+// returns an ErrorList, or a *TooManyErrors holding one.
+func (d *decoder) finish() error {
 	d.errs.Sort()
 	computed := 0
 	out := d.errs[:0]
@@ -91,163 +194,37 @@ func (d *decoder) finish() ErrorList {
 		seen[s] = true
 		out = append(out, e)
 	}
+	if len(out) > MaxErrors {
+		d.more += len(out) - MaxErrors
+		out = out[:MaxErrors]
+	}
+	if d.more > 0 {
+		return &TooManyErrors{Errors: out, More: d.more}
+	}
 	return out
 }
 
-// document parses data as one YAML document and returns its root node, or
-// nil after recording why there is none.
-func (d *decoder) document(data []byte) *yaml.Node {
-	root, empty := d.yamlDocument(data, `a model is one YAML document: remove the "---" and what follows`)
-	if empty {
-		d.errorf(nil, "", `start with "version: 1", "system:" and "components:", or run "spof init"`, "empty model")
-	}
-	return root
-}
-
-// syntaxError records a yaml.v3 error at the best position it allows.
-//
-// yaml.v3 gives a line ("yaml: line 3: ...") but no column, so the column is
-// 1. Its scanner counts lines from 1 but its parser from 0, and it leaves
-// out "line 0": parserProblems tells the two apart.
-func (d *decoder) syntaxError(data []byte, err error) {
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	line := 0
-	if rest, ok := strings.CutPrefix(msg, "line "); ok {
-		if num, after, ok := strings.Cut(rest, ": "); ok {
-			if n, err := strconv.Atoi(num); err == nil && n > 0 {
-				line, msg = n, after
-			}
-		}
-	}
-	pos := Pos{File: d.file, Line: line, Col: 1}
-	switch {
-	case strings.HasPrefix(msg, "unknown anchor '"):
-		name, _, _ := strings.Cut(strings.TrimPrefix(msg, "unknown anchor '"), "'")
-		pos = d.aliasPos(data, name)
-	case strings.HasPrefix(msg, "attempted to go past"):
-		pos = Pos{File: d.file}
-	case parserProblems[msg]:
-		pos.Line++
-	case line == 0:
-		pos.Line = 1
-	}
-	d.errorAt(pos, "", "", "syntax error: %s", msg)
-}
-
-// parserProblems are the messages of yaml.v3's parser, whose line numbers
-// count from 0 (those of its scanner count from 1).
-var parserProblems = map[string]bool{
-	"did not find expected ',' or ']'":       true,
-	"did not find expected ',' or '}'":       true,
-	"did not find expected '-' indicator":    true,
-	"did not find expected <document start>": true,
-	"did not find expected <stream-start>":   true,
-	"did not find expected key":              true,
-	"did not find expected node content":     true,
-	"found duplicate %TAG directive":         true,
-	"found duplicate %YAML directive":        true,
-	"found incompatible YAML document":       true,
-	"found undefined tag handle":             true,
-}
-
-// aliasPos finds the first use of alias *name in data, for the error about
-// an unknown anchor, which yaml.v3 reports without a position.
-func (d *decoder) aliasPos(data []byte, name string) Pos {
-	needle := []byte("*" + name)
-	for off := 0; ; {
-		i := bytes.Index(data[off:], needle)
-		if i < 0 {
-			return Pos{File: d.file}
-		}
-		i += off
-		end := i + len(needle)
-		if end == len(data) || bytes.IndexByte([]byte(" \t\r\n,]}"), data[end]) >= 0 {
-			line := 1 + bytes.Count(data[:i], []byte("\n"))
-			col := 1 + utf8.RuneCount(data[bytes.LastIndexByte(data[:i], '\n')+1:i])
-			return Pos{File: d.file, Line: line, Col: col}
-		}
-		off = end
-	}
-}
-
-// checkAliases rejects aliases that the decoder could not follow: an alias
-// inside the value it names (a cycle), and aliases that expand the document
-// to far more nodes than it holds ("billion laughs").
-func (d *decoder) checkAliases(root *yaml.Node) bool {
-	const (
-		limit      = 1 << 40
-		inProgress = -1
-	)
-	raw, aliases := 0, false
-	var cycle *yaml.Node
-	expanded := map[*yaml.Node]int{} // size of each anchored node
-	var walk func(n *yaml.Node, counting bool) int
-	walk = func(n *yaml.Node, counting bool) int {
-		if n == nil || cycle != nil {
-			return 0
-		}
-		if counting {
-			raw++
-		}
-		if n.Kind == yaml.AliasNode {
-			aliases = true
-			if n.Alias == nil {
-				return 1
-			}
-			switch s, ok := expanded[n.Alias]; {
-			case ok && s == inProgress:
-				cycle = n
-				return 1
-			case ok:
-				return s
-			}
-			return walk(n.Alias, false)
-		}
-		if n.Anchor != "" {
-			expanded[n] = inProgress
-		}
-		size := 1
-		for _, c := range n.Content {
-			size = min(size+walk(c, counting), limit)
-		}
-		if n.Anchor != "" {
-			expanded[n] = size
-		}
-		return size
-	}
-	size := walk(root, true)
-	switch {
-	case cycle != nil:
-		d.errorf(cycle, "", "", "alias *%s is inside the value it names", cycle.Value)
-		return false
-	case aliases && size > 10*raw+100000:
-		d.errorf(nil, "", "use fewer nested aliases", "aliases expand the document from %d to %d nodes", raw, size)
-		return false
-	}
-	return true
-}
-
 // resolve follows an alias to the node it names.
-func resolve(n *yaml.Node) *yaml.Node {
-	for i := 0; n != nil && n.Kind == yaml.AliasNode && i < 100; i++ {
+func resolve(n *yamltree.Node) *yamltree.Node {
+	for i := 0; n != nil && n.Kind == yamltree.AliasNode && i < 100; i++ {
 		n = n.Alias
 	}
 	return n
 }
 
 // pair is one key: value of a mapping, with the value's aliases resolved.
-type pair struct{ key, val *yaml.Node }
+type pair struct{ key, val *yamltree.Node }
 
 // pairs returns the entries of mapping n in order, without duplicates
 // (reported), with merge keys (<<: *base) expanded: explicit keys win over
 // merged ones.
-func (d *decoder) pairs(n *yaml.Node, path string) []pair {
+func (d *decoder) pairs(n *yamltree.Node, path string) []pair {
 	c := n.Content
-	out := make([]pair, 0, len(c)/2)
-	var seen map[string]*yaml.Node // built once out is too long to scan
-	find := func(key string) *yaml.Node {
+	out := d.arena.pairList(len(c) / 2)
+	var seen map[string]*yamltree.Node // built once out is too long to scan
+	find := func(key string) *yamltree.Node {
 		if seen == nil && len(out) > 16 {
-			seen = make(map[string]*yaml.Node, len(c)/2)
+			seen = make(map[string]*yamltree.Node, len(c)/2)
 			for _, p := range out {
 				seen[p.key.Value] = p.key
 			}
@@ -262,13 +239,13 @@ func (d *decoder) pairs(n *yaml.Node, path string) []pair {
 		}
 		return nil
 	}
-	var merges []*yaml.Node
+	var merges []*yamltree.Node
 	for i := 0; i+1 < len(c); i += 2 {
 		k, v := resolve(c[i]), resolve(c[i+1])
 		if k == nil || v == nil {
 			continue
 		}
-		if k.Kind != yaml.ScalarNode {
+		if k.Kind != yamltree.ScalarNode {
 			d.errorf(k, path, "", "want a string key, got %s", describe(k))
 			continue
 		}
@@ -286,11 +263,11 @@ func (d *decoder) pairs(n *yaml.Node, path string) []pair {
 		out = append(out, pair{k, v})
 	}
 	for _, m := range merges {
-		var sources []*yaml.Node
+		var sources []*yamltree.Node
 		switch m.Kind {
-		case yaml.MappingNode:
-			sources = []*yaml.Node{m}
-		case yaml.SequenceNode:
+		case yamltree.MappingNode:
+			sources = []*yamltree.Node{m}
+		case yamltree.SequenceNode:
 			for _, s := range m.Content {
 				sources = append(sources, resolve(s))
 			}
@@ -298,7 +275,7 @@ func (d *decoder) pairs(n *yaml.Node, path string) []pair {
 			d.errorf(m, path, "", "want a mapping to merge (<<), got %s", describe(m))
 		}
 		for _, s := range sources {
-			if s == nil || s.Kind != yaml.MappingNode {
+			if s == nil || s.Kind != yamltree.MappingNode {
 				got := m
 				if s != nil {
 					got = s
@@ -332,13 +309,13 @@ func indexPath(path string, i int) string {
 }
 
 // describe names what a node holds, for "want X, got Y" messages.
-func describe(n *yaml.Node) string {
+func describe(n *yamltree.Node) string {
 	switch n.Kind {
-	case yaml.MappingNode:
+	case yamltree.MappingNode:
 		return "a mapping"
-	case yaml.SequenceNode:
+	case yamltree.SequenceNode:
 		return "a list"
-	case yaml.DocumentNode:
+	case yamltree.DocumentNode:
 		return "a document"
 	}
 	v := n.Value
@@ -361,10 +338,13 @@ func describe(n *yaml.Node) string {
 }
 
 // typeError records that n is not what was wanted (want: "a string").
-func (d *decoder) typeError(n *yaml.Node, path, want string) {
+func (d *decoder) typeError(n *yamltree.Node, path, want string) {
+	if d.skipNode(n) {
+		return
+	}
 	hint := ""
 	switch {
-	case n.Kind == yaml.ScalarNode && n.ShortTag() != "!!null" && (want == "a string" || want == "a list"):
+	case n.Kind == yamltree.ScalarNode && n.ShortTag() != "!!null" && (want == "a string" || want == "a list"):
 		if want == "a list" {
 			hint = fmt.Sprintf("write [%s] to make it a list", n.Value)
 		} else {
@@ -380,22 +360,22 @@ func (d *decoder) typeError(n *yaml.Node, path, want string) {
 	d.errorf(n, path, hint, "want %s, got %s", want, describe(n))
 }
 
-func isString(n *yaml.Node) bool {
-	return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!str"
+func isString(n *yamltree.Node) bool {
+	return n.Kind == yamltree.ScalarNode && n.ShortTag() == "!!str"
 }
 
 // value is what a key of an object holds once checked against its field.
 type value struct {
-	set   bool       // the key is present
-	ok    bool       // and its value has the right type and bounds
-	key   *yaml.Node // the key
-	node  *yaml.Node // the value, aliases resolved
-	str   string     // typeString, typeEnum, typeURL
-	num   int        // typeInt
+	set   bool           // the key is present
+	ok    bool           // and its value has the right type and bounds
+	key   *yamltree.Node // the key
+	node  *yamltree.Node // the value, aliases resolved
+	str   string         // typeString, typeEnum, typeURL
+	num   int            // typeInt
 	dur   time.Duration
-	list  []string     // typeList
-	items []*yaml.Node // typeList: the node of each entry of list
-	pairs []pair       // typeMap
+	list  []string         // typeList
+	items []*yamltree.Node // typeList: the node of each entry of list
+	pairs []pair           // typeMap
 }
 
 // values are the checked keys of one object.
@@ -418,14 +398,18 @@ func (vs *values) get(key string) *value {
 // type, bounds and references of each scalar or list value. at is the node
 // that missing-key errors point to (the object's own key). It returns nil
 // when n is not a mapping.
-func (d *decoder) object(n *yaml.Node, obj *object, path string, at *yaml.Node) *values {
-	if n.Kind != yaml.MappingNode {
+func (d *decoder) object(n *yamltree.Node, obj *object, path string, at *yamltree.Node) *values {
+	if n.Kind != yamltree.MappingNode {
 		d.typeError(n, path, "a mapping")
 		return nil
 	}
-	vs := &values{obj: obj, vals: make([]value, len(obj.fields))}
+	vs := d.arena.values(obj)
 	for _, p := range d.pairs(n, path) {
 		i := obj.lookup(p.key.Value)
+		if i < 0 && d.skipNode(p.key) {
+			vs.unknown = true
+			continue
+		}
 		if i < 0 {
 			hint := didYouMean(p.key.Value, obj.keys())
 			for _, f := range obj.fields {
@@ -481,7 +465,7 @@ func (d *decoder) requires(obj *object, vs *values, path string) {
 
 // choice checks that exactly one (with choiceMany, at least one) of the
 // object's choice keys is set.
-func (d *decoder) choice(obj *object, vs *values, path string, at *yaml.Node) {
+func (d *decoder) choice(obj *object, vs *values, path string, at *yamltree.Node) {
 	if len(obj.choice) == 0 {
 		return
 	}
@@ -511,7 +495,7 @@ func (d *decoder) choice(obj *object, vs *values, path string, at *yaml.Node) {
 }
 
 // check checks the value n of field f and records it in v.
-func (d *decoder) check(f *field, n *yaml.Node, parent string, v *value) {
+func (d *decoder) check(f *field, n *yamltree.Node, parent string, v *value) {
 	v.set, v.node = true, n
 	// Paths are built only for errors: most values have none.
 	path := func() string { return join(parent, f.key) }
@@ -541,12 +525,12 @@ func (d *decoder) check(f *field, n *yaml.Node, parent string, v *value) {
 		}
 		d.errorf(n, path(), hint, "invalid value %q", n.Value)
 	case typeInt:
-		var i int
-		if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!int" {
+		if n.Kind != yamltree.ScalarNode || n.ShortTag() != "!!int" {
 			d.typeError(n, path(), "an integer")
 			return
 		}
-		if n.Decode(&i) != nil {
+		i, ok := n.Int()
+		if !ok {
 			d.errorf(n, path(), "", "integer %s is out of range", n.Value)
 			return
 		}
@@ -589,7 +573,7 @@ func (d *decoder) check(f *field, n *yaml.Node, parent string, v *value) {
 		v.list, v.items, v.ok = d.list(f, n, path)
 	case typeObject:
 		switch {
-		case n.Kind == yaml.MappingNode:
+		case n.Kind == yamltree.MappingNode:
 			v.ok = true
 		case f.nullable && n.ShortTag() == "!!null":
 			v.ok = true
@@ -597,7 +581,7 @@ func (d *decoder) check(f *field, n *yaml.Node, parent string, v *value) {
 			d.typeError(n, path(), "a mapping")
 		}
 	case typeMap:
-		if n.Kind != yaml.MappingNode {
+		if n.Kind != yamltree.MappingNode {
 			d.typeError(n, path(), "a mapping")
 			return
 		}
@@ -614,7 +598,7 @@ func (d *decoder) check(f *field, n *yaml.Node, parent string, v *value) {
 			}
 		}
 	case typeDependsOn:
-		if n.Kind != yaml.SequenceNode {
+		if n.Kind != yamltree.SequenceNode {
 			d.typeError(n, path(), "a list")
 			return
 		}
@@ -624,10 +608,10 @@ func (d *decoder) check(f *field, n *yaml.Node, parent string, v *value) {
 
 // hostPort checks a "host:port" value: a host, and a numeric port in
 // 1..65535. It resolves nothing: the model does no I/O.
-func (d *decoder) hostPort(n *yaml.Node, path func() string) (string, bool) {
+func (d *decoder) hostPort(n *yamltree.Node, path func() string) (string, bool) {
 	const hint = `write host:port, e.g. "127.0.0.1:6379" or "[::1]:6379"`
 	switch {
-	case n.Kind == yaml.ScalarNode && n.ShortTag() == "!!int":
+	case n.Kind == yamltree.ScalarNode && n.ShortTag() == "!!int":
 		d.errorf(n, path(), fmt.Sprintf(`add the host: "127.0.0.1:%s"`, n.Value), "want host:port, got %s", describe(n))
 		return "", false
 	case !isString(n):
@@ -651,7 +635,7 @@ func (d *decoder) hostPort(n *yaml.Node, path func() string) (string, bool) {
 }
 
 // str checks a string value, its name syntax and what it refers to.
-func (d *decoder) str(f *field, n *yaml.Node, path func() string) (string, bool) {
+func (d *decoder) str(f *field, n *yamltree.Node, path func() string) (string, bool) {
 	if !isString(n) {
 		d.typeError(n, path(), "a string")
 		return "", false
@@ -667,8 +651,8 @@ func (d *decoder) str(f *field, n *yaml.Node, path func() string) (string, bool)
 
 // list checks a list of strings: the type of each entry, duplicates and
 // references. Entries of the wrong type are left out.
-func (d *decoder) list(f *field, n *yaml.Node, path func() string) ([]string, []*yaml.Node, bool) {
-	if n.Kind != yaml.SequenceNode {
+func (d *decoder) list(f *field, n *yamltree.Node, path func() string) ([]string, []*yamltree.Node, bool) {
+	if n.Kind != yamltree.SequenceNode {
 		d.typeError(n, path(), "a list")
 		return nil, nil, false
 	}
@@ -676,7 +660,7 @@ func (d *decoder) list(f *field, n *yaml.Node, path func() string) ([]string, []
 		d.errorf(n, path(), "", "must have at least one %s", f.noun)
 	}
 	list := make([]string, 0, len(n.Content))
-	items := make([]*yaml.Node, 0, len(n.Content))
+	items := make([]*yamltree.Node, 0, len(n.Content))
 	var seen map[string]int // only for long lists
 	if len(n.Content) > 16 {
 		seen = make(map[string]int, len(n.Content))
@@ -727,9 +711,12 @@ func (d *decoder) declare(kind refKind, pairs []pair) {
 }
 
 // ref checks that name is declared, and records an error at n if not.
-func (d *decoder) ref(n *yaml.Node, path func() string, kind refKind, name string) bool {
+func (d *decoder) ref(n *yamltree.Node, path func() string, kind refKind, name string) bool {
 	if _, ok := d.index[kind][name]; ok || d.unchecked[kind] {
 		return ok
+	}
+	if d.skipNode(n) {
+		return false
 	}
 	e := d.errorf(n, path(), "", "unknown %s %q", refNouns[kind], name)
 	if d.lazy == nil {

@@ -112,7 +112,13 @@ func printError(w io.Writer, err error) {
 		for _, e := range list {
 			fmt.Fprintln(w, e.Error())
 		}
-		fmt.Fprintf(w, "spof: %d error%s in the model\n", len(list), plural(len(list)))
+		n := len(list)
+		var more *model.TooManyErrors
+		if errors.As(err, &more) {
+			fmt.Fprintf(w, "… and %d more error%s\n", more.More, plural(more.More))
+			n += more.More
+		}
+		fmt.Fprintf(w, "spof: %d error%s in the model\n", n, plural(n))
 		return
 	}
 	msg := err.Error()

@@ -1,0 +1,4 @@
+package yamltree
+
+// CheckSame is checkSame for the external tests.
+var CheckSame = checkSame
