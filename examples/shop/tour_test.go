@@ -83,7 +83,7 @@ func TestReadmeTour(t *testing.T) {
 			background.Wait()
 		case len(fields) > 2 && fields[0] == "./spof":
 			var stdout, stderr bytes.Buffer
-			run := exec.Command(filepath.Join(sys.Dir, "bin", "spof"), fields[1:]...)
+			run := exec.Command(filepath.Join(shared.binDir, "spof"), fields[1:]...)
 			run.Stdout, run.Stderr = &stdout, &stderr
 			code := 0
 			if err := run.Run(); err != nil {
