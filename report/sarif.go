@@ -120,7 +120,7 @@ func SARIF(w io.Writer, r *analysis.Result, g analysis.Gate, o SARIFOptions) err
 		Results:            make([]sarifResult, 0, len(r.Findings)),
 	}
 	for _, f := range r.Findings {
-		res := sarifResultFor(f, o)
+		res := sarifFindingResult(f, o)
 		res.BaselineState = string(g.BaselineState(f))
 		run.Results = append(run.Results, res)
 	}
@@ -131,27 +131,10 @@ func SARIF(w io.Writer, r *analysis.Result, g analysis.Gate, o SARIFOptions) err
 	return writeJSON(w, "SARIF report", log)
 }
 
-func sarifResultFor(f analysis.Finding, o SARIFOptions) sarifResult {
-	res := sarifResult{
-		RuleID:    "spof/" + string(f.Category),
-		Level:     sarifLevel(f),
-		Message:   sarifMessage{Text: sarifText(f)},
-		Locations: []sarifLocation{{PhysicalLocation: sarifPhysicalLocation(f.Location, o)}},
-		PartialFingerprints: map[string]string{
-			fingerprintID: f.ID,
-		},
-		Properties: sarifResultProperties{
-			Severity: f.Severity.String(),
-			Category: string(f.Category),
-			Event:    f.Event,
-			Flows:    nonNil(f.Flows),
-		},
-	}
-	// A category this version has no rule for keeps its ruleId only: a
-	// ruleIndex must point at a rule.
-	if i := sarifRuleIndex(f.Category); i >= 0 {
-		res.RuleIndex = &i
-	}
+func sarifFindingResult(f analysis.Finding, o SARIFOptions) sarifResult {
+	res := sarifResultFor(f.ID, f.Category, f.Severity, f.Event, f.Flows, f.Location, o)
+	res.Level = sarifLevel(f)
+	res.Message = sarifMessage{Text: sarifText(f)}
 	return res
 }
 
@@ -159,24 +142,30 @@ func sarifResultFor(f analysis.Finding, o SARIFOptions) sarifResult {
 // baseline does not say where it was declared: it is located on line 1 of
 // the model, and matched to its earlier result by its fingerprint.
 func sarifFixedResult(f analysis.BaselineFinding, o SARIFOptions) sarifResult {
+	res := sarifResultFor(f.ID, f.Category, f.Severity, f.Event, f.Flows, model.Pos{}, o)
+	res.Kind, res.Level = "pass", "none"
+	res.BaselineState = string(analysis.BaselineAbsent)
+	res.Message = sarifMessage{Text: f.Event + " no longer " + sarifVerb(f.Category) + " " + flowList(f.Flows) + ": fixed since the baseline."}
+	return res
+}
+
+// sarifResultFor is what every result says of its finding: rule, location,
+// fingerprint and properties.
+func sarifResultFor(id string, c analysis.Category, sev model.Criticality, event string, flows []string, pos model.Pos, o SARIFOptions) sarifResult {
 	res := sarifResult{
-		RuleID:        "spof/" + string(f.Category),
-		Kind:          "pass",
-		Level:         "none",
-		BaselineState: string(analysis.BaselineAbsent),
-		Message:       sarifMessage{Text: f.Event + " no longer " + sarifVerb(f.Category) + " " + flowList(f.Flows) + ": fixed since the baseline."},
-		Locations:     []sarifLocation{{PhysicalLocation: sarifPhysicalLocation(model.Pos{}, o)}},
-		PartialFingerprints: map[string]string{
-			fingerprintID: f.ID,
-		},
+		RuleID:              "spof/" + string(c),
+		Locations:           []sarifLocation{{PhysicalLocation: sarifPhysicalLocation(pos, o)}},
+		PartialFingerprints: map[string]string{fingerprintID: id},
 		Properties: sarifResultProperties{
-			Severity: f.Severity.String(),
-			Category: string(f.Category),
-			Event:    f.Event,
-			Flows:    nonNil(f.Flows),
+			Severity: sev.String(),
+			Category: string(c),
+			Event:    event,
+			Flows:    nonNil(flows),
 		},
 	}
-	if i := sarifRuleIndex(f.Category); i >= 0 {
+	// A category this version has no rule for keeps its ruleId only: a
+	// ruleIndex must point at a rule.
+	if i := sarifRuleIndex(c); i >= 0 {
 		res.RuleIndex = &i
 	}
 	return res
