@@ -4,8 +4,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"maps"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/spofhq/spof/model"
@@ -82,8 +86,8 @@ func check(m *model.Model, opts Options, fuse bool) (*Result, error) {
 	res := &Result{System: m.System}
 	// Events that take down one fused component are evaluated by head,
 	// once per head (see fused.go).
-	fused := map[int32][]fusedEvent{}
-	var heads []int32
+	var jobs []job
+	fused := map[int32]int{} // head → its job
 	for _, e := range Events(m) {
 		if e.Kind == EventPerson {
 			continue
@@ -94,25 +98,107 @@ func check(m *model.Model, opts Options, fuse bool) (*Result, error) {
 		}
 		if x := down[0]; len(down) == 1 && a.fu.parent[x] >= 0 {
 			h := a.fu.head[x]
-			if fused[h] == nil {
-				heads = append(heads, h)
+			j, ok := fused[h]
+			if !ok {
+				j = len(jobs)
+				fused[h] = j
+				jobs = append(jobs, job{head: h})
 			}
-			fused[h] = append(fused[h], fusedEvent{e: e, x: x})
+			jobs[j].fused = append(jobs[j].fused, fusedEvent{e: e, x: x})
 			continue
 		}
-		if f, ok := a.evaluateEvent(e, down); ok {
-			res.Findings = append(res.Findings, f)
-		}
+		jobs = append(jobs, job{e: e, down: down, head: -1})
 	}
-	for _, h := range heads {
-		res.Findings = append(res.Findings, a.evaluateFused(h, fused[h])...)
-	}
+	// Findings of single events first, then of heads, as they always were.
+	slices.SortStableFunc(jobs, func(x, y job) int { return cmpBool(x.head >= 0, y.head >= 0) })
+	res.Findings = a.evaluate(jobs)
 	res.Findings = append(res.Findings, a.operational()...)
 	rankFindings(res.Findings)
 	res.Flows = a.flowSummaries(res.Findings)
 	a.opts = opts
 	res.Checklist = checklist(a, res.Findings)
 	return res, nil
+}
+
+// job is the evaluation of one event that takes down down, or of the
+// events fused below one head (head ≥ 0).
+type job struct {
+	e     Event
+	down  []int32
+	head  int32
+	fused []fusedEvent
+}
+
+func (a *analyzer) run(j *job) []Finding {
+	if j.head >= 0 {
+		return a.evaluateFused(j.head, j.fused)
+	}
+	if f, ok := a.evaluateEvent(j.e, j.down); ok {
+		return []Finding{f}
+	}
+	return nil
+}
+
+// parallelJobs is the least number of jobs evaluate shares between
+// goroutines; a variable so that tests can lower it.
+var parallelJobs = 2048
+
+// evaluate runs the jobs and returns their findings in job order. Many
+// jobs are shared between goroutines, each with an analyzer of its own
+// over the same compiled model (nothing changes it once the lazy
+// indexes are built).
+func (a *analyzer) evaluate(jobs []job) []Finding {
+	workers := min(runtime.GOMAXPROCS(0), 8)
+	if workers < 2 || len(jobs) < parallelJobs {
+		var out []Finding
+		for i := range jobs {
+			out = append(out, a.run(&jobs[i])...)
+		}
+		return out
+	}
+	a.rankNames()
+	a.fusedChildren()
+	found := make([][]Finding, len(jobs))
+	subs := make([]*analyzer, workers)
+	var next atomic.Int64
+	const batch = 64
+	var wg sync.WaitGroup
+	for w := range subs {
+		sub := *a
+		sub.p = newPropagator(a.g)
+		sub.special = map[string][]string{}
+		subs[w] = &sub
+		wg.Go(func() {
+			for {
+				lo := int(next.Add(batch)) - batch
+				if lo >= len(jobs) {
+					return
+				}
+				for i := lo; i < min(lo+batch, len(jobs)); i++ {
+					found[i] = sub.run(&jobs[i])
+				}
+			}
+		})
+	}
+	wg.Wait()
+	var out []Finding
+	for _, fs := range found {
+		out = append(out, fs...)
+	}
+	for _, sub := range subs {
+		maps.Copy(a.special, sub.special)
+	}
+	return out
+}
+
+func cmpBool(x, y bool) int {
+	switch {
+	case x == y:
+		return 0
+	case x:
+		return 1
+	}
+	return -1
 }
 
 // analyzer holds what every event's evaluation shares.
@@ -177,19 +263,7 @@ func (a *analyzer) sortedNames(xs []int32) []string {
 		slices.Sort(out)
 		return slices.Clip(out[:min(len(out), MaxComponents)])
 	}
-	if a.nameRank == nil {
-		byName := make([]int32, len(a.m.Components))
-		for i := range byName {
-			byName[i] = int32(i)
-		}
-		slices.SortFunc(byName, func(x, y int32) int {
-			return strings.Compare(a.m.Components[x].Name, a.m.Components[y].Name)
-		})
-		a.nameRank = make([]int32, len(byName))
-		for r, x := range byName {
-			a.nameRank[x] = int32(r)
-		}
-	}
+	a.rankNames()
 	ranked := make([]uint64, len(xs))
 	for i, x := range xs {
 		ranked[i] = uint64(a.nameRank[x])<<32 | uint64(uint32(x))
@@ -200,6 +274,24 @@ func (a *analyzer) sortedNames(xs []int32) []string {
 		out[i] = a.m.Components[int32(uint32(ranked[i]))].Name
 	}
 	return out
+}
+
+// rankNames computes nameRank, once.
+func (a *analyzer) rankNames() {
+	if a.nameRank != nil {
+		return
+	}
+	byName := make([]int32, len(a.m.Components))
+	for i := range byName {
+		byName[i] = int32(i)
+	}
+	slices.SortFunc(byName, func(x, y int32) int {
+		return strings.Compare(a.m.Components[x].Name, a.m.Components[y].Name)
+	})
+	a.nameRank = make([]int32, len(byName))
+	for r, x := range byName {
+		a.nameRank[x] = int32(r)
+	}
 }
 
 type phasedRef struct {

@@ -199,16 +199,22 @@ func (r fusedRoot) of(root int32) int32 {
 	return root
 }
 
-// fusedTree lists h and every node fused below it, parents first.
-func (a *analyzer) fusedTree(h int32) []int32 {
-	if a.fuChildren == nil {
-		a.fuChildren = make([][]int32, a.g.n)
-		for x, p := range a.fu.parent {
-			if p >= 0 {
-				a.fuChildren[p] = append(a.fuChildren[p], int32(x))
-			}
+// fusedChildren computes fuChildren, once.
+func (a *analyzer) fusedChildren() {
+	if a.fuChildren != nil {
+		return
+	}
+	a.fuChildren = make([][]int32, a.g.n)
+	for x, p := range a.fu.parent {
+		if p >= 0 {
+			a.fuChildren[p] = append(a.fuChildren[p], int32(x))
 		}
 	}
+}
+
+// fusedTree lists h and every node fused below it, parents first.
+func (a *analyzer) fusedTree(h int32) []int32 {
+	a.fusedChildren()
 	out := []int32{h}
 	for i := 0; i < len(out); i++ {
 		out = append(out, a.fuChildren[out[i]]...)

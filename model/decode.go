@@ -3,7 +3,9 @@ package model
 import (
 	"fmt"
 	"net"
+	"runtime"
 	"strings"
+	"sync"
 
 	"github.com/spofhq/spof/internal/yamltree"
 )
@@ -42,12 +44,12 @@ func (d *decoder) model(root *yamltree.Node) *Model {
 		}
 		d.arena.reset()
 	}
-	m.Components = make([]*Component, 0, len(components.pairs))
-	for i, p := range components.pairs {
-		if c := d.component(int32(i), p); c != nil {
-			m.Components = append(m.Components, c)
+	if d.split != nil {
+		if m.Components = d.splitComponents(); d.splitFailed {
+			return nil
 		}
-		d.arena.reset()
+	} else {
+		m.Components = d.components(components.pairs)
 	}
 	for _, p := range flows.pairs {
 		if f := d.flow(p); f != nil {
@@ -74,6 +76,63 @@ func (d *decoder) model(root *yamltree.Node) *Model {
 	d.findCycles()
 	m.buildIndex()
 	return m
+}
+
+// parallelComponents is the least number of components that components
+// decodes on several goroutines; a variable so that tests can lower it.
+var parallelComponents = 4096
+
+// components decodes the components section. A large one is decoded on
+// several goroutines, each with a decoder of its own over a run of the
+// components; if any of them finds a problem, everything is decoded again
+// on one, so that errors come out exactly as they always do (in order,
+// capped at MaxErrors).
+func (d *decoder) components(pairs []pair) []*Component {
+	if workers := min(runtime.GOMAXPROCS(0), 8); workers > 1 && len(pairs) >= parallelComponents {
+		if cs, ok := d.componentsParallel(pairs, workers); ok {
+			return cs
+		}
+	}
+	cs := make([]*Component, 0, len(pairs))
+	for i, p := range pairs {
+		if c := d.component(int32(i), p); c != nil {
+			cs = append(cs, c)
+		}
+		d.arena.reset()
+	}
+	return cs
+}
+
+func (d *decoder) componentsParallel(pairs []pair, workers int) ([]*Component, bool) {
+	cs := make([]*Component, len(pairs))
+	subs := make([]*decoder, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		// Decoders share the declared names, which nothing changes
+		// from now on.
+		sub := &decoder{file: d.file, names: d.names, index: d.index, unchecked: d.unchecked}
+		subs[w] = sub
+		lo, hi := len(pairs)*w/workers, len(pairs)*(w+1)/workers
+		wg.Go(func() {
+			for i := lo; i < hi; i++ {
+				cs[i] = sub.component(int32(i), pairs[i])
+				sub.arena.reset()
+				if len(sub.errs) > 0 {
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for _, sub := range subs {
+		if len(sub.errs) > 0 {
+			return nil, false
+		}
+	}
+	for _, sub := range subs {
+		d.arcs = append(d.arcs, sub.arcs...)
+	}
+	return cs, true
 }
 
 // chaos decodes the top-level chaos: block.
@@ -336,6 +395,12 @@ func (d *decoder) dependsOn(id int32, c *Component, n *yamltree.Node, path strin
 		items = append(items, i)
 		if running {
 			for _, to := range []string{e.To, e.FallbackTo, e.AsyncVia} {
+				if d.deferRefs {
+					if to != "" {
+						d.pendingArcs = append(d.pendingArcs, pendingArc{from: id, to: to, item: int32(i), edge: e})
+					}
+					continue
+				}
 				if t, ok := d.index[refComponent][to]; ok && to != c.Name {
 					d.arcs = append(d.arcs, arc{from: id, to: t, item: int32(i), edge: e})
 				}

@@ -20,6 +20,9 @@ import (
 // sorted by position. On success the model is resolved: defaults applied,
 // every Pos filled, Edge.From set and the indexes built.
 func Parse(file string, data []byte) (*Model, error) {
+	if m, ok := parsePieces(file, data); ok {
+		return m, nil
+	}
 	d := &decoder{file: file}
 	if root := d.document(data); root != nil {
 		if m := d.model(root); len(d.errs) == 0 {
@@ -54,6 +57,17 @@ type decoder struct {
 	last Pos
 
 	arena arena
+
+	// Loading in pieces (see pieces.go): a piece's decoder records the
+	// references it cannot check yet, and the running-time dependencies
+	// whose target it cannot look up; the model's decoder takes the
+	// pieces' components from split, and sets splitFailed if it finds
+	// one of those names undeclared.
+	deferRefs   bool
+	pendingRefs []pendingRef
+	pendingArcs []pendingArc
+	split       *split
+	splitFailed bool
 }
 
 // arena hands out what decoding one object needs and nothing keeps once the
@@ -712,6 +726,10 @@ func (d *decoder) declare(kind refKind, pairs []pair) {
 
 // ref checks that name is declared, and records an error at n if not.
 func (d *decoder) ref(n *yamltree.Node, path func() string, kind refKind, name string) bool {
+	if d.deferRefs {
+		d.pendingRefs = append(d.pendingRefs, pendingRef{kind, name})
+		return true
+	}
 	if _, ok := d.index[kind][name]; ok || d.unchecked[kind] {
 		return ok
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -54,7 +55,7 @@ func ResolveAlias(n *yaml.Node) *yaml.Node {
 // again with yaml.v3 (through yamlDocument), whose error messages and
 // positions are the ones users see.
 func (d *decoder) document(data []byte) *yamltree.Node {
-	root, err := yamltree.Parse(data)
+	root, err := yamltree.ParseParallel(data, runtime.GOMAXPROCS(0))
 	switch {
 	case err != nil:
 		if _, empty := d.yamlDocument(data, `a model is one YAML document: remove the "---" and what follows`); empty {

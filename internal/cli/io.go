@@ -192,6 +192,9 @@ func (o *outputFlags) color(e *env) bool {
 // (temp file, fsync, rename; a device or pipe directly) or to stdout. A
 // render error leaves no file.
 func (o *outputFlags) emit(e *env, render func(w io.Writer) error) error {
+	if o.quiet && o.output == "" {
+		return nil // nothing would be written
+	}
 	var buf bytes.Buffer
 	if err := render(&buf); err != nil {
 		return err
@@ -200,9 +203,6 @@ func (o *outputFlags) emit(e *env, render func(w io.Writer) error) error {
 		if err := atomicfile.WriteFile(o.output, buf.Bytes(), 0o644); err != nil {
 			return usageError("writing %s: %v", o.output, err)
 		}
-		return nil
-	}
-	if o.quiet {
 		return nil
 	}
 	_, err := e.stdout.Write(buf.Bytes())

@@ -27,3 +27,19 @@ func TestSameOnGenerated(t *testing.T) {
 		yamltree.CheckSame(t, fmt.Sprintf("gen %+v", o), data)
 	}
 }
+
+// TestParallelOnGenerated checks that a generated estate, the shape
+// ParseParallel is for, is parsed in pieces to the same tree as Parse's.
+func TestParallelOnGenerated(t *testing.T) {
+	m, err := gen.Generate(gen.Options{Components: 3000, Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := gen.Encode(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !yamltree.CheckParallel(t, "gen 3000", data) {
+		t.Error("not parsed in pieces")
+	}
+}

@@ -158,6 +158,10 @@ func failf(format string, args ...any) {
 // for an empty document (nothing, or only comments).
 func Parse(data []byte) (root *Node, err error) {
 	b := builder{anchors: map[string]*anchor{}}
+	return b.parse(data)
+}
+
+func (b *builder) parse(data []byte) (root *Node, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			// yaml.v3's scanner panics on a few malformed inputs;
@@ -220,6 +224,8 @@ type builder struct {
 	aliases bool // the document has an alias
 	cycle   bool // an alias is inside the node it names
 
+	lineOffset int // added to every line: where the input starts in a larger one
+
 	nodes    []Node  // block the next nodes are allocated from
 	children []*Node // block the next Content slices are cut from
 	stack    []*Node // children of the collections being built
@@ -273,7 +279,7 @@ func (b *builder) newNode(kind Kind, defaultTag, tag, value string) *Node {
 		tag, _ = resolve("", value)
 	}
 	n.Kind, n.Style, n.Tag, n.Value = kind, style, tag, value
-	n.Line = int32(min(b.event.start_mark.line+1, math.MaxInt32))
+	n.Line = int32(min(b.event.start_mark.line+1+b.lineOffset, math.MaxInt32))
 	n.Column = int32(min(b.event.start_mark.column+1, math.MaxInt32))
 	return n
 }

@@ -1,0 +1,152 @@
+package model
+
+import (
+	"runtime"
+	"sync"
+
+	"github.com/spofhq/spof/internal/yamltree"
+)
+
+// Loading a large model in pieces. yamltree.Split cuts the components:
+// section between components; each piece is parsed and its components
+// decoded on a goroutine of their own, and the piece's tree is dropped
+// right away, so that the whole tree never exists: decoding overlaps
+// parsing, on every core, and the collector has little to trace.
+//
+// The names a component refers to may be declared in another piece, or
+// in the rest of the model: the pieces' decoders only record them, and
+// the model's decoder checks them once it has declared every name. This
+// is the fast path of valid models only. Whenever a piece does not parse
+// alone, or anything is wrong with the model, Parse starts again from the
+// whole input, so that errors come out exactly as they always do.
+
+// pieceResult is what decoding one piece gives.
+type pieceResult struct {
+	components []*Component
+	keys       []yamltree.Node // copies of the components' keys
+	refs       []pendingRef
+	arcs       []pendingArc
+	failed     bool
+}
+
+// pendingRef is a reference a piece's decoder could not check.
+type pendingRef struct {
+	kind refKind
+	name string
+}
+
+// pendingArc is a running-time dependency whose target a piece's decoder
+// could not look up: from counts in the piece.
+type pendingArc struct {
+	from int32
+	to   string
+	item int32
+	edge *Edge
+}
+
+// split holds the decoded pieces until the model's decoder takes their
+// components.
+type split struct {
+	pieces []pieceResult
+}
+
+// parsePieces loads a large model in pieces, or reports false: the model
+// is small, not of the shape, or not valid.
+func parsePieces(file string, data []byte) (*Model, bool) {
+	workers := min(runtime.GOMAXPROCS(0), 8)
+	if workers < 2 {
+		return nil, false
+	}
+	root, components, pieces, ok := yamltree.Split(data, workers*4)
+	if !ok {
+		return nil, false
+	}
+	s := &split{pieces: make([]pieceResult, len(pieces))}
+	next := make(chan int, len(pieces))
+	for i := range pieces {
+		next <- i
+	}
+	close(next)
+	var wg sync.WaitGroup
+	for range min(workers, len(pieces)) {
+		wg.Go(func() {
+			for i := range next {
+				s.pieces[i] = decodePiece(file, pieces[i])
+			}
+		})
+	}
+	wg.Wait()
+	// The components' mapping of the root gets the keys: the model's
+	// decoder checks them (names, duplicates) as it would the whole
+	// mapping, and finds each one's value decoded already.
+	null := &yamltree.Node{Kind: yamltree.ScalarNode, Tag: "!!null"}
+	for i := range s.pieces {
+		r := &s.pieces[i]
+		if r.failed {
+			return nil, false
+		}
+		for k := range r.keys {
+			components.Content = append(components.Content, &r.keys[k], null)
+		}
+	}
+	d := &decoder{file: file, split: s}
+	m := d.model(root)
+	if m == nil || len(d.errs) > 0 || d.splitFailed {
+		return nil, false
+	}
+	return m, true
+}
+
+// decodePiece parses a piece and decodes its components.
+func decodePiece(file string, p yamltree.Piece) pieceResult {
+	root, ok := p.Parse()
+	if !ok {
+		return pieceResult{failed: true}
+	}
+	d := &decoder{file: file, deferRefs: true}
+	pairs := d.pairs(root, "components")
+	if len(pairs) != len(root.Content)/2 || len(d.errs) > 0 {
+		// A merge key (<<) would put its entries after all the
+		// others of the whole mapping; a duplicate is an error.
+		return pieceResult{failed: true}
+	}
+	d.arena = arena{} // pairs lives on: keep its block out of the resets
+	r := pieceResult{components: make([]*Component, len(pairs)), keys: make([]yamltree.Node, len(pairs))}
+	for i, p := range pairs {
+		r.keys[i] = *p.key
+		r.components[i] = d.component(int32(i), p)
+		d.arena.reset()
+		if len(d.errs) > 0 {
+			return pieceResult{failed: true}
+		}
+	}
+	r.refs, r.arcs = d.pendingRefs, d.pendingArcs
+	return r
+}
+
+// splitComponents returns the components decoded in pieces, once the
+// names are declared: it checks the references the pieces recorded and
+// adds their running-time dependencies for cycle detection. On an unknown
+// name it sets splitFailed.
+func (d *decoder) splitComponents() []*Component {
+	var cs []*Component
+	for _, r := range d.split.pieces {
+		base := int32(len(cs))
+		cs = append(cs, r.components...)
+		for _, ref := range r.refs {
+			if _, ok := d.index[ref.kind][ref.name]; !ok {
+				d.splitFailed = true
+				return nil
+			}
+		}
+		for _, a := range r.arcs {
+			if t, ok := d.index[refComponent][a.to]; ok && a.to != cs[base+a.from].Name {
+				d.arcs = append(d.arcs, arc{from: base + a.from, to: t, item: a.item, edge: a.edge})
+			}
+		}
+	}
+	if len(cs) != len(d.names[refComponent]) {
+		d.splitFailed = true // cannot be: the keys are the names
+	}
+	return cs
+}
