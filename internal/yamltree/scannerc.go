@@ -2692,6 +2692,21 @@ func yaml_parser_scan_flow_scalar(parser *yaml_parser_t, token *yaml_token_t, si
 }
 
 // Scan a plain scalar.
+// plainRun counts the bytes at the start of buf, at most limit, that are
+// ASCII characters a plain scalar's loop copies one by one without another
+// look (see yaml_parser_scan_plain_scalar). [spof]
+func plainRun(buf []byte, limit int) int {
+	n := 0
+	for n < limit && n < len(buf) {
+		switch c := buf[n]; {
+		case c <= ' ' || c >= 0x7f, c == ':', c == ',', c == '?', c == '[', c == ']', c == '{', c == '}':
+			return n
+		}
+		n++
+	}
+	return n
+}
+
 func yaml_parser_scan_plain_scalar(parser *yaml_parser_t, token *yaml_token_t) bool {
 
 	var s, leading_break, trailing_breaks, whitespaces []byte
@@ -2761,6 +2776,19 @@ func yaml_parser_scan_plain_scalar(parser *yaml_parser_t, token *yaml_token_t) b
 
 			// Copy the character.
 			s = read(parser, s)
+
+			// [spof] Copy the ASCII characters that follow at once, up
+			// to the first one the loop would look at twice: a blank, a
+			// break, ':' or a flow indicator, a non-ASCII or control
+			// character. Each one copied is what read would do, leaving
+			// two characters in the buffer for the checks that follow.
+			if run := plainRun(parser.buffer[parser.buffer_pos:], parser.unread-2); run > 0 {
+				s = append(s, parser.buffer[parser.buffer_pos:parser.buffer_pos+run]...)
+				parser.buffer_pos += run
+				parser.mark.index += run
+				parser.mark.column += run
+				parser.unread -= run
+			}
 
 			end_mark = parser.mark
 			if parser.unread < 2 && !yaml_parser_update_buffer(parser, 2) {

@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
 	"unsafe"
 )
 
@@ -100,6 +101,14 @@ func (n *Node) Int() (i int, ok bool) {
 	if n.Kind != ScalarNode || n.indicatedString() {
 		return 0, false
 	}
+	if n.Tag == intTag && smallDecimal(n.Value) {
+		i, err := strconv.Atoi(n.Value)
+		return i, err == nil
+	}
+	return n.slowInt()
+}
+
+func (n *Node) slowInt() (i int, ok bool) {
 	defer func() {
 		if r := recover(); r != nil {
 			if _, isYAML := r.(yamlError); !isYAML {
@@ -126,6 +135,36 @@ func (n *Node) Int() (i int, ok bool) {
 		}
 	}
 	return 0, false
+}
+
+// plainTag is the tag resolve gives a plain scalar, found without
+// resolve's cost (a deferred check and a boxed value) for what most of a
+// document is: strings that cannot be anything else, and small decimal
+// integers.
+func plainTag(v string) string {
+	switch {
+	case v != "" && resolveTable[v[0]] == 0:
+		return strTag
+	case smallDecimal(v):
+		return intTag
+	}
+	tag, _ := resolve("", v)
+	return tag
+}
+
+// smallDecimal reports whether v is a decimal integer of at most 18 digits
+// without a sign or leading zero: resolve gives it !!int, whatever its
+// value.
+func smallDecimal(v string) bool {
+	if len(v) == 0 || len(v) > 18 || len(v) > 1 && v[0] == '0' {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		if v[i] < '0' || v[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // ErrRejected is wrapped by every error of Parse: yaml.v3 would not accept
@@ -276,7 +315,7 @@ func (b *builder) newNode(kind Kind, defaultTag, tag, value string) *Node {
 	} else if defaultTag != "" {
 		tag = defaultTag
 	} else if kind == ScalarNode {
-		tag, _ = resolve("", value)
+		tag = plainTag(value)
 	}
 	n.Kind, n.Style, n.Tag, n.Value = kind, style, tag, value
 	n.Line = int32(min(b.event.start_mark.line+1+b.lineOffset, math.MaxInt32))
