@@ -86,13 +86,19 @@ func check(m *model.Model, opts Options, fuse bool) (*Result, error) {
 	res := &Result{System: m.System}
 	// Events that take down one fused component are evaluated by head,
 	// once per head (see fused.go).
+	events := Events(m)
+	var ranked sync.WaitGroup
+	if len(events) >= parallelJobs && workers() > 1 {
+		ranked.Go(a.rankNames) // while the jobs are listed
+	}
+	downs := a.downByAll(events)
 	var jobs []job
 	fused := map[int32]int{} // head → its job
-	for _, e := range Events(m) {
+	for i, e := range events {
 		if e.Kind == EventPerson {
 			continue
 		}
-		down := a.downBy(e)
+		down := downs[i]
 		if len(down) == 0 {
 			continue
 		}
@@ -111,6 +117,7 @@ func check(m *model.Model, opts Options, fuse bool) (*Result, error) {
 	}
 	// Findings of single events first, then of heads, as they always were.
 	slices.SortStableFunc(jobs, func(x, y job) int { return cmpBool(x.head >= 0, y.head >= 0) })
+	ranked.Wait()
 	res.Findings = a.evaluate(jobs)
 	res.Findings = append(res.Findings, a.operational()...)
 	rankFindings(res.Findings)
@@ -148,7 +155,7 @@ var parallelJobs = 2048
 // over the same compiled model (nothing changes it once the lazy
 // indexes are built).
 func (a *analyzer) evaluate(jobs []job) []Finding {
-	workers := min(runtime.GOMAXPROCS(0), 8)
+	workers := workers()
 	if workers < 2 || len(jobs) < parallelJobs {
 		var out []Finding
 		for i := range jobs {
@@ -159,9 +166,21 @@ func (a *analyzer) evaluate(jobs []job) []Finding {
 	a.rankNames()
 	a.fusedChildren()
 	found := make([][]Finding, len(jobs))
-	subs := make([]*analyzer, workers)
-	var next atomic.Int64
+	// Events of zones, regions, providers and hazards, and fused heads,
+	// can each take down a large part of the model: they are handed out
+	// one at a time, first, so that no goroutine is left with several of
+	// them at the end. Then the rest, a batch at a time.
+	var heavy, light []int
+	for i := range jobs {
+		if k := jobs[i].e.Kind; jobs[i].head >= 0 || k != EventComponent && k != EventInstance {
+			heavy = append(heavy, i)
+		} else {
+			light = append(light, i)
+		}
+	}
+	var nextHeavy, nextLight atomic.Int64
 	const batch = 64
+	subs := make([]*analyzer, workers)
 	var wg sync.WaitGroup
 	for w := range subs {
 		sub := *a
@@ -170,11 +189,15 @@ func (a *analyzer) evaluate(jobs []job) []Finding {
 		subs[w] = &sub
 		wg.Go(func() {
 			for {
-				lo := int(next.Add(batch)) - batch
-				if lo >= len(jobs) {
+				if i := int(nextHeavy.Add(1)) - 1; i < len(heavy) {
+					found[heavy[i]] = sub.run(&jobs[heavy[i]])
+					continue
+				}
+				lo := int(nextLight.Add(batch)) - batch
+				if lo >= len(light) {
 					return
 				}
-				for i := lo; i < min(lo+batch, len(jobs)); i++ {
+				for _, i := range light[lo:min(lo+batch, len(light))] {
 					found[i] = sub.run(&jobs[i])
 				}
 			}
@@ -189,6 +212,32 @@ func (a *analyzer) evaluate(jobs []job) []Finding {
 		maps.Copy(a.special, sub.special)
 	}
 	return out
+}
+
+// workers is how many goroutines share the work of a large model.
+func workers() int { return min(runtime.GOMAXPROCS(0), 8) }
+
+// downByAll is downBy of each event, shared between goroutines when there
+// are many.
+func (a *analyzer) downByAll(events []Event) [][]int32 {
+	downs := make([][]int32, len(events))
+	w := workers()
+	if w < 2 || len(events) < parallelJobs {
+		w = 1
+	}
+	var wg sync.WaitGroup
+	for k := range w {
+		lo, hi := len(events)*k/w, len(events)*(k+1)/w
+		wg.Go(func() {
+			for i := lo; i < hi; i++ {
+				if events[i].Kind != EventPerson {
+					downs[i] = a.downBy(events[i])
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return downs
 }
 
 func cmpBool(x, y bool) int {

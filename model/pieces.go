@@ -2,6 +2,7 @@ package model
 
 import (
 	"runtime"
+	"slices"
 	"sync"
 
 	"github.com/spofhq/spof/internal/yamltree"
@@ -70,8 +71,9 @@ func parsePieces(file string, data []byte) (*Model, bool) {
 	var wg sync.WaitGroup
 	for range min(workers, len(pieces)) {
 		wg.Go(func() {
+			var blocks yamltree.Blocks // each tree is dropped once decoded
 			for i := range next {
-				s.pieces[i] = decodePiece(file, pieces[i])
+				s.pieces[i] = decodePiece(file, pieces[i], &blocks)
 			}
 		})
 	}
@@ -97,9 +99,11 @@ func parsePieces(file string, data []byte) (*Model, bool) {
 	return m, true
 }
 
-// decodePiece parses a piece and decodes its components.
-func decodePiece(file string, p yamltree.Piece) pieceResult {
-	root, ok := p.Parse()
+// decodePiece parses a piece and decodes its components. Nothing it
+// returns holds a node of the piece's tree (keys are copied), so the next
+// piece can reuse its blocks.
+func decodePiece(file string, p yamltree.Piece, blocks *yamltree.Blocks) pieceResult {
+	root, ok := p.ParseReusing(blocks)
 	if !ok {
 		return pieceResult{failed: true}
 	}
@@ -126,27 +130,63 @@ func decodePiece(file string, p yamltree.Piece) pieceResult {
 
 // splitComponents returns the components decoded in pieces, once the
 // names are declared: it checks the references the pieces recorded and
-// adds their running-time dependencies for cycle detection. On an unknown
-// name it sets splitFailed.
+// adds their running-time dependencies for cycle detection, a piece per
+// goroutine. On an unknown name it sets splitFailed.
 func (d *decoder) splitComponents() []*Component {
-	var cs []*Component
-	for _, r := range d.split.pieces {
-		base := int32(len(cs))
+	pieces := d.split.pieces
+	bases := make([]int32, len(pieces)+1)
+	for i, r := range pieces {
+		bases[i+1] = bases[i] + int32(len(r.components))
+	}
+	cs := make([]*Component, 0, bases[len(pieces)])
+	for _, r := range pieces {
 		cs = append(cs, r.components...)
-		for _, ref := range r.refs {
-			if _, ok := d.index[ref.kind][ref.name]; !ok {
-				d.splitFailed = true
-				return nil
-			}
-		}
-		for _, a := range r.arcs {
-			if t, ok := d.index[refComponent][a.to]; ok && a.to != cs[base+a.from].Name {
-				d.arcs = append(d.arcs, arc{from: base + a.from, to: t, item: a.item, edge: a.edge})
-			}
-		}
 	}
 	if len(cs) != len(d.names[refComponent]) {
 		d.splitFailed = true // cannot be: the keys are the names
+		return nil
 	}
+	arcs := make([][]arc, len(pieces))
+	unknown := make([]bool, len(pieces))
+	next := make(chan int, len(pieces))
+	for i := range pieces {
+		next <- i
+	}
+	close(next)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), 8, len(pieces)) {
+		wg.Go(func() {
+			for i := range next {
+				r, base := &pieces[i], bases[i]
+				for _, ref := range r.refs {
+					if _, ok := d.index[ref.kind][ref.name]; !ok {
+						unknown[i] = true
+						break
+					}
+				}
+				out := make([]arc, 0, len(r.arcs))
+				for _, a := range r.arcs {
+					if t, ok := d.index[refComponent][a.to]; ok && a.to != cs[base+a.from].Name {
+						out = append(out, arc{from: base + a.from, to: t, item: a.item, edge: a.edge})
+					}
+				}
+				arcs[i] = out
+			}
+		})
+	}
+	wg.Wait()
+	if slices.Contains(unknown, true) {
+		d.splitFailed = true
+		return nil
+	}
+	n := len(d.arcs)
+	for _, a := range arcs {
+		n += len(a)
+	}
+	d.arcs = slices.Grow(d.arcs, n-len(d.arcs))
+	for _, a := range arcs {
+		d.arcs = append(d.arcs, a...)
+	}
+	d.split = nil // the pieces' results are no longer needed
 	return cs
 }

@@ -73,7 +73,15 @@ type Piece struct{ p piece }
 // false: the piece does not parse alone, or holds an anchor or an alias.
 // Then the whole input must be parsed with Parse.
 func (p Piece) Parse() (*Node, bool) {
-	root, failed := parsePiece(p.p)
+	return p.ParseReusing(nil)
+}
+
+// ParseReusing is Parse, with the tree's nodes taken from blocks: those of
+// the tree that the last ParseReusing with the same blocks returned, which
+// the caller must no longer use (nor anything but the strings in it).
+func (p Piece) ParseReusing(blocks *Blocks) (*Node, bool) {
+	blocks.reset()
+	root, failed := parsePiece(p.p, blocks)
 	if failed || !blockMapping(root, p.p.col) {
 		return nil, false
 	}
@@ -95,7 +103,7 @@ func Split(data []byte, n int) (root, components *Node, pieces []Piece, ok bool)
 	if !ok {
 		return nil, nil, nil, false
 	}
-	head, failed := parsePiece(cuts[0])
+	head, failed := parsePiece(cuts[0], nil)
 	if failed {
 		return nil, nil, nil, false
 	}
@@ -108,7 +116,7 @@ func Split(data []byte, n int) (root, components *Node, pieces []Piece, ok bool)
 			pieces = append(pieces, Piece{c})
 			continue
 		}
-		tail, failed := parsePiece(c)
+		tail, failed := parsePiece(c, nil)
 		if failed || !blockMapping(tail, 1) {
 			return nil, nil, nil, false
 		}
@@ -255,8 +263,8 @@ func startsKey(c byte) bool {
 
 // parsePiece parses one piece; failed is true when it does not parse alone,
 // or has an anchor or alias.
-func parsePiece(p piece) (root *Node, failed bool) {
-	b := builder{anchors: map[string]*anchor{}, lineOffset: p.line}
+func parsePiece(p piece, blocks *Blocks) (root *Node, failed bool) {
+	b := builder{anchors: map[string]*anchor{}, lineOffset: p.line, blocks: blocks}
 	root, err := b.parse(p.data)
 	if err != nil || root == nil || b.aliases || len(b.anchors) > 0 {
 		return nil, true

@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"unsafe"
 )
@@ -253,6 +254,48 @@ type anchor struct {
 	open bool
 }
 
+// Blocks hold the memory of a tree that its caller is done with, for the
+// next tree to reuse (see Piece.ParseReusing). Nil Blocks allocate.
+type Blocks struct {
+	nodes    [][]Node
+	children [][]*Node
+	ni, ci   int // blocks handed out since the last reset
+}
+
+func (bl *Blocks) reset() {
+	if bl != nil {
+		bl.ni, bl.ci = 0, 0
+	}
+}
+
+// nodeBlock returns a zeroed block of nodes.
+func (bl *Blocks) nodeBlock() []Node {
+	if bl == nil {
+		return make([]Node, 1024)
+	}
+	if bl.ni == len(bl.nodes) {
+		bl.nodes = append(bl.nodes, make([]Node, 1024))
+	} else {
+		clear(bl.nodes[bl.ni])
+	}
+	bl.ni++
+	return bl.nodes[bl.ni-1]
+}
+
+// childBlock returns a block of at least n child pointers.
+func (bl *Blocks) childBlock(n int) []*Node {
+	size := max(4096, n)
+	if bl == nil {
+		return make([]*Node, size)
+	}
+	if bl.ci == len(bl.children) || len(bl.children[bl.ci]) < n {
+		// Keep the block list in the order blocks are handed out.
+		bl.children = slices.Insert(bl.children, bl.ci, make([]*Node, size))
+	}
+	bl.ci++
+	return bl.children[bl.ci-1]
+}
+
 // builder builds the tree from the parser's events.
 type builder struct {
 	p     yaml_parser_t
@@ -264,6 +307,8 @@ type builder struct {
 	cycle   bool // an alias is inside the node it names
 
 	lineOffset int // added to every line: where the input starts in a larger one
+
+	blocks *Blocks // where nodes come from, if not from new blocks
 
 	nodes    []Node  // block the next nodes are allocated from
 	children []*Node // block the next Content slices are cut from
@@ -303,7 +348,7 @@ func (b *builder) expect(e yaml_event_type_t) {
 
 func (b *builder) newNode(kind Kind, defaultTag, tag, value string) *Node {
 	if len(b.nodes) == 0 {
-		b.nodes = make([]Node, 1024)
+		b.nodes = b.blocks.nodeBlock()
 	}
 	n := &b.nodes[0]
 	b.nodes = b.nodes[1:]
@@ -394,7 +439,7 @@ func (b *builder) collection(n *Node, start, end yaml_event_type_t) int {
 	kids := b.stack[base:]
 	if len(kids) > 0 {
 		if len(b.children) < len(kids) {
-			b.children = make([]*Node, max(4096, len(kids)))
+			b.children = b.blocks.childBlock(len(kids))
 		}
 		n.Content = b.children[:len(kids):len(kids)]
 		b.children = b.children[len(kids):]
