@@ -86,10 +86,17 @@ func check(m *model.Model, opts Options, fuse bool) (*Result, error) {
 	res := &Result{System: m.System}
 	// Events that take down one fused component are evaluated by head,
 	// once per head (see fused.go).
+	a.opts = opts
 	events := Events(m)
-	var ranked sync.WaitGroup
+	// On a large model, the names are ranked while the jobs are listed,
+	// and the checklist items that need no findings are made meanwhile.
+	var ranked, early sync.WaitGroup
+	var modelChecks []ChecklistItem
 	if len(events) >= parallelJobs && workers() > 1 {
-		ranked.Go(a.rankNames) // while the jobs are listed
+		ranked.Go(a.rankNames)
+		early.Go(func() { modelChecks = modelItems(a) })
+	} else {
+		modelChecks = modelItems(a)
 	}
 	downs := a.downByAll(events)
 	var jobs []job
@@ -122,8 +129,8 @@ func check(m *model.Model, opts Options, fuse bool) (*Result, error) {
 	res.Findings = append(res.Findings, a.operational()...)
 	rankFindings(res.Findings)
 	res.Flows = a.flowSummaries(res.Findings)
-	a.opts = opts
-	res.Checklist = checklist(a, res.Findings)
+	early.Wait()
+	res.Checklist = numberItems(append(modelChecks, findingItems(a, res.Findings)...))
 	return res, nil
 }
 

@@ -32,15 +32,22 @@ func Checklist(m *model.Model) ([]ChecklistItem, error) {
 }
 
 func checklist(a *analyzer, findings []Finding) []ChecklistItem {
-	items := []ChecklistItem{
-		checkStateful(a),
-		checkExternal(a),
-		checkMap(a),
-		checkVerified(a),
-		checkPeople(a, findings),
-		checkCI(a, findings),
-		checkMonitoring(a, findings),
-	}
+	return numberItems(append(modelItems(a), findingItems(a, findings)...))
+}
+
+// modelItems are the checklist items 1 to 4, which read only the model.
+func modelItems(a *analyzer) []ChecklistItem {
+	return []ChecklistItem{checkStateful(a), checkExternal(a), checkMap(a), checkVerified(a)}
+}
+
+// findingItems completes the checklist, items 1 to 4 being
+// modelItems' result.
+func findingItems(a *analyzer, findings []Finding) []ChecklistItem {
+	return []ChecklistItem{checkPeople(a, findings), checkCI(a, findings), checkMonitoring(a, findings)}
+}
+
+// numberItems numbers and titles the items, in order.
+func numberItems(items []ChecklistItem) []ChecklistItem {
 	for i := range items {
 		items[i].Item = i + 1
 		items[i].Title = ChecklistTitles[i]

@@ -58,7 +58,7 @@ func parsePieces(file string, data []byte) (*Model, bool) {
 	if workers < 2 {
 		return nil, false
 	}
-	root, components, pieces, ok := yamltree.Split(data, workers*4)
+	root, components, pieces, ok := yamltree.Split(data, workers*16)
 	if !ok {
 		return nil, false
 	}
@@ -108,6 +108,10 @@ func decodePiece(file string, p yamltree.Piece, blocks *yamltree.Blocks) pieceRe
 		return pieceResult{failed: true}
 	}
 	d := &decoder{file: file, deferRefs: true}
+	// Room for the references of a model like spof gen's (one every 55
+	// bytes or so), so that the lists rarely grow.
+	d.pendingRefs = make([]pendingRef, 0, p.Len()/40)
+	d.pendingArcs = make([]pendingArc, 0, p.Len()/60)
 	pairs := d.pairs(root, "components")
 	if len(pairs) != len(root.Content)/2 || len(d.errs) > 0 {
 		// A merge key (<<) would put its entries after all the

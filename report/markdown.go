@@ -160,8 +160,12 @@ func writeChecklistMarkdown(b *strings.Builder, items []analysis.ChecklistItem) 
 		default:
 			b.WriteString("- [ ] ❓ " + title + " (" + mdText(string(it.Status)) + ")\n")
 		}
-		for _, e := range it.Evidence {
+		shown, more := evidenceShown(it.Evidence)
+		for _, e := range shown {
 			b.WriteString("  - " + mdText(e) + "\n")
+		}
+		if more != "" {
+			b.WriteString("  - " + mdText(more) + "\n")
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/spofhq/spof/analysis"
@@ -234,10 +235,29 @@ func writeChecklistText(b *strings.Builder, items []analysis.ChecklistItem, st s
 	for _, it := range items {
 		title := strconv.Itoa(it.Item) + ". " + it.Title
 		writeWrapped(b, "  "+st.status(it.Status)+" ", "         ", title)
-		for _, e := range it.Evidence {
+		shown, more := evidenceShown(it.Evidence)
+		for _, e := range shown {
 			writeWrapped(b, "         ", "           ", e)
 		}
+		if more != "" {
+			writeWrapped(b, "         ", "           ", more)
+		}
 	}
+}
+
+// maxEvidence caps the evidence lines an item shows in the text and
+// markdown reports: on a large estate an item has one per component or
+// dependency (94,000 on spof gen's 100,000 components), which nobody reads
+// in a terminal or a pull request. JSON and SARIF keep every line.
+const maxEvidence = 30
+
+// evidenceShown returns the evidence to show, and what to say of the rest
+// ("" when everything is shown).
+func evidenceShown(ev []string) (shown []string, more string) {
+	if len(ev) <= maxEvidence {
+		return ev, ""
+	}
+	return ev[:maxEvidence], "… and " + strconv.Itoa(len(ev)-maxEvidence) + " more (--format json lists every one)"
 }
 
 // locationText formats where a finding is declared, or "" when unknown.
@@ -343,7 +363,8 @@ func writeWrapped(b *strings.Builder, first, rest, text string) {
 		} else {
 			b.WriteString(rest)
 		}
-		b.WriteString(line + "\n")
+		b.WriteString(line)
+		b.WriteByte('\n')
 	}
 }
 
@@ -370,24 +391,53 @@ func visibleWidth(s string) int {
 // wrap splits text at spaces into lines of at most width runes. Runs of
 // white space (including newlines) become single spaces.
 func wrap(text string, width int) []string {
-	words := strings.Fields(text)
-	if len(words) == 0 {
+	if !singleSpaced(text) {
+		text = strings.Join(strings.Fields(text), " ")
+	}
+	if text == "" {
 		return []string{""}
 	}
+	// Lines are cut from text itself: words are one space apart.
 	var lines []string
-	line := words[0]
-	n := utf8.RuneCountInString(line)
-	for _, w := range words[1:] {
-		wn := utf8.RuneCountInString(w)
-		if n+1+wn > width {
-			lines = append(lines, line)
-			line, n = w, wn
-			continue
+	for start := 0; start < len(text); {
+		end, n := -1, 0 // the line is text[start:end], n runes
+		for next := start; ; {
+			wordEnd := len(text)
+			if k := strings.IndexByte(text[next:], ' '); k >= 0 {
+				wordEnd = next + k
+			}
+			wn := utf8.RuneCountInString(text[next:wordEnd])
+			if end >= 0 && n+1+wn > width {
+				break
+			}
+			if end >= 0 {
+				n++
+			}
+			n += wn
+			end = wordEnd
+			if wordEnd == len(text) {
+				break
+			}
+			next = wordEnd + 1
 		}
-		line += " " + w
-		n += 1 + wn
+		lines = append(lines, text[start:end])
+		start = end + 1
 	}
-	return append(lines, line)
+	return lines
+}
+
+// singleSpaced reports whether text is words one space apart, with no
+// other white space: what wrap would make of it.
+func singleSpaced(text string) bool {
+	if strings.HasPrefix(text, " ") || strings.HasSuffix(text, " ") || strings.Contains(text, "  ") {
+		return false
+	}
+	for _, r := range text {
+		if r != ' ' && unicode.IsSpace(r) {
+			return false
+		}
+	}
+	return true
 }
 
 // style paints text with ANSI SGR sequences when on, and leaves it alone

@@ -85,6 +85,7 @@ func runCheck(e *env, f *checkFlags, path string) error {
 	if err != nil {
 		return err
 	}
+	collectLoadGarbage(m)
 	if err := analysis.CheckFlows(m, f.flows); err != nil {
 		return usageError("--flow: %v", err)
 	}

