@@ -31,10 +31,6 @@ func Checklist(m *model.Model) ([]ChecklistItem, error) {
 	return res.Checklist, nil
 }
 
-func checklist(a *analyzer, findings []Finding) []ChecklistItem {
-	return numberItems(append(modelItems(a), findingItems(a, findings)...))
-}
-
 // modelItems are the checklist items 1 to 4, which read only the model.
 func modelItems(a *analyzer) []ChecklistItem {
 	return []ChecklistItem{checkStateful(a), checkExternal(a), checkMap(a), checkVerified(a)}
