@@ -4,20 +4,20 @@ GO ?= go
 # directive), so lint needs nothing installed beforehand: `go tool` builds it.
 STATICCHECK = $(GO) tool -modfile=$(CURDIR)/tools/go.mod staticcheck
 
-.PHONY: test deps lint unit bench demo
+.PHONY: test deps lint unit props bench demo
 
-# lint and unit run side by side: the tests spend much of their time
-# waiting on sockets and child processes (the demo shop's chaos
+# lint, unit and props run two at a time: the tests spend much of their
+# time waiting on sockets and child processes (the demo shop's chaos
 # experiments), time that staticcheck's CPU fills. Each one's output is
-# printed whole when it ends (--output-sync), so the two never interleave;
-# a make without output-sync (3.81, as on macOS) runs them one after the
-# other. Either failing fails make test.
+# printed whole when it ends (--output-sync), so they never interleave; a
+# make without output-sync (3.81, as on macOS) runs them one after the
+# other. Any of them failing fails make test.
 test: deps
 ifneq ($(filter output-sync,$(.FEATURES)),)
-	@echo "make test: lint and unit tests run side by side; each one's output is shown when it ends"
-	@$(MAKE) --no-print-directory -j2 --output-sync=target lint unit
+	@echo "make test: lint, unit tests (-race) and the analysis's property tests run two at a time; each one's output is shown when it ends"
+	@$(MAKE) --no-print-directory -j2 --output-sync=target lint unit props
 else
-	@$(MAKE) --no-print-directory lint unit
+	@$(MAKE) --no-print-directory lint unit props
 endif
 
 # Services and tools the tests need. Installed only when missing, so the
@@ -38,6 +38,11 @@ lint:
 unit:
 	$(GO) test -race -count=1 -vet=off ./...
 	cd bench && $(GO) test -race -count=1 -vet=off ./...
+
+# The analysis's property tests in full: under -race (unit) they check a
+# tenth of their random models, as the detector makes each ten times slower.
+props:
+	$(GO) test -count=1 -vet=off -run 'BruteForce|Fused|Tripped' ./analysis
 
 bench:
 	$(GO) test -run XXX -bench . -benchmem ./analysis/ ./model/

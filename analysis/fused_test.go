@@ -15,10 +15,10 @@ import (
 // chain and zones that take several links down.
 func TestFusedMatchesUnfused(t *testing.T) {
 	models := []*model.Model{}
-	for seed := 0; seed < 2000; seed++ {
+	for seed := 0; seed < propertyRuns(2000); seed++ {
 		models = append(models, randomModel(rand.New(rand.NewPCG(uint64(seed), 11))))
 	}
-	for seed := 0; seed < 300; seed++ {
+	for seed := 0; seed < propertyRuns(300); seed++ {
 		models = append(models, chainyModel(rand.New(rand.NewPCG(uint64(seed), 13))))
 	}
 	fused := 0
@@ -41,7 +41,7 @@ func TestFusedMatchesUnfused(t *testing.T) {
 			}
 		}
 	}
-	if fused < 1000 {
+	if fused < propertyRuns(1000) {
 		t.Errorf("only %d fused components: the fused path is hardly exercised", fused)
 	}
 }

@@ -324,7 +324,7 @@ func randomModel(r *rand.Rand) *model.Model {
 }
 
 func TestCheckMatchesBruteForce(t *testing.T) {
-	runs := 5000
+	runs := propertyRuns(5000)
 	if testing.Short() {
 		runs = 500
 	}
@@ -394,7 +394,7 @@ func dumpModel(m *model.Model) string {
 // tripped (WhatIfSlow's per-edge override) and some components down with
 // the reference evaluator, flow by flow.
 func TestTrippedMatchesReference(t *testing.T) {
-	for seed := 0; seed < 2000; seed++ {
+	for seed := 0; seed < propertyRuns(2000); seed++ {
 		r := rand.New(rand.NewPCG(uint64(seed), 17))
 		m := randomModel(r)
 		a, err := newAnalyzer(m, nil)
@@ -431,4 +431,16 @@ func TestTrippedMatchesReference(t *testing.T) {
 			}
 		}
 	}
+}
+
+// propertyRuns is how many random models a property test checks: full, or
+// a tenth of it under the race detector, which makes each run ten times
+// slower and finds nothing more in code that runs on one goroutine (make
+// test also runs these tests in full without it: see the Makefile's props
+// target).
+func propertyRuns(full int) int {
+	if raceEnabled {
+		return max(full/10, 50)
+	}
+	return full
 }
