@@ -34,11 +34,9 @@ lint:
 
 # bench/ is its own module (the peers we compare with stay out of go.mod):
 # its tests prove Toxiproxy's client works with spof proxy. -vet=off: lint
-# runs go vet with all its checks, go test's subset would repeat them. -p 4:
-# the demo shop's and the chaos tests wait on processes and sockets for
-# most of their run; two more packages build meanwhile.
+# runs go vet with all its checks, go test's subset would repeat them.
 unit:
-	$(GO) test -race -count=1 -vet=off -p 4 ./...
+	$(GO) test -race -count=1 -vet=off ./...
 	cd bench && $(GO) test -race -count=1 -vet=off ./...
 
 # The analysis's property tests in full: under -race (unit) they check a
