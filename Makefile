@@ -4,21 +4,26 @@ GO ?= go
 # directive), so lint needs nothing installed beforehand: `go tool` builds it.
 STATICCHECK = $(GO) tool -modfile=$(CURDIR)/tools/go.mod staticcheck
 
-.PHONY: test deps lint unit props bench demo
+.PHONY: test deps lint unit props tools bench demo
 
-# lint, unit and props run two at a time: the tests spend much of their
-# time waiting on sockets and child processes (the demo shop's chaos
-# experiments), time that staticcheck's CPU fills. Each one's output is
+# Most of a first make test is compiling: the race build of every package,
+# staticcheck itself, and the build vet and staticcheck load packages from.
+# So the unit tests (-race) run first, beside staticcheck's build and the
+# analysis's property tests (two at a time: the tests spend much of their
+# time waiting on sockets and child processes, time the other job's CPU
+# fills); then lint runs with GOFLAGS=-race, on the build the tests just
+# made, instead of compiling everything a second time. Each job's output is
 # printed whole when it ends (--output-sync), so they never interleave; a
 # make without output-sync (3.81, as on macOS) runs them one after the
 # other. Any of them failing fails make test.
 test: deps
 ifneq ($(filter output-sync,$(.FEATURES)),)
-	@echo "make test: lint, unit tests (-race) and the analysis's property tests run two at a time; each one's output is shown when it ends"
-	@$(MAKE) --no-print-directory -j2 --output-sync=target lint unit props
+	@echo "make test: unit tests (-race), the analysis's property tests and staticcheck's build two at a time, then lint; each job's output is shown when it ends"
+	@$(MAKE) --no-print-directory -j2 --output-sync=target unit props tools
 else
-	@$(MAKE) --no-print-directory lint unit props
+	@$(MAKE) --no-print-directory unit props tools
 endif
+	@GOFLAGS=-race $(MAKE) --no-print-directory lint
 
 # Services and tools the tests need. Installed only when missing, so the
 # command works on a fresh Debian machine (as root) and is quick afterwards.
@@ -31,6 +36,10 @@ lint:
 	$(GO) vet ./...
 	$(STATICCHECK) ./...
 	cd bench && $(GO) vet ./... && $(STATICCHECK) ./...
+
+# Builds staticcheck (pinned in tools/go.mod) without running it.
+tools:
+	@$(STATICCHECK) -version
 
 # bench/ is its own module (the peers we compare with stay out of go.mod):
 # its tests prove Toxiproxy's client works with spof proxy. -vet=off: lint
