@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -26,6 +27,13 @@ var shared struct {
 }
 
 func TestMain(m *testing.M) {
+	if raceEnabled {
+		// The programs are built with the race detector, as this test
+		// is: a race in spof or the shop fails the run that finds it
+		// (exit 66). A program that exits 0 would first sleep a second
+		// so that late reports are flushed: a second per spof command.
+		os.Setenv("GORACE", strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
+	}
 	code := m.Run()
 	if shared.backends != nil {
 		if err := shared.backends.Stop(); err != nil {
@@ -56,7 +64,7 @@ func setUp() error {
 		shared.binDir = filepath.Join(dir, "bin")
 		var buildErr error
 		var wg sync.WaitGroup
-		wg.Go(func() { buildErr = demo.Build(ctx, shared.binDir) })
+		wg.Go(func() { buildErr = demo.Build(ctx, shared.binDir, raceEnabled) })
 		shared.backends, shared.err = demo.StartBackends(ctx, false)
 		wg.Wait()
 		if shared.err == nil {
