@@ -20,10 +20,11 @@ import (
 // sorted by position. On success the model is resolved: defaults applied,
 // every Pos filled, Edge.From set and the indexes built.
 func Parse(file string, data []byte) (*Model, error) {
-	if m, ok := parsePieces(file, data); ok {
+	m, whole := parsePieces(file, data)
+	if m != nil {
 		return m, nil
 	}
-	d := &decoder{file: file}
+	d := &decoder{file: file, wholeYAML: whole}
 	if root := d.document(data); root != nil {
 		if m := d.model(root); len(d.errs) == 0 {
 			return m, nil
@@ -68,6 +69,9 @@ type decoder struct {
 	pendingArcs []pendingArc
 	split       *split
 	splitFailed bool
+	// wholeYAML: the file's YAML is parsed whole, not in pieces (they
+	// were tried).
+	wholeYAML bool
 }
 
 // arena hands out what decoding one object needs and nothing keeps once the

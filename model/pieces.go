@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/spofhq/spof/internal/yamltree"
 )
@@ -28,6 +29,7 @@ type pieceResult struct {
 	refs       []pendingRef
 	arcs       []pendingArc
 	failed     bool
+	yaml       bool // failed because the piece does not parse alone
 }
 
 // pendingRef is a reference a piece's decoder could not check.
@@ -51,16 +53,18 @@ type split struct {
 	pieces []pieceResult
 }
 
-// parsePieces loads a large model in pieces, or reports false: the model
-// is small, not of the shape, or not valid.
-func parsePieces(file string, data []byte) (*Model, bool) {
+// parsePieces loads a large model in pieces, or returns nil: the model is
+// small, not of the shape, or not valid. whole then says that its YAML
+// cannot be parsed in pieces either (a piece does not parse alone, or the
+// file is not of the shape), so that the caller does not try again.
+func parsePieces(file string, data []byte) (m *Model, whole bool) {
 	workers := min(runtime.GOMAXPROCS(0), 8)
 	if workers < 2 {
 		return nil, false
 	}
 	root, components, pieces, ok := yamltree.Split(data, workers*16)
 	if !ok {
-		return nil, false
+		return nil, true
 	}
 	s := &split{pieces: make([]pieceResult, len(pieces))}
 	next := make(chan int, len(pieces))
@@ -68,35 +72,40 @@ func parsePieces(file string, data []byte) (*Model, bool) {
 		next <- i
 	}
 	close(next)
+	var failed atomic.Bool // once a piece fails, the others are not worth it
 	var wg sync.WaitGroup
 	for range min(workers, len(pieces)) {
 		wg.Go(func() {
 			var blocks yamltree.Blocks // each tree is dropped once decoded
 			for i := range next {
-				s.pieces[i] = decodePiece(file, pieces[i], &blocks)
+				if failed.Load() {
+					continue
+				}
+				if s.pieces[i] = decodePiece(file, pieces[i], &blocks); s.pieces[i].failed {
+					failed.Store(true)
+				}
 			}
 		})
 	}
 	wg.Wait()
+	if failed.Load() {
+		return nil, slices.ContainsFunc(s.pieces, func(r pieceResult) bool { return r.yaml })
+	}
 	// The components' mapping of the root gets the keys: the model's
 	// decoder checks them (names, duplicates) as it would the whole
 	// mapping, and finds each one's value decoded already.
 	null := &yamltree.Node{Kind: yamltree.ScalarNode, Tag: "!!null"}
 	for i := range s.pieces {
 		r := &s.pieces[i]
-		if r.failed {
-			return nil, false
-		}
 		for k := range r.keys {
 			components.Content = append(components.Content, &r.keys[k], null)
 		}
 	}
 	d := &decoder{file: file, split: s}
-	m := d.model(root)
-	if m == nil || len(d.errs) > 0 || d.splitFailed {
+	if m = d.model(root); m == nil || len(d.errs) > 0 || d.splitFailed {
 		return nil, false
 	}
-	return m, true
+	return m, false
 }
 
 // decodePiece parses a piece and decodes its components. Nothing it
@@ -105,7 +114,7 @@ func parsePieces(file string, data []byte) (*Model, bool) {
 func decodePiece(file string, p yamltree.Piece, blocks *yamltree.Blocks) pieceResult {
 	root, ok := p.ParseReusing(blocks)
 	if !ok {
-		return pieceResult{failed: true}
+		return pieceResult{failed: true, yaml: true}
 	}
 	d := &decoder{file: file, deferRefs: true}
 	// Room for the references of a model like spof gen's (one every 55

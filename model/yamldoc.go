@@ -55,7 +55,11 @@ func ResolveAlias(n *yaml.Node) *yaml.Node {
 // again with yaml.v3 (through yamlDocument), whose error messages and
 // positions are the ones users see.
 func (d *decoder) document(data []byte) *yamltree.Node {
-	root, err := yamltree.ParseParallel(data, runtime.GOMAXPROCS(0))
+	workers := runtime.GOMAXPROCS(0)
+	if d.wholeYAML {
+		workers = 1
+	}
+	root, err := yamltree.ParseParallel(data, workers)
 	switch {
 	case err != nil:
 		if _, empty := d.yamlDocument(data, `a model is one YAML document: remove the "---" and what follows`); empty {

@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 )
@@ -110,7 +111,8 @@ func writeDirect(path string, data []byte) error {
 // path.
 func replace(path string, data []byte, perm os.FileMode) error {
 	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	sweepStale(dir, filepath.Base(path))
+	f, err := os.CreateTemp(dir, tempPrefix(filepath.Base(path), os.Getpid())+"*")
 	if err != nil {
 		// The temporary file's name means nothing to the user: say what
 		// is wrong with the directory instead.
@@ -156,4 +158,42 @@ func SyncDir(dir string) error {
 		return fmt.Errorf("syncing directory %s: %w", dir, err)
 	}
 	return nil
+}
+
+// tempPrefix names the temporary files of a write to base by process pid:
+// a writer killed before its rename (kill -9, a crash) leaves its file
+// behind, and the next write to base removes it once pid is gone.
+func tempPrefix(base string, pid int) string {
+	return "." + base + ".tmp-" + strconv.Itoa(pid) + "-"
+}
+
+// sweepStale removes the temporary files that writers to base, in dir, left
+// behind when they died. Files of live processes are left alone, and so is
+// anything this process may not remove: sweeping is best effort.
+func sweepStale(dir, base string) {
+	prefix := "." + base + ".tmp-"
+	matches, _ := filepath.Glob(filepath.Join(dir, globEscape(prefix)+"*"))
+	for _, m := range matches {
+		rest := strings.TrimPrefix(filepath.Base(m), prefix)
+		pidText, _, ok := strings.Cut(rest, "-")
+		pid, err := strconv.Atoi(pidText)
+		if !ok || err != nil || pid <= 0 || pid == os.Getpid() {
+			continue
+		}
+		if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
+			os.Remove(m)
+		}
+	}
+}
+
+// globEscape quotes the characters filepath.Match treats specially.
+func globEscape(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if strings.ContainsRune(`*?[\`, r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }

@@ -1,10 +1,12 @@
 package atomicfile
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -171,5 +173,39 @@ func mustSymlink(t *testing.T, oldname, newname string) {
 	t.Helper()
 	if err := os.Symlink(oldname, newname); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestStaleTempRemoved: a writer killed with kill -9 between creating its
+// temporary file and renaming it leaves the file behind; the next write to
+// the same target removes it, and leaves the files of live writers (and
+// of other targets) alone.
+func TestStaleTempRemoved(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "report[1].txt")
+	// A process that has exited: its PID names no process now (unless
+	// reused at once, which this test would then miss, not fail on).
+	dead := exec.Command("true")
+	if err := dead.Run(); err != nil {
+		t.Skip("no true(1):", err)
+	}
+	stale := filepath.Join(dir, tempPrefix("report[1].txt", dead.Process.Pid)+"123")
+	live := filepath.Join(dir, tempPrefix("report[1].txt", os.Getppid())+"456")
+	other := filepath.Join(dir, tempPrefix("other.txt", dead.Process.Pid)+"789")
+	for _, f := range []string{stale, live, other} {
+		if err := os.WriteFile(f, []byte("partial"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := WriteFile(path, []byte("whole"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stale); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the dead writer's temporary file is still there (%v)", err)
+	}
+	for _, f := range []string{live, other} {
+		if _, err := os.Stat(f); err != nil {
+			t.Errorf("%s: removed (%v), want kept", filepath.Base(f), err)
+		}
 	}
 }
