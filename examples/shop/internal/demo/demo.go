@@ -104,7 +104,7 @@ func Start(ctx context.Context, opts Options) (sys *System, err error) {
 	bin := opts.BinDir
 	if bin == "" {
 		bin = filepath.Join(dir, "bin")
-		if err := Build(ctx, bin, false); err != nil {
+		if err := Build(ctx, bin); err != nil {
 			return nil, err
 		}
 	}
@@ -188,9 +188,8 @@ func (s *System) PIDs() map[string]int {
 func (s *System) Proxy() *client.Client { return client.New(s.ProxyAPI) }
 
 // Build builds spof and the shop's programs into binDir, from the module
-// that contains the working directory; with race, with the race detector
-// (as the tests that run them are built).
-func Build(ctx context.Context, binDir string, race bool) error {
+// that contains the working directory.
+func Build(ctx context.Context, binDir string) error {
 	out, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
 	if err != nil {
 		return fmt.Errorf("finding the module to build: go env GOMOD: %w", err)
@@ -199,12 +198,8 @@ func Build(ctx context.Context, binDir string, race bool) error {
 	if mod == "" || mod == os.DevNull {
 		return errors.New("building the demo: the working directory is not inside the spof module")
 	}
-	args := []string{"build", "-o", binDir + string(filepath.Separator)}
-	if race {
-		args = append(args, "-race")
-	}
-	args = append(args, "./cmd/spof", "./examples/shop/cmd/shop", "./examples/shop/cmd/shop-config", "./examples/shop/cmd/shop-payments")
-	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", binDir+string(filepath.Separator),
+		"./cmd/spof", "./examples/shop/cmd/shop", "./examples/shop/cmd/shop-config", "./examples/shop/cmd/shop-payments")
 	cmd.Dir = filepath.Dir(mod)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("building the demo: %w\n%s", err, out)
