@@ -58,8 +58,9 @@ func newChecklistCmd(e *env) *cobra.Command {
   5 no single person holds critical credentials or knowledge
   6 a CI/CD failure does not block every team
   7 monitoring does not share fate with what it monitors
-Each item is pass, fail or unknown, with the evidence. It exits 1 if an
-item fails.`,
+Each item is pass, fail or unknown, with the evidence (text and markdown
+show 30 lines of it per item and count the rest; --format json lists every
+one). It exits 1 if an item fails.`,
 		Example: `  spof checklist
   spof checklist examples/seed-audit/spof-fixed.yaml --format markdown`,
 		Args: cobra.MaximumNArgs(1),
