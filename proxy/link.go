@@ -231,19 +231,19 @@ func holdsData(chain []stage) bool {
 	for _, s := range chain {
 		a := s.t.Attributes
 		switch s.t.Type {
-		case "latency":
+		case ToxicLatency:
 			if a["latency"] > 0 || a["jitter"] > 0 {
 				return true
 			}
-		case "bandwidth":
+		case ToxicBandwidth:
 			if a["rate"] > 0 {
 				return true
 			}
-		case "slicer":
+		case ToxicSlicer:
 			if a["average_size"] > 0 && a["delay"] > 0 {
 				return true
 			}
-		case "reset_peer":
+		case ToxicResetPeer:
 			if a["timeout"] > 0 {
 				return true
 			}
@@ -545,7 +545,7 @@ func (w *writer) rebuild() {
 
 // arm starts a timeout toxic's closer, again if its setting changed.
 func (w *writer) arm(st *stageState) {
-	if st.t.Type != "timeout" && st.t.Type != "blackhole" {
+	if st.t.Type != ToxicTimeout && st.t.Type != ToxicBlackhole {
 		return
 	}
 	ms := st.t.Attributes["timeout"]
@@ -556,7 +556,7 @@ func (w *writer) arm(st *stageState) {
 	st.closeAt = ms
 	if ms > 0 {
 		l := w.p.l
-		st.closer = time.AfterFunc(time.Duration(ms)*time.Millisecond, func() { l.close(false) })
+		st.closer = time.AfterFunc(scaled(ms, time.Millisecond), func() { l.close(false) })
 	}
 }
 
@@ -611,16 +611,18 @@ func (w *writer) push(stages []*stageState, data []byte, at time.Time) error {
 	st, rest := stages[0], stages[1:]
 	a := st.t.Attributes
 	switch st.t.Type {
-	case "latency":
+	case ToxicLatency:
 		draw := -1.0 // the jitter draw, once per chunk
 		until := func() time.Time {
 			a := st.t.Attributes
-			delay := time.Duration(a["latency"]) * time.Millisecond
-			if j := a["jitter"]; j > 0 {
+			delay := scaled(a["latency"], time.Millisecond)
+			if j := scaled(a["jitter"], time.Millisecond); j > 0 {
 				if draw < 0 {
 					draw = w.rand()
 				}
-				delay += time.Duration(int64(draw*float64(2*j+1))-j) * time.Millisecond
+				// Uniform in [-j, +j]; both terms are at most scaled's
+				// ceiling, so the sum cannot overflow.
+				delay += time.Duration((2*draw - 1) * float64(j))
 			}
 			return at.Add(delay)
 		}
@@ -632,13 +634,16 @@ func (w *writer) push(stages []*stageState, data []byte, at time.Time) error {
 		}
 		return w.push(rest, data, until())
 
-	case "bandwidth":
+	case ToxicBandwidth:
 		rate := a["rate"] // KB/s, that is bytes per millisecond
 		if rate <= 0 {
 			return w.push(rest, data, at)
 		}
 		for len(data) > 0 {
-			n := min(int64(len(data)), rate*100) // at most 100 ms at a time
+			n := int64(len(data))
+			if rate <= (n-1)/100 {
+				n = rate * 100 // at most 100 ms at a time
+			}
 			now := time.Now()
 			if st.next.Before(now) {
 				st.next = now
@@ -657,12 +662,12 @@ func (w *writer) push(stages []*stageState, data []byte, at time.Time) error {
 		}
 		return nil
 
-	case "timeout", "blackhole":
+	case ToxicTimeout, ToxicBlackhole:
 		return nil // swallowed
 
-	case "reset_peer":
+	case ToxicResetPeer:
 		start := time.Now()
-		until := func() time.Time { return start.Add(time.Duration(st.t.Attributes["timeout"]) * time.Millisecond) }
+		until := func() time.Time { return start.Add(scaled(st.t.Attributes["timeout"], time.Millisecond)) }
 		if err := w.sleepUntil(until, st); err != nil {
 			return err
 		}
@@ -672,9 +677,9 @@ func (w *writer) push(stages []*stageState, data []byte, at time.Time) error {
 		w.p.l.close(true)
 		return errLinkClosed
 
-	case "slicer":
+	case ToxicSlicer:
 		cuts := slice(a["average_size"], a["size_variation"], len(data), w.rand)
-		delay := time.Duration(a["delay"]) * time.Microsecond
+		delay := scaled(a["delay"], time.Microsecond)
 		start := 0
 		for i, end := range cuts {
 			if st.removed {
@@ -692,7 +697,7 @@ func (w *writer) push(stages []*stageState, data []byte, at time.Time) error {
 		}
 		return nil
 
-	case "limit_data":
+	case ToxicLimitData:
 		left := a["bytes"] - st.sent
 		if int64(len(data)) > left {
 			data = data[:max(left, 0)]
@@ -717,11 +722,11 @@ func (w *writer) push(stages []*stageState, data []byte, at time.Time) error {
 // back.
 func (w *writer) end(stages []*stageState) error {
 	for _, st := range stages {
-		if st.removed || st.t.Type != "slow_close" {
+		if st.removed || st.t.Type != ToxicSlowClose {
 			continue
 		}
 		start := time.Now()
-		until := func() time.Time { return start.Add(time.Duration(st.t.Attributes["delay"]) * time.Millisecond) }
+		until := func() time.Time { return start.Add(scaled(st.t.Attributes["delay"], time.Millisecond)) }
 		if err := w.sleepUntil(until, st); err != nil {
 			return err
 		}
@@ -733,7 +738,13 @@ func (w *writer) end(stages []*stageState) error {
 // into, as Toxiproxy does: halves, moved by up to ±variation, until each
 // is at most average+variation long. An average of 0 cuts nothing.
 func slice(average, variation int64, n int, rand func() float64) []int {
-	if average <= 0 || int64(n) <= average+variation {
+	if average <= 0 || average >= int64(n) {
+		return []int{n}
+	}
+	// Below n, so that no sum overflows; a variation as large as the
+	// average would cut pieces of size 0 or less.
+	variation = max(min(variation, average-1), 0)
+	if int64(n) <= average+variation {
 		return []int{n}
 	}
 	var cuts []int

@@ -264,7 +264,7 @@ func (p *tcpProxy) serve(ctx context.Context, c *net.TCPConn) {
 func (p *tcpProxy) cutLocked(l *link) bool {
 	cut := false
 	for _, e := range p.toxics {
-		if e.t.Type == "down" && l.draw(e, p.srv.opts.Rand) {
+		if e.t.Type == ToxicDown && l.draw(e, p.srv.opts.Rand) {
 			cut = true
 		}
 	}
@@ -295,7 +295,7 @@ func (p *tcpProxy) applyLocked(l *link) (cut bool, moved []*pipe) {
 		if !l.draw(e, p.srv.opts.Rand) {
 			continue
 		}
-		if e.t.Type == "down" {
+		if e.t.Type == ToxicDown {
 			cut = true
 			continue
 		}
@@ -491,7 +491,7 @@ func (p *tcpProxy) removeLocked(i int) {
 // cannot go on once e stops applying to it (as in Toxiproxy). Callers
 // call it before e's draws change.
 func (p *tcpProxy) closeSwallowedLocked(e *toxicEntry) {
-	if e.t.Type != "timeout" && e.t.Type != "blackhole" {
+	if e.t.Type != ToxicTimeout && e.t.Type != ToxicBlackhole {
 		return
 	}
 	for l := range p.links {

@@ -116,8 +116,8 @@ func TestDownToxicityZero(t *testing.T) {
 
 func TestTimeout(t *testing.T) {
 	t.Parallel()
-	for _, typ := range []string{"timeout", "blackhole"} {
-		t.Run(typ, func(t *testing.T) {
+	for _, typ := range []ToxicType{ToxicTimeout, ToxicBlackhole} {
+		t.Run(string(typ), func(t *testing.T) {
 			t.Parallel()
 			t.Run("downstream closes after timeout", func(t *testing.T) {
 				t.Parallel()

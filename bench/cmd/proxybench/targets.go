@@ -271,7 +271,7 @@ func waitReady(ctx context.Context, t *target) (string, error) {
 func addLatencyToxics(ctx context.Context, addr string) error {
 	api := client.New(addr)
 	for _, stream := range []string{proxy.Upstream, proxy.Downstream} {
-		_, err := api.AddToxic(ctx, proxyName, proxy.Toxic{Name: "latency0_" + stream, Type: "latency", Stream: stream, Toxicity: 1,
+		_, err := api.AddToxic(ctx, proxyName, proxy.Toxic{Name: "latency0_" + stream, Type: proxy.ToxicLatency, Stream: stream, Toxicity: 1,
 			Attributes: map[string]int64{"latency": 0}})
 		if err != nil {
 			return fmt.Errorf("adding a latency toxic: %w", err)
