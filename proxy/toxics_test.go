@@ -2,10 +2,12 @@ package proxy
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"net"
 	"slices"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -79,30 +81,75 @@ func TestLatency(t *testing.T) {
 	}
 }
 
+// A down toxic at toxicity 1 looks like a crashed server: open
+// connections end with a FIN, new ones are refused (ECONNREFUSED, so a
+// TCP health check sees it down), and once the toxic goes the proxy
+// listens again on the same port.
 func TestDown(t *testing.T) {
 	t.Parallel()
 	tp := startProxy(t, Options{}, startEcho(t))
 	before := tp.dial()
 	roundTrip(t, before, "before")
 
-	tp.add(Toxic{Toxicity: 1, Type: "down"})
-	if _, err := before.Read(make([]byte, 1)); !isReset(err) {
-		t.Errorf("existing connection: read returned %v, want a reset", err)
+	tp.add(Toxic{Toxicity: 1, Type: ToxicDown})
+	if n, err := before.Read(make([]byte, 1)); n != 0 || err != io.EOF {
+		t.Errorf("open connection: read returned %d, %v; want the end of the stream (FIN)", n, err)
 	}
-	// The listener still accepts, then resets: the reset can come before
-	// the dial returns.
-	if during, err := net.DialTimeout("tcp", tp.addr, testTimeout); err == nil {
-		defer during.Close()
-		during.SetDeadline(time.Now().Add(testTimeout))
-		if _, err := during.Read(make([]byte, 1)); !isReset(err) {
-			t.Errorf("new connection: read returned %v, want a reset", err)
+	for range 3 {
+		c, err := net.DialTimeout("tcp", tp.addr, testTimeout)
+		if err == nil {
+			c.Close()
+			t.Fatal("connecting to a down proxy succeeded, want connection refused")
 		}
-	} else if !isReset(err) {
-		t.Errorf("new connection: dial returned %v, want a reset", err)
+		if !errors.Is(err, syscall.ECONNREFUSED) {
+			t.Errorf("connecting to a down proxy: %v, want connection refused", err)
+		}
 	}
+	tp.waitMetric("spof_proxy_connections_active", 0)
 
+	// Updating it keeps it down; lowering its toxicity listens again.
+	tp.update(Toxic{Name: "down_downstream", Toxicity: 1, Type: ToxicDown})
+	if c, err := net.DialTimeout("tcp", tp.addr, testTimeout); err == nil {
+		c.Close()
+		t.Fatal("connecting after an update succeeded, want connection refused")
+	}
 	tp.remove("down_downstream")
 	roundTrip(t, tp.dial(), "after")
+	if info, err := tp.s.Proxy(tp.name); err != nil || !info.Enabled || info.Listen != tp.addr {
+		t.Errorf("after down: %+v, %v; want enabled on %s", info, err, tp.addr)
+	}
+}
+
+// Below toxicity 1, a down toxic accepts the connections it picks and
+// closes them at once with a FIN; the others go through.
+func TestDownSome(t *testing.T) {
+	t.Parallel()
+	var draws atomic.Int64
+	// Draws alternate 0 (applies) and 0.9 (does not).
+	rand := func() float64 { return float64(draws.Add(1)%2) * 0.9 }
+	tp := startProxy(t, Options{Rand: rand}, startEcho(t))
+	tp.add(Toxic{Toxicity: 0.5, Type: ToxicDown})
+	cut, passed := 0, 0
+	for range 4 {
+		c := tp.dial()
+		if _, err := io.WriteString(c, "x"); err != nil {
+			t.Fatal(err)
+		}
+		n, err := io.ReadFull(c, make([]byte, 1))
+		switch {
+		case n == 1:
+			passed++
+		case err == io.EOF || isReset(err):
+			cut++ // a reset when "x" reached the socket before the close
+		default:
+			t.Fatalf("read: %v", err)
+		}
+		c.Close()
+	}
+	if cut != 2 || passed != 2 {
+		t.Errorf("cut %d, passed %d; want 2 and 2", cut, passed)
+	}
+	tp.waitMetric("spof_proxy_connections_active", 0)
 }
 
 func TestDownToxicityZero(t *testing.T) {
