@@ -112,3 +112,31 @@ func TestSliceExtremes(t *testing.T) {
 		}
 	}
 }
+
+// A latency toxic delays data without capping its rate: the proxy reads
+// on and holds what it read until it is due, up to maxHeld bytes, so that
+// throughput under latency L is maxHeld per L. Before, it held 8 chunks
+// of 32 KiB: 30 MB/s under 10 ms. Here the latency is an hour: 24 MiB,
+// more than the sockets' buffers hold, must still be taken from the
+// client, and arrive whole once the toxic goes.
+func TestLatencyHoldsManyChunks(t *testing.T) {
+	t.Parallel()
+	sink, got := startSink(t)
+	tp := startProxy(t, Options{}, sink)
+	tp.add(Toxic{Type: ToxicLatency, Stream: Upstream, Toxicity: 1, Attributes: map[string]int64{"latency": 3_600_000}})
+	c := tp.dial()
+	data := numbered(24 << 20)
+	if _, err := c.Write(data); err != nil {
+		t.Fatalf("writing %d bytes through an hour of latency: %v (the proxy stopped reading)", len(data), err)
+	}
+	tp.remove("latency_upstream")
+	c.CloseWrite()
+	select {
+	case b := <-got:
+		if err := checkNumbered(b, data); err != nil {
+			t.Error(err)
+		}
+	case <-time.After(testTimeout):
+		t.Fatal("the sink got nothing")
+	}
+}

@@ -361,24 +361,55 @@ func (p *pipe) inline() error {
 	}
 }
 
+// maxHeld bounds the bytes that the slow path holds per direction of a
+// connection: data read, stamped and waiting for its toxics. A latency
+// toxic's throughput is at most maxHeld per latency period (32 MiB: 3.3
+// GB/s under 10 ms, 670 MB/s under 50 ms), so that latency delays data
+// without limiting its rate; Toxiproxy's bound is the same (1024 chunks
+// of up to 32 KiB).
+const maxHeld = 32 << 20
+
+// maxChunks bounds the chunks in flight, for data that arrives in many
+// small reads; a chunk is a few words.
+const maxChunks = 4096
+
 // slow reads chunks and hands them to a writer goroutine that applies the
 // toxics: reading on while the writer holds data back keeps the arrival
 // times true, as latency needs.
 func (p *pipe) slow() error {
-	chunks := make(chan chunk, 8)
+	chunks := make(chan chunk, maxChunks)
 	done := make(chan struct{})
-	var werr error // set before done is closed
+	var werr error                 // set before done is closed
+	var held atomic.Int64          // bytes sent and not yet written
+	room := make(chan struct{}, 1) // the writer took held below maxHeld
 	go func() {
 		defer close(done)
-		werr = p.w.run(chunks)
+		werr = p.w.run(chunks, func(n int) {
+			if held.Add(-int64(n)) < maxHeld {
+				select {
+				case room <- struct{}{}:
+				default:
+				}
+			}
+		})
 	}()
 	send := func(c chunk) bool {
 		select {
 		case chunks <- c:
-			return true
 		case <-done:
 			return false
 		}
+		if held.Add(int64(len(c.data))) < maxHeld {
+			return true
+		}
+		for held.Load() >= maxHeld {
+			select {
+			case <-room:
+			case <-done:
+				return false
+			}
+		}
+		return true
 	}
 	for {
 		bp := bufPool.Get().(*[]byte)
@@ -457,8 +488,9 @@ type stageState struct {
 }
 
 // run writes the chunks until they end (nil), the end of the stream is
-// written, or an error.
-func (w *writer) run(chunks <-chan chunk) error {
+// written, or an error; it calls written with the size of each chunk it
+// is done with.
+func (w *writer) run(chunks <-chan chunk, written func(n int)) error {
 	w.rebuild()
 	for {
 		select {
@@ -483,6 +515,7 @@ func (w *writer) run(chunks <-chan chunk) error {
 				return w.end(w.stages)
 			}
 			err := w.push(w.stages, c.data, c.at)
+			written(len(c.data))
 			bufPool.Put(c.buf)
 			if err != nil {
 				w.drain(chunks)
