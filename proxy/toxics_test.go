@@ -3,6 +3,7 @@ package proxy
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"slices"
@@ -10,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/spofhq/spof/proxy/proxytest"
 )
 
 func TestLatency(t *testing.T) {
@@ -118,6 +121,39 @@ func TestDown(t *testing.T) {
 	if info, err := tp.s.Proxy(tp.name); err != nil || !info.Enabled || info.Listen != tp.addr {
 		t.Errorf("after down: %+v, %v; want enabled on %s", info, err, tp.addr)
 	}
+}
+
+// A down toxic that expires, or a proxy disabled and enabled while one is
+// in force, leaves the proxy as the toxic says: refusing while it lasts,
+// listening on the same port after.
+func TestDownExpiresAndToggles(t *testing.T) {
+	t.Parallel()
+	clock := proxytest.NewFakeClock()
+	tp := startProxy(t, Options{Clock: clock}, startEcho(t))
+	tp.add(Toxic{Toxicity: 1, Type: ToxicDown, TTL: time.Minute})
+	refused := func(when string) {
+		t.Helper()
+		c, err := net.DialTimeout("tcp", tp.addr, testTimeout)
+		if err == nil {
+			c.Close()
+			t.Fatalf("%s: connecting succeeded, want connection refused", when)
+		}
+		if !errors.Is(err, syscall.ECONNREFUSED) {
+			t.Fatalf("%s: %v, want connection refused", when, err)
+		}
+	}
+	refused("down")
+	for _, enabled := range []bool{false, true} {
+		if _, err := tp.s.UpdateProxy(tp.name, ProxyUpdate{Enabled: &enabled}); err != nil {
+			t.Fatal(err)
+		}
+		refused(fmt.Sprintf("down, enabled %v", enabled))
+	}
+	clock.Advance(time.Minute)
+	c := tp.dial()
+	roundTrip(t, c, "after the ttl")
+	c.Close()
+	tp.waitMetric("spof_proxy_connections_active", 0)
 }
 
 // Below toxicity 1, a down toxic accepts the connections it picks and
