@@ -216,10 +216,19 @@ func ParseFault(s string) (inject.Fault, error) {
 	return f, fmt.Errorf("%s", msg)
 }
 
+// parsePositiveDuration reads a fault's delay. The proxy counts delays
+// in whole milliseconds up to a day: a finer one would be injected as
+// something else than planned (latency:1ns as 0 ms), so it is refused.
 func parsePositiveDuration(s string) (d time.Duration, err error) {
 	d, err = time.ParseDuration(s)
 	if err != nil || d <= 0 {
 		return 0, fmt.Errorf("want a positive duration")
+	}
+	if d%time.Millisecond != 0 {
+		return 0, fmt.Errorf("want whole milliseconds, the proxy's resolution (%v would be injected as %v)", d, d.Truncate(time.Millisecond))
+	}
+	if d > 24*time.Hour {
+		return 0, fmt.Errorf("want at most 24h, the proxy's limit")
 	}
 	return d, nil
 }

@@ -126,13 +126,16 @@ func TestParseFault(t *testing.T) {
 		}
 	}
 	bad := map[string]string{
-		"dwon":          `unknown fault "dwon" (did you mean "down"?)`,
-		"flood":         `unknown fault "flood" (want one of: down, blackhole, reset, latency, bandwidth, slow_close, limit_data)`,
-		"down:5s":       `fault "down:5s": down takes no argument`,
-		"latency":       `fault "latency": want a positive duration (e.g. latency:500ms)`,
-		"latency:-1s":   `fault "latency:-1s": want a positive duration (e.g. latency:500ms)`,
-		"bandwidth:0":   `fault "bandwidth:0": want a positive whole number (e.g. bandwidth:64)`,
-		"limit_data:1k": `fault "limit_data:1k": want a positive whole number (e.g. limit_data:64)`,
+		"dwon":           `unknown fault "dwon" (did you mean "down"?)`,
+		"flood":          `unknown fault "flood" (want one of: down, blackhole, reset, latency, bandwidth, slow_close, limit_data)`,
+		"down:5s":        `fault "down:5s": down takes no argument`,
+		"latency":        `fault "latency": want a positive duration (e.g. latency:500ms)`,
+		"latency:-1s":    `fault "latency:-1s": want a positive duration (e.g. latency:500ms)`,
+		"latency:1ns":    `fault "latency:1ns": want whole milliseconds, the proxy's resolution (1ns would be injected as 0s) (e.g. latency:500ms)`,
+		"latency:1.5ms":  `fault "latency:1.5ms": want whole milliseconds, the proxy's resolution (1.5ms would be injected as 1ms) (e.g. latency:500ms)`,
+		"slow_close:25h": `fault "slow_close:25h": want at most 24h, the proxy's limit (e.g. slow_close:500ms)`,
+		"bandwidth:0":    `fault "bandwidth:0": want a positive whole number (e.g. bandwidth:64)`,
+		"limit_data:1k":  `fault "limit_data:1k": want a positive whole number (e.g. limit_data:64)`,
 	}
 	for s, want := range bad {
 		if _, err := ParseFault(s); err == nil || err.Error() != want {

@@ -48,7 +48,6 @@ type pipe struct {
 	// chain, so it never misses a change.
 	chain  atomic.Pointer[[]stage]
 	notify chan struct{} // a change, for the toxic writer; capacity 1
-	lr     io.LimitedReader
 	// copying is held (capacity 1) by the fast path while it copies. A
 	// change that moves the pipe off the fast path waits for it: a copy
 	// parked for data can be woken by data that arrives after the read
@@ -231,19 +230,19 @@ func holdsData(chain []stage) bool {
 	for _, s := range chain {
 		a := s.t.Attributes
 		switch s.t.Type {
-		case "latency":
+		case ToxicLatency:
 			if a["latency"] > 0 || a["jitter"] > 0 {
 				return true
 			}
-		case "bandwidth":
+		case ToxicBandwidth:
 			if a["rate"] > 0 {
 				return true
 			}
-		case "slicer":
+		case ToxicSlicer:
 			if a["average_size"] > 0 && a["delay"] > 0 {
 				return true
 			}
-		case "reset_peer":
+		case ToxicResetPeer:
 			if a["timeout"] > 0 {
 				return true
 			}
@@ -256,15 +255,12 @@ func holdsData(chain []stage) bool {
 // counters: big enough to cost nothing, small enough for live metrics.
 const segment = 4 << 20
 
-// fast is the bare relay's path: TCPConn.ReadFrom from a TCPConn (behind a
-// LimitedReader, which it unwraps) is splice(2) on Linux, so the bytes
-// never leave the kernel.
+// fast is the bare relay's path: splice(2) on Linux, so the bytes never
+// leave the kernel, through a pipe from the proxy's bounded pool.
 func (p *pipe) fast() error {
-	p.lr.R = p.src
 	for {
-		p.lr.N = segment
 		p.copying <- struct{}{}
-		n, err := p.dst.ReadFrom(&p.lr)
+		n, err := spliceCopy(&p.l.p.pipes, p.dst, p.src, segment)
 		<-p.copying
 		p.l.p.stats.bytes[p.dir].Add(n)
 		if err != nil {
@@ -274,7 +270,7 @@ func (p *pipe) fast() error {
 			}
 			return err
 		}
-		if p.lr.N > 0 {
+		if n < segment {
 			return nil // end of stream before the end of the segment
 		}
 	}
@@ -361,24 +357,55 @@ func (p *pipe) inline() error {
 	}
 }
 
+// maxHeld bounds the bytes that the slow path holds per direction of a
+// connection: data read, stamped and waiting for its toxics. A latency
+// toxic's throughput is at most maxHeld per latency period (32 MiB: 3.3
+// GB/s under 10 ms, 670 MB/s under 50 ms), so that latency delays data
+// without limiting its rate; Toxiproxy's bound is the same (1024 chunks
+// of up to 32 KiB).
+const maxHeld = 32 << 20
+
+// maxChunks bounds the chunks in flight, for data that arrives in many
+// small reads; a chunk is a few words.
+const maxChunks = 4096
+
 // slow reads chunks and hands them to a writer goroutine that applies the
 // toxics: reading on while the writer holds data back keeps the arrival
 // times true, as latency needs.
 func (p *pipe) slow() error {
-	chunks := make(chan chunk, 8)
+	chunks := make(chan chunk, maxChunks)
 	done := make(chan struct{})
-	var werr error // set before done is closed
+	var werr error                 // set before done is closed
+	var held atomic.Int64          // bytes sent and not yet written
+	room := make(chan struct{}, 1) // the writer took held below maxHeld
 	go func() {
 		defer close(done)
-		werr = p.w.run(chunks)
+		werr = p.w.run(chunks, func(n int) {
+			if held.Add(-int64(n)) < maxHeld {
+				select {
+				case room <- struct{}{}:
+				default:
+				}
+			}
+		})
 	}()
 	send := func(c chunk) bool {
 		select {
 		case chunks <- c:
-			return true
 		case <-done:
 			return false
 		}
+		if held.Add(int64(len(c.data))) < maxHeld {
+			return true
+		}
+		for held.Load() >= maxHeld {
+			select {
+			case <-room:
+			case <-done:
+				return false
+			}
+		}
+		return true
 	}
 	for {
 		bp := bufPool.Get().(*[]byte)
@@ -457,8 +484,9 @@ type stageState struct {
 }
 
 // run writes the chunks until they end (nil), the end of the stream is
-// written, or an error.
-func (w *writer) run(chunks <-chan chunk) error {
+// written, or an error; it calls written with the size of each chunk it
+// is done with.
+func (w *writer) run(chunks <-chan chunk, written func(n int)) error {
 	w.rebuild()
 	for {
 		select {
@@ -483,6 +511,7 @@ func (w *writer) run(chunks <-chan chunk) error {
 				return w.end(w.stages)
 			}
 			err := w.push(w.stages, c.data, c.at)
+			written(len(c.data))
 			bufPool.Put(c.buf)
 			if err != nil {
 				w.drain(chunks)
@@ -545,7 +574,7 @@ func (w *writer) rebuild() {
 
 // arm starts a timeout toxic's closer, again if its setting changed.
 func (w *writer) arm(st *stageState) {
-	if st.t.Type != "timeout" && st.t.Type != "blackhole" {
+	if st.t.Type != ToxicTimeout && st.t.Type != ToxicBlackhole {
 		return
 	}
 	ms := st.t.Attributes["timeout"]
@@ -556,7 +585,7 @@ func (w *writer) arm(st *stageState) {
 	st.closeAt = ms
 	if ms > 0 {
 		l := w.p.l
-		st.closer = time.AfterFunc(time.Duration(ms)*time.Millisecond, func() { l.close(false) })
+		st.closer = time.AfterFunc(scaled(ms, time.Millisecond), func() { l.close(false) })
 	}
 }
 
@@ -611,16 +640,18 @@ func (w *writer) push(stages []*stageState, data []byte, at time.Time) error {
 	st, rest := stages[0], stages[1:]
 	a := st.t.Attributes
 	switch st.t.Type {
-	case "latency":
+	case ToxicLatency:
 		draw := -1.0 // the jitter draw, once per chunk
 		until := func() time.Time {
 			a := st.t.Attributes
-			delay := time.Duration(a["latency"]) * time.Millisecond
-			if j := a["jitter"]; j > 0 {
+			delay := scaled(a["latency"], time.Millisecond)
+			if j := scaled(a["jitter"], time.Millisecond); j > 0 {
 				if draw < 0 {
 					draw = w.rand()
 				}
-				delay += time.Duration(int64(draw*float64(2*j+1))-j) * time.Millisecond
+				// Uniform in [-j, +j]; both terms are at most scaled's
+				// ceiling, so the sum cannot overflow.
+				delay += time.Duration((2*draw - 1) * float64(j))
 			}
 			return at.Add(delay)
 		}
@@ -632,13 +663,16 @@ func (w *writer) push(stages []*stageState, data []byte, at time.Time) error {
 		}
 		return w.push(rest, data, until())
 
-	case "bandwidth":
+	case ToxicBandwidth:
 		rate := a["rate"] // KB/s, that is bytes per millisecond
 		if rate <= 0 {
 			return w.push(rest, data, at)
 		}
 		for len(data) > 0 {
-			n := min(int64(len(data)), rate*100) // at most 100 ms at a time
+			n := int64(len(data))
+			if rate <= (n-1)/100 {
+				n = rate * 100 // at most 100 ms at a time
+			}
 			now := time.Now()
 			if st.next.Before(now) {
 				st.next = now
@@ -657,12 +691,12 @@ func (w *writer) push(stages []*stageState, data []byte, at time.Time) error {
 		}
 		return nil
 
-	case "timeout", "blackhole":
+	case ToxicTimeout, ToxicBlackhole:
 		return nil // swallowed
 
-	case "reset_peer":
+	case ToxicResetPeer:
 		start := time.Now()
-		until := func() time.Time { return start.Add(time.Duration(st.t.Attributes["timeout"]) * time.Millisecond) }
+		until := func() time.Time { return start.Add(scaled(st.t.Attributes["timeout"], time.Millisecond)) }
 		if err := w.sleepUntil(until, st); err != nil {
 			return err
 		}
@@ -672,9 +706,9 @@ func (w *writer) push(stages []*stageState, data []byte, at time.Time) error {
 		w.p.l.close(true)
 		return errLinkClosed
 
-	case "slicer":
+	case ToxicSlicer:
 		cuts := slice(a["average_size"], a["size_variation"], len(data), w.rand)
-		delay := time.Duration(a["delay"]) * time.Microsecond
+		delay := scaled(a["delay"], time.Microsecond)
 		start := 0
 		for i, end := range cuts {
 			if st.removed {
@@ -692,7 +726,7 @@ func (w *writer) push(stages []*stageState, data []byte, at time.Time) error {
 		}
 		return nil
 
-	case "limit_data":
+	case ToxicLimitData:
 		left := a["bytes"] - st.sent
 		if int64(len(data)) > left {
 			data = data[:max(left, 0)]
@@ -717,11 +751,11 @@ func (w *writer) push(stages []*stageState, data []byte, at time.Time) error {
 // back.
 func (w *writer) end(stages []*stageState) error {
 	for _, st := range stages {
-		if st.removed || st.t.Type != "slow_close" {
+		if st.removed || st.t.Type != ToxicSlowClose {
 			continue
 		}
 		start := time.Now()
-		until := func() time.Time { return start.Add(time.Duration(st.t.Attributes["delay"]) * time.Millisecond) }
+		until := func() time.Time { return start.Add(scaled(st.t.Attributes["delay"], time.Millisecond)) }
 		if err := w.sleepUntil(until, st); err != nil {
 			return err
 		}
@@ -733,7 +767,13 @@ func (w *writer) end(stages []*stageState) error {
 // into, as Toxiproxy does: halves, moved by up to ±variation, until each
 // is at most average+variation long. An average of 0 cuts nothing.
 func slice(average, variation int64, n int, rand func() float64) []int {
-	if average <= 0 || int64(n) <= average+variation {
+	if average <= 0 || average >= int64(n) {
+		return []int{n}
+	}
+	// Below n, so that no sum overflows; a variation as large as the
+	// average would cut pieces of size 0 or less.
+	variation = max(min(variation, average-1), 0)
+	if int64(n) <= average+variation {
 		return []int{n}
 	}
 	var cuts []int

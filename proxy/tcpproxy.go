@@ -21,11 +21,19 @@ type tcpProxy struct {
 	listen   string // as configured, then the address listened on
 	upstream string
 	enabled  bool
-	ln       *net.TCPListener
-	// cancel stops the dials of the current listener's connections.
+	// ln is nil while the proxy is disabled, and while a down toxic at
+	// toxicity 1 makes it refuse connections as a crashed server would.
+	ln *net.TCPListener
+	// ctx is cancelled by cancel to stop the dials of the connections
+	// accepted since the proxy was enabled.
+	ctx    context.Context
 	cancel context.CancelFunc
 	toxics []*toxicEntry // in the order they were added
 	links  map[*link]struct{}
+
+	// pipes are the fast path's splice pipes, released when the last
+	// connection ends.
+	pipes pipePool
 }
 
 // A toxicEntry is one toxic of a proxy. Its identity outlives updates, so
@@ -101,6 +109,21 @@ func (p *tcpProxy) start() error {
 	if p.srv.closed.Load() {
 		return errClosed
 	}
+	p.ctx, p.cancel = context.WithCancel(context.Background())
+	if p.refusingLocked() {
+		p.enabled = true
+		return nil // listens once the down toxic goes
+	}
+	if err := p.listenLocked(); err != nil {
+		p.cancel()
+		return err
+	}
+	p.enabled = true
+	return nil
+}
+
+// listenLocked opens p's listener and accepts on it.
+func (p *tcpProxy) listenLocked() error {
 	ln, err := net.Listen("tcp", p.listen)
 	if err != nil {
 		if errors.Is(err, syscall.EADDRINUSE) {
@@ -110,12 +133,37 @@ func (p *tcpProxy) start() error {
 	}
 	p.ln = ln.(*net.TCPListener)
 	p.listen = ln.Addr().String()
-	p.enabled = true
-	var ctx context.Context
-	ctx, p.cancel = context.WithCancel(context.Background())
 	p.srv.wg.Add(1)
-	go p.accept(ctx, p.ln)
+	go p.accept(p.ctx, p.ln)
 	return nil
+}
+
+// refusingLocked reports whether a down toxic applies to every
+// connection: then p does not listen, so that connections are refused.
+func (p *tcpProxy) refusingLocked() bool {
+	return slices.ContainsFunc(p.toxics, func(e *toxicEntry) bool { return e.t.Type == ToxicDown && e.t.Toxicity >= 1 })
+}
+
+// syncListenerLocked closes or reopens the listener of an enabled proxy
+// as a down toxic at toxicity 1 comes or goes: a crashed server refuses
+// connections (ECONNREFUSED), it does not accept and reset them. The
+// listener comes back on the same address.
+func (p *tcpProxy) syncListenerLocked() {
+	if !p.enabled {
+		return
+	}
+	switch refusing := p.refusingLocked(); {
+	case refusing && p.ln != nil:
+		p.ln.Close()
+		p.ln = nil
+	case !refusing && p.ln == nil && !p.srv.closed.Load():
+		if err := p.listenLocked(); err != nil {
+			// The port was taken meanwhile: the next toxic change tries
+			// again, as does disabling and enabling the proxy.
+			p.stats.errors[errAccept].Add(1)
+			p.srv.opts.Logger.Warn("listening again after a down toxic", "proxy", p.name, "listen", p.listen, "err", err)
+		}
+	}
 }
 
 // stop closes the listener and, if closeLinks, every connection.
@@ -235,7 +283,9 @@ func (p *tcpProxy) serve(ctx context.Context, c *net.TCPConn) {
 	cut := p.cutLocked(l)
 	p.mu.Unlock()
 	if cut {
-		l.close(true) // a down toxic: refuse with a reset
+		// A down toxic at toxicity below 1 (at 1 nothing is accepted):
+		// the connection ends at once, as with a server that dies.
+		l.close(false)
 		return
 	}
 	d := net.Dialer{Timeout: p.srv.opts.DialTimeout}
@@ -250,13 +300,17 @@ func (p *tcpProxy) serve(ctx context.Context, c *net.TCPConn) {
 	}
 	l.connect(uc.(*net.TCPConn))
 	if !p.register(ctx, l) {
-		l.close(true)
+		l.close(false)
 		return
 	}
 	l.run()
 	p.mu.Lock()
 	delete(p.links, l)
+	idle := len(p.links) == 0
 	p.mu.Unlock()
+	if idle {
+		p.pipes.release()
+	}
 }
 
 // cutLocked reports whether a down toxic applies to new link l, drawing
@@ -264,7 +318,7 @@ func (p *tcpProxy) serve(ctx context.Context, c *net.TCPConn) {
 func (p *tcpProxy) cutLocked(l *link) bool {
 	cut := false
 	for _, e := range p.toxics {
-		if e.t.Type == "down" && l.draw(e, p.srv.opts.Rand) {
+		if e.t.Type == ToxicDown && l.draw(e, p.srv.opts.Rand) {
 			cut = true
 		}
 	}
@@ -295,7 +349,7 @@ func (p *tcpProxy) applyLocked(l *link) (cut bool, moved []*pipe) {
 		if !l.draw(e, p.srv.opts.Rand) {
 			continue
 		}
-		if e.t.Type == "down" {
+		if e.t.Type == ToxicDown {
 			cut = true
 			continue
 		}
@@ -313,10 +367,11 @@ func (p *tcpProxy) applyLocked(l *link) (cut bool, moved []*pipe) {
 // and returns the directions that left the fast path: the caller passes
 // them to settle once it has released p.mu.
 func (p *tcpProxy) applyAllLocked() (moved []*pipe) {
+	p.syncListenerLocked()
 	for l := range p.links {
 		cut, m := p.applyLocked(l)
 		if cut {
-			l.close(true)
+			l.close(false) // FIN, as from a server that died
 			delete(p.links, l)
 		} else {
 			moved = append(moved, m...)
@@ -491,7 +546,7 @@ func (p *tcpProxy) removeLocked(i int) {
 // cannot go on once e stops applying to it (as in Toxiproxy). Callers
 // call it before e's draws change.
 func (p *tcpProxy) closeSwallowedLocked(e *toxicEntry) {
-	if e.t.Type != "timeout" && e.t.Type != "blackhole" {
+	if e.t.Type != ToxicTimeout && e.t.Type != ToxicBlackhole {
 		return
 	}
 	for l := range p.links {

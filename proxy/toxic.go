@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -17,32 +18,111 @@ const (
 	Downstream = "downstream"
 )
 
-// kinds maps each toxic type to its attributes (all integers, as in
-// Toxiproxy) with their defaults; docs/proxy.md says what they mean.
-// "timeout" and "blackhole" are the same toxic under two names; "down" is
-// ours (Toxiproxy only disables whole proxies).
-var kinds = map[string]map[string]int64{
-	"latency":    {"latency": 0, "jitter": 0},                          // ms
-	"down":       {},                                                   // refuse new connections, cut open ones
-	"timeout":    {"timeout": 0},                                       // swallow; close after ms (0: never)
-	"blackhole":  {"timeout": 0},                                       // the same
-	"reset_peer": {"timeout": 0},                                       // RST ms after data arrives
-	"bandwidth":  {"rate": 0},                                          // KB/s
-	"slow_close": {"delay": 0},                                         // ms
-	"slicer":     {"average_size": 0, "size_variation": 0, "delay": 0}, // bytes, bytes, µs
-	"limit_data": {"bytes": 0},                                         // close after bytes
+// A ToxicType is a kind of toxic, as the API spells it. ParseToxicType
+// reads one from its wire form; the zero value is no type.
+type ToxicType string
+
+// The toxic types. Timeout and Blackhole are the same toxic under two
+// names; Down is ours (Toxiproxy only disables whole proxies).
+const (
+	ToxicLatency   ToxicType = "latency"    // delay data
+	ToxicDown      ToxicType = "down"       // refuse new connections, close open ones
+	ToxicTimeout   ToxicType = "timeout"    // swallow data; close after timeout ms (0: never)
+	ToxicBlackhole ToxicType = "blackhole"  // the same as timeout
+	ToxicResetPeer ToxicType = "reset_peer" // reset the connection timeout ms after data arrives
+	ToxicBandwidth ToxicType = "bandwidth"  // limit the rate
+	ToxicSlowClose ToxicType = "slow_close" // delay the end of the stream
+	ToxicSlicer    ToxicType = "slicer"     // cut data into small pieces
+	ToxicLimitData ToxicType = "limit_data" // close after some bytes
+)
+
+// An attribute is one integer setting of a toxic type (all are integers,
+// as in Toxiproxy) with its valid range; every default is 0. The ranges
+// keep the data path's arithmetic far from overflow, and say in the
+// API's errors what is valid.
+type attribute struct {
+	name string
+	max  int64
+	unit string
 }
 
-// toxicTypes returns the names of the toxic types, sorted.
-func toxicTypes() []string {
+// Limits of the attributes: a day for every delay, and rates and sizes
+// far beyond what a loopback link carries.
+const (
+	maxDelayMillis = 24 * 60 * 60 * 1000 // a day, in ms
+	maxDelayMicros = maxDelayMillis * 1000
+	maxRate        = 100_000_000 // KB/s: 100 GB/s
+	maxSliceSize   = 1 << 30     // bytes
+)
+
+// kinds maps each toxic type to its attributes; docs/proxy.md says what
+// they mean.
+var kinds = map[ToxicType][]attribute{
+	ToxicLatency:   {{"latency", maxDelayMillis, "ms"}, {"jitter", maxDelayMillis, "ms"}},
+	ToxicDown:      {},
+	ToxicTimeout:   {{"timeout", maxDelayMillis, "ms"}},
+	ToxicBlackhole: {{"timeout", maxDelayMillis, "ms"}},
+	ToxicResetPeer: {{"timeout", maxDelayMillis, "ms"}},
+	ToxicBandwidth: {{"rate", maxRate, "KB/s"}},
+	ToxicSlowClose: {{"delay", maxDelayMillis, "ms"}},
+	ToxicSlicer:    {{"average_size", maxSliceSize, "bytes"}, {"size_variation", maxSliceSize, "bytes"}, {"delay", maxDelayMicros, "µs"}},
+	ToxicLimitData: {{"bytes", math.MaxInt64, "bytes"}},
+}
+
+// ToxicTypes returns the toxic types, sorted by name.
+func ToxicTypes() []ToxicType {
 	return slices.Sorted(maps.Keys(kinds))
+}
+
+// ParseToxicType returns the toxic type s names, or an error that lists
+// the valid ones.
+func ParseToxicType(s string) (ToxicType, error) {
+	t := ToxicType(s)
+	if _, ok := kinds[t]; !ok {
+		if s == "" {
+			return "", badRequest("missing required field: type (one of: %s)", typeList())
+		}
+		return "", badRequest("invalid toxic type %q (want one of: %s)", s, typeList())
+	}
+	return t, nil
+}
+
+func typeList() string {
+	var names []string
+	for _, t := range ToxicTypes() {
+		names = append(names, string(t))
+	}
+	return strings.Join(names, ", ")
+}
+
+// attribute returns the attribute of t named name.
+func (t ToxicType) attribute(name string) (attribute, bool) {
+	i := slices.IndexFunc(kinds[t], func(a attribute) bool { return a.name == name })
+	if i < 0 {
+		return attribute{}, false
+	}
+	return kinds[t][i], true
+}
+
+// scaled converts v units to a duration, saturating instead of
+// overflowing: a value beyond any range means "not in this lifetime",
+// never a wrap to 0 or a negative delay.
+func scaled(v int64, unit time.Duration) time.Duration {
+	const ceiling = time.Duration(math.MaxInt64 / 4) // ~73 years; time.Time.Add stays exact
+	switch {
+	case v <= 0:
+		return 0
+	case v > int64(ceiling/unit):
+		return ceiling
+	}
+	return time.Duration(v) * unit
 }
 
 // A Toxic is a fault applied to the connections of a proxy. Its JSON form
 // is Toxiproxy's, plus "ttl" (a Go duration) and "expires_at".
 type Toxic struct {
 	Name     string
-	Type     string
+	Type     ToxicType
 	Stream   string  // Upstream or Downstream
 	Toxicity float64 // probability, per connection, that the toxic applies
 	// Attributes holds every attribute of the type, defaults included.
@@ -58,7 +138,7 @@ type Toxic struct {
 // toxicJSON is the wire form.
 type toxicJSON struct {
 	Name       string           `json:"name"`
-	Type       string           `json:"type"`
+	Type       ToxicType        `json:"type"`
 	Stream     string           `json:"stream"`
 	Toxicity   float64          `json:"toxicity"`
 	Attributes map[string]int64 `json:"attributes"`
@@ -124,13 +204,15 @@ type toxicPatch struct {
 // newToxic makes the toxic a request to add one describes, applying
 // Toxiproxy's defaults: stream downstream, toxicity 1, name TYPE_STREAM.
 func newToxic(p toxicPatch) (Toxic, error) {
-	if p.Type == nil || *p.Type == "" {
-		return Toxic{}, badRequest("missing required field: type (one of: %s)", strings.Join(toxicTypes(), ", "))
+	var typ string
+	if p.Type != nil {
+		typ = *p.Type
 	}
-	t := Toxic{Type: *p.Type, Stream: Downstream, Toxicity: 1}
-	if _, ok := kinds[t.Type]; !ok {
-		return Toxic{}, badRequest("invalid toxic type %q (want one of: %s)", t.Type, strings.Join(toxicTypes(), ", "))
+	tt, err := ParseToxicType(typ)
+	if err != nil {
+		return Toxic{}, err
 	}
+	t := Toxic{Type: tt, Stream: Downstream, Toxicity: 1}
 	if p.Name != nil {
 		t.Name = *p.Name
 	}
@@ -144,7 +226,7 @@ func newToxic(p toxicPatch) (Toxic, error) {
 // and validates the result. It does not change t's name.
 func (t *Toxic) apply(p toxicPatch) error {
 	// Toxiproxy's client sends "type": "" in updates.
-	if p.Type != nil && *p.Type != "" && *p.Type != t.Type {
+	if p.Type != nil && *p.Type != "" && ToxicType(*p.Type) != t.Type {
 		return badRequest("toxic %s is a %s toxic: its type cannot change (remove it and add a new one)", t.Name, t.Type)
 	}
 	if p.Stream != nil {
@@ -178,11 +260,15 @@ func (t *Toxic) apply(p toxicPatch) error {
 	return t.validate()
 }
 
-func attrNames(typ string) string {
-	names := slices.Sorted(maps.Keys(kinds[typ]))
+func attrNames(typ ToxicType) string {
+	var names []string
+	for _, a := range kinds[typ] {
+		names = append(names, a.name)
+	}
 	if len(names) == 0 {
 		return "none"
 	}
+	slices.Sort(names)
 	return strings.Join(names, ", ")
 }
 
@@ -222,9 +308,8 @@ func jsonKind(goKind string) string {
 // parsed), fills in the defaults of absent attributes and the default
 // name, and copies the attributes so the caller's map is not shared.
 func (t *Toxic) validate() error {
-	defaults, ok := kinds[t.Type]
-	if !ok {
-		return badRequest("invalid toxic type %q (want one of: %s)", t.Type, strings.Join(toxicTypes(), ", "))
+	if _, err := ParseToxicType(string(t.Type)); err != nil {
+		return err
 	}
 	if t.Stream == "" {
 		t.Stream = Downstream
@@ -232,29 +317,33 @@ func (t *Toxic) validate() error {
 	if t.Stream != Upstream && t.Stream != Downstream {
 		return badRequest("stream was invalid, can be either upstream or downstream (got %q)", t.Stream)
 	}
-	if t.Toxicity < 0 || t.Toxicity > 1 {
+	if !(t.Toxicity >= 0 && t.Toxicity <= 1) {
 		return badRequest("toxicity %g: must be between 0 and 1 (the probability that the toxic applies to a connection)", t.Toxicity)
 	}
-	attrs := maps.Clone(defaults)
+	attrs := make(map[string]int64, len(kinds[t.Type]))
+	for _, a := range kinds[t.Type] {
+		attrs[a.name] = 0
+	}
 	for _, name := range slices.Sorted(maps.Keys(t.Attributes)) {
 		v := t.Attributes[name]
-		if _, ok := attrs[name]; !ok {
+		a, ok := t.Type.attribute(name)
+		if !ok {
 			return badRequest("%s toxic has no attribute %q (attributes: %s)", t.Type, name, attrNames(t.Type))
 		}
-		if v < 0 {
-			return badRequest("attribute %s: %d is negative", name, v)
+		if v < 0 || v > a.max {
+			return badRequest("%s toxic: attribute %s: %d is out of range (0 to %d %s)", t.Type, name, v, a.max, a.unit)
 		}
 		attrs[name] = v
 	}
 	t.Attributes = attrs
-	if t.Type == "slicer" && attrs["average_size"] > 0 && attrs["size_variation"] >= attrs["average_size"] {
-		return badRequest("slicer: size_variation (%d) must be smaller than average_size (%d)", attrs["size_variation"], attrs["average_size"])
+	if t.Type == ToxicSlicer && attrs["average_size"] > 0 && attrs["size_variation"] >= attrs["average_size"] {
+		return badRequest("slicer toxic: attribute size_variation (%d) must be smaller than average_size (%d)", attrs["size_variation"], attrs["average_size"])
 	}
 	if t.TTL < 0 {
 		return badRequest("ttl %s: must not be negative", t.TTL)
 	}
 	if t.Name == "" {
-		t.Name = t.Type + "_" + t.Stream
+		t.Name = string(t.Type) + "_" + t.Stream
 	}
 	return nil
 }

@@ -82,9 +82,13 @@ func FuzzParseToxic(f *testing.F) {
 		if tx.Name == "" || (tx.Stream != Upstream && tx.Stream != Downstream) || tx.Toxicity < 0 || tx.Toxicity > 1 || tx.TTL < 0 {
 			t.Errorf("accepted an invalid toxic: %+v", tx)
 		}
-		for name := range kinds[tx.Type] {
-			if _, ok := tx.Attributes[name]; !ok {
-				t.Errorf("attribute %s missing from %+v", name, tx)
+		for _, a := range kinds[tx.Type] {
+			v, ok := tx.Attributes[a.name]
+			if !ok {
+				t.Errorf("attribute %s missing from %+v", a.name, tx)
+			}
+			if v < 0 || v > a.max {
+				t.Errorf("attribute %s out of its range 0..%d: %+v", a.name, a.max, tx)
 			}
 		}
 		out, err := json.Marshal(tx)

@@ -2,12 +2,17 @@ package proxy
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"io"
 	"net"
 	"slices"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/spofhq/spof/proxy/proxytest"
 )
 
 func TestLatency(t *testing.T) {
@@ -79,30 +84,108 @@ func TestLatency(t *testing.T) {
 	}
 }
 
+// A down toxic at toxicity 1 looks like a crashed server: open
+// connections end with a FIN, new ones are refused (ECONNREFUSED, so a
+// TCP health check sees it down), and once the toxic goes the proxy
+// listens again on the same port.
 func TestDown(t *testing.T) {
 	t.Parallel()
 	tp := startProxy(t, Options{}, startEcho(t))
 	before := tp.dial()
 	roundTrip(t, before, "before")
 
-	tp.add(Toxic{Toxicity: 1, Type: "down"})
-	if _, err := before.Read(make([]byte, 1)); !isReset(err) {
-		t.Errorf("existing connection: read returned %v, want a reset", err)
+	tp.add(Toxic{Toxicity: 1, Type: ToxicDown})
+	if n, err := before.Read(make([]byte, 1)); n != 0 || err != io.EOF {
+		t.Errorf("open connection: read returned %d, %v; want the end of the stream (FIN)", n, err)
 	}
-	// The listener still accepts, then resets: the reset can come before
-	// the dial returns.
-	if during, err := net.DialTimeout("tcp", tp.addr, testTimeout); err == nil {
-		defer during.Close()
-		during.SetDeadline(time.Now().Add(testTimeout))
-		if _, err := during.Read(make([]byte, 1)); !isReset(err) {
-			t.Errorf("new connection: read returned %v, want a reset", err)
+	for range 3 {
+		c, err := net.DialTimeout("tcp", tp.addr, testTimeout)
+		if err == nil {
+			c.Close()
+			t.Fatal("connecting to a down proxy succeeded, want connection refused")
 		}
-	} else if !isReset(err) {
-		t.Errorf("new connection: dial returned %v, want a reset", err)
+		if !errors.Is(err, syscall.ECONNREFUSED) {
+			t.Errorf("connecting to a down proxy: %v, want connection refused", err)
+		}
 	}
+	tp.waitMetric("spof_proxy_connections_active", 0)
 
+	// Updating it keeps it down; lowering its toxicity listens again.
+	tp.update(Toxic{Name: "down_downstream", Toxicity: 1, Type: ToxicDown})
+	if c, err := net.DialTimeout("tcp", tp.addr, testTimeout); err == nil {
+		c.Close()
+		t.Fatal("connecting after an update succeeded, want connection refused")
+	}
 	tp.remove("down_downstream")
 	roundTrip(t, tp.dial(), "after")
+	if info, err := tp.s.Proxy(tp.name); err != nil || !info.Enabled || info.Listen != tp.addr {
+		t.Errorf("after down: %+v, %v; want enabled on %s", info, err, tp.addr)
+	}
+}
+
+// A down toxic that expires, or a proxy disabled and enabled while one is
+// in force, leaves the proxy as the toxic says: refusing while it lasts,
+// listening on the same port after.
+func TestDownExpiresAndToggles(t *testing.T) {
+	t.Parallel()
+	clock := proxytest.NewFakeClock()
+	tp := startProxy(t, Options{Clock: clock}, startEcho(t))
+	tp.add(Toxic{Toxicity: 1, Type: ToxicDown, TTL: time.Minute})
+	refused := func(when string) {
+		t.Helper()
+		c, err := net.DialTimeout("tcp", tp.addr, testTimeout)
+		if err == nil {
+			c.Close()
+			t.Fatalf("%s: connecting succeeded, want connection refused", when)
+		}
+		if !errors.Is(err, syscall.ECONNREFUSED) {
+			t.Fatalf("%s: %v, want connection refused", when, err)
+		}
+	}
+	refused("down")
+	for _, enabled := range []bool{false, true} {
+		if _, err := tp.s.UpdateProxy(tp.name, ProxyUpdate{Enabled: &enabled}); err != nil {
+			t.Fatal(err)
+		}
+		refused(fmt.Sprintf("down, enabled %v", enabled))
+	}
+	clock.Advance(time.Minute)
+	c := tp.dial()
+	roundTrip(t, c, "after the ttl")
+	c.Close()
+	tp.waitMetric("spof_proxy_connections_active", 0)
+}
+
+// Below toxicity 1, a down toxic accepts the connections it picks and
+// closes them at once with a FIN; the others go through.
+func TestDownSome(t *testing.T) {
+	t.Parallel()
+	var draws atomic.Int64
+	// Draws alternate 0 (applies) and 0.9 (does not).
+	rand := func() float64 { return float64(draws.Add(1)%2) * 0.9 }
+	tp := startProxy(t, Options{Rand: rand}, startEcho(t))
+	tp.add(Toxic{Toxicity: 0.5, Type: ToxicDown})
+	cut, passed := 0, 0
+	for range 4 {
+		c := tp.dial()
+		if _, err := io.WriteString(c, "x"); err != nil {
+			t.Fatal(err)
+		}
+		n, err := io.ReadFull(c, make([]byte, 1))
+		switch {
+		case n == 1:
+			passed++
+		case err == io.EOF || isReset(err):
+			cut++ // a reset when "x" reached the socket before the close
+		default:
+			t.Fatalf("read: %v", err)
+		}
+		c.Close()
+	}
+	if cut != 2 || passed != 2 {
+		t.Errorf("cut %d, passed %d; want 2 and 2", cut, passed)
+	}
+	tp.waitMetric("spof_proxy_connections_active", 0)
 }
 
 func TestDownToxicityZero(t *testing.T) {
@@ -116,8 +199,8 @@ func TestDownToxicityZero(t *testing.T) {
 
 func TestTimeout(t *testing.T) {
 	t.Parallel()
-	for _, typ := range []string{"timeout", "blackhole"} {
-		t.Run(typ, func(t *testing.T) {
+	for _, typ := range []ToxicType{ToxicTimeout, ToxicBlackhole} {
+		t.Run(string(typ), func(t *testing.T) {
 			t.Parallel()
 			t.Run("downstream closes after timeout", func(t *testing.T) {
 				t.Parallel()

@@ -78,19 +78,19 @@ func (p Proxy) Inject(ctx context.Context, f Fault) error {
 func toxicFor(f Fault) (proxy.Toxic, error) {
 	switch f.Kind {
 	case Down:
-		return proxy.Toxic{Type: "down", Stream: proxy.Downstream}, nil
+		return proxy.Toxic{Type: proxy.ToxicDown, Stream: proxy.Downstream}, nil
 	case Blackhole:
-		return proxy.Toxic{Type: "timeout", Stream: proxy.Upstream, Attributes: map[string]int64{"timeout": 0}}, nil
+		return proxy.Toxic{Type: proxy.ToxicTimeout, Stream: proxy.Upstream, Attributes: map[string]int64{"timeout": 0}}, nil
 	case Reset:
-		return proxy.Toxic{Type: "reset_peer", Stream: proxy.Upstream, Attributes: map[string]int64{"timeout": 0}}, nil
+		return proxy.Toxic{Type: proxy.ToxicResetPeer, Stream: proxy.Upstream, Attributes: map[string]int64{"timeout": 0}}, nil
 	case Latency:
-		return proxy.Toxic{Type: "latency", Stream: proxy.Downstream, Attributes: map[string]int64{"latency": f.Latency.Milliseconds(), "jitter": f.Jitter.Milliseconds()}}, nil
+		return proxy.Toxic{Type: proxy.ToxicLatency, Stream: proxy.Downstream, Attributes: map[string]int64{"latency": f.Latency.Milliseconds(), "jitter": f.Jitter.Milliseconds()}}, nil
 	case Bandwidth:
-		return proxy.Toxic{Type: "bandwidth", Stream: proxy.Downstream, Attributes: map[string]int64{"rate": f.Rate}}, nil
+		return proxy.Toxic{Type: proxy.ToxicBandwidth, Stream: proxy.Downstream, Attributes: map[string]int64{"rate": f.Rate}}, nil
 	case SlowClose:
-		return proxy.Toxic{Type: "slow_close", Stream: proxy.Downstream, Attributes: map[string]int64{"delay": f.Delay.Milliseconds()}}, nil
+		return proxy.Toxic{Type: proxy.ToxicSlowClose, Stream: proxy.Downstream, Attributes: map[string]int64{"delay": f.Delay.Milliseconds()}}, nil
 	case LimitData:
-		return proxy.Toxic{Type: "limit_data", Stream: proxy.Downstream, Attributes: map[string]int64{"bytes": f.Bytes}}, nil
+		return proxy.Toxic{Type: proxy.ToxicLimitData, Stream: proxy.Downstream, Attributes: map[string]int64{"bytes": f.Bytes}}, nil
 	}
 	return proxy.Toxic{}, fmt.Errorf("fault %q cannot be injected through the proxy", f.Kind)
 }

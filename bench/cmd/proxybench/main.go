@@ -1,7 +1,9 @@
 // Command proxybench compares, side by side in one run and on loopback
 // only, TCP through five targets: direct (no proxy), a bare relay (two
 // io.Copy, that is splice(2), in a child process), spof proxy, Toxiproxy
-// v2.12.0, and spof proxy with a 0 ms latency toxic on both streams. It
+// v2.12.0, and spof proxy with a 0 ms latency toxic on both streams; and
+// on demand spof proxy and Toxiproxy with a 1, 10 or 50 ms latency toxic
+// on both streams (spof+lat10, toxiproxy+lat10, ...). It
 // measures bulk throughput to a sink and 64-byte ping-pong at several
 // concurrencies, and prints one table per figure with ratios between
 // targets.
@@ -10,6 +12,7 @@
 //
 //	go run ./cmd/proxybench [--bulk-bytes 1GiB] [--duration 3s] [--conns 1,16,256]
 //	    [--only direct,relay,spof,toxiproxy,spof+lat0] [--runs 1] [--json FILE]
+//	go run ./cmd/proxybench --only spof+lat1,toxiproxy+lat1,spof+lat10,toxiproxy+lat10,spof+lat50,toxiproxy+lat50
 //
 // It builds spof and Toxiproxy with go build from the bench module, whose
 // go.mod pins Toxiproxy and points at the spof checkout above it. Every
@@ -65,7 +68,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	bulk := fs.String("bulk-bytes", "1GiB", "bytes per bulk transfer (suffixes KiB, MiB, GiB)")
 	duration := fs.Duration("duration", 3*time.Second, "measured time per ping-pong cell, after a 300ms warm-up")
 	conns := fs.String("conns", "1,16,256", "ping-pong concurrent connections, comma-separated")
-	only := fs.String("only", strings.Join(allTargets, ","), "targets to measure, comma-separated, among "+strings.Join(allTargets, ","))
+	only := fs.String("only", strings.Join(defaultTargets, ","), "targets to measure, comma-separated, among "+strings.Join(allTargets, ","))
 	runs := fs.Int("runs", 1, "measure every cell this many times, targets interleaved, and report the median")
 	jsonPath := fs.String("json", "", "also write the results as JSON to this file (- for standard output, instead of the tables)")
 	if err := fs.Parse(args); err != nil {

@@ -95,7 +95,8 @@ func (q ratio) String() string { return q.num + "/" + q.den }
 
 // ratios returns the ratio columns for the targets present: each target
 // relative to direct, then spof relative to the relay and to Toxiproxy,
-// and the 0 ms latency toxic relative to plain spof.
+// the 0 ms latency toxic relative to plain spof, and spof relative to
+// Toxiproxy under the same latency toxic.
 func ratios(targets []string) []ratio {
 	has := func(n string) bool { return slices.Contains(targets, n) }
 	var qs []ratio
@@ -106,7 +107,11 @@ func ratios(targets []string) []ratio {
 			}
 		}
 	}
-	for _, q := range []ratio{{spof, relay}, {spof, toxiproxy}, {spofLat0, spof}} {
+	pairs := []ratio{{spof, relay}, {spof, toxiproxy}, {spofLat0, spof}}
+	for _, ms := range latencies {
+		pairs = append(pairs, ratio{spofLat(ms), toxiproxyLat(ms)})
+	}
+	for _, q := range pairs {
 		if has(q.num) && has(q.den) {
 			qs = append(qs, q)
 		}

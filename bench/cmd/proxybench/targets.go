@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -26,8 +27,39 @@ const (
 	spofLat0  = "spof+lat0"
 )
 
-// allTargets is every target, in column order.
-var allTargets = []string{direct, relay, spof, toxiproxy, spofLat0}
+// latencies are the delays of the latency targets, in ms: each has a
+// spof+latN and a toxiproxy+latN target, the same latency toxic on both
+// streams of each proxy.
+var latencies = []int64{1, 10, 50}
+
+func spofLat(ms int64) string      { return fmt.Sprintf("spof+lat%d", ms) }
+func toxiproxyLat(ms int64) string { return fmt.Sprintf("toxiproxy+lat%d", ms) }
+
+// latencyTarget returns the proxy and the latency of a latency target.
+func latencyTarget(name string) (base string, ms int64, ok bool) {
+	for _, ms := range latencies {
+		switch name {
+		case spofLat(ms):
+			return spof, ms, true
+		case toxiproxyLat(ms):
+			return toxiproxy, ms, true
+		}
+	}
+	return "", 0, false
+}
+
+// defaultTargets are measured unless --only says otherwise; allTargets
+// is every target, in column order.
+var (
+	defaultTargets = []string{direct, relay, spof, toxiproxy, spofLat0}
+	allTargets     = func() []string {
+		all := slices.Clone(defaultTargets)
+		for _, ms := range latencies {
+			all = append(all, spofLat(ms), toxiproxyLat(ms))
+		}
+		return all
+	}()
+)
 
 // A target is one way for the client to reach the upstream server.
 type target struct {
@@ -53,16 +85,23 @@ func setupTargets(ctx context.Context, names []string, upstream, dir string) []*
 	}
 
 	// Build the proxies concurrently: each build takes seconds.
+	wantSpof, wantToxiproxy := want[spof] || want[spofLat0], want[toxiproxy]
+	for n := range want {
+		if base, _, ok := latencyTarget(n); ok {
+			wantSpof = wantSpof || base == spof
+			wantToxiproxy = wantToxiproxy || base == toxiproxy
+		}
+	}
 	var spofBin, toxiproxyBin string
 	var spofErr, toxiproxyErr error
 	var wg sync.WaitGroup
-	if want[spof] || want[spofLat0] {
+	if wantSpof {
 		wg.Go(func() {
 			spofBin = filepath.Join(dir, "spof")
 			spofErr = goBuild(ctx, spofBin, "github.com/spofhq/spof/cmd/spof")
 		})
 	}
-	if want[toxiproxy] {
+	if wantToxiproxy {
 		wg.Go(func() {
 			toxiproxyBin = filepath.Join(dir, "toxiproxy")
 			toxiproxyErr = goBuild(ctx, toxiproxyBin, "github.com/Shopify/toxiproxy/v2/cmd/server")
@@ -74,15 +113,16 @@ func setupTargets(ctx context.Context, names []string, upstream, dir string) []*
 	for _, name := range names {
 		t := &target{Name: name}
 		var err error
-		switch name {
-		case direct:
+		base, ms, isLatency := latencyTarget(name)
+		switch {
+		case name == direct:
 			t.Addr = upstream
-		case relay:
+		case name == relay:
 			err = startRelay(ctx, t, upstream)
-		case spof, spofLat0:
+		case name == spof || name == spofLat0 || base == spof:
 			err = spofErr
 			args := []string{"proxy", "--api", "{api}", "--config", "{config}"}
-			if name == spofLat0 {
+			if name != spof {
 				// No TTL on the latency toxics: with the default
 				// --max-ttl, a long run would end up measuring plain spof.
 				args = append(args, "--max-ttl", "0")
@@ -90,16 +130,19 @@ func setupTargets(ctx context.Context, names []string, upstream, dir string) []*
 			if err == nil {
 				err = startToxiproxyLike(ctx, t, dir, upstream, spofBin, args...)
 			}
-			if err == nil && name == spofLat0 {
-				err = addLatencyToxics(ctx, t.api)
+			if err == nil && name != spof {
+				err = addLatencyToxics(ctx, t.api, ms)
 			}
 			if err != nil {
 				err = fmt.Errorf("spof proxy unavailable: %w", err)
 			}
-		case toxiproxy:
+		case name == toxiproxy || base == toxiproxy:
 			err = toxiproxyErr
 			if err == nil {
 				err = startToxiproxyLike(ctx, t, dir, upstream, toxiproxyBin, "-host", "127.0.0.1", "-port", "{port}", "-config", "{config}")
+			}
+			if err == nil && isLatency {
+				err = addLatencyToxics(ctx, t.api, ms)
 			}
 			if err != nil {
 				err = fmt.Errorf("toxiproxy unavailable: %w", err)
@@ -265,14 +308,15 @@ func waitReady(ctx context.Context, t *target) (string, error) {
 	}
 }
 
-// addLatencyToxics adds a latency toxic of 0 ms on both streams of the
-// bench proxy of the API at addr: data then goes through the toxic path
-// without delay, which measures what that path costs.
-func addLatencyToxics(ctx context.Context, addr string) error {
+// addLatencyToxics adds a latency toxic of ms milliseconds on both
+// streams of the bench proxy of the API at addr (spof's or Toxiproxy's).
+// At 0 ms data goes through spof's toxic path without delay, which
+// measures what that path costs.
+func addLatencyToxics(ctx context.Context, addr string, ms int64) error {
 	api := client.New(addr)
 	for _, stream := range []string{proxy.Upstream, proxy.Downstream} {
-		_, err := api.AddToxic(ctx, proxyName, proxy.Toxic{Name: "latency0_" + stream, Type: "latency", Stream: stream, Toxicity: 1,
-			Attributes: map[string]int64{"latency": 0}})
+		_, err := api.AddToxic(ctx, proxyName, proxy.Toxic{Name: fmt.Sprintf("latency%d_%s", ms, stream), Type: proxy.ToxicLatency, Stream: stream, Toxicity: 1,
+			Attributes: map[string]int64{"latency": ms}})
 		if err != nil {
 			return fmt.Errorf("adding a latency toxic: %w", err)
 		}
