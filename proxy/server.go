@@ -387,6 +387,18 @@ func listenAddr(listen string) (string, error) {
 	return net.JoinHostPort(host, port), nil
 }
 
+// ListenNetwork returns the network to listen on addr with: "tcp4" for
+// an IPv4 literal host, so that 0.0.0.0 binds IPv4 and is reported as
+// 0.0.0.0 (with "tcp", Go binds a dual-stack [::] socket instead), "tcp"
+// for anything else.
+func ListenNetwork(addr string) string {
+	host, _, err := net.SplitHostPort(addr)
+	if ip := net.ParseIP(host); err == nil && ip != nil && ip.To4() != nil && !strings.Contains(host, ":") {
+		return "tcp4"
+	}
+	return "tcp"
+}
+
 func checkAddr(field, addr string, portZeroOK bool) error {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {

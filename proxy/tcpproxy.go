@@ -101,7 +101,7 @@ func (p *tcpProxy) start() error {
 	if p.srv.closed.Load() {
 		return errClosed
 	}
-	ln, err := net.Listen("tcp", p.listen)
+	ln, err := net.Listen(ListenNetwork(p.listen), p.listen)
 	if err != nil {
 		if errors.Is(err, syscall.EADDRINUSE) {
 			return &Error{"listen " + p.listen + ": address already in use (another proxy or program has it)", 409}

@@ -107,7 +107,7 @@ func runProxy(ctx context.Context, e *env, f *proxyFlags) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	ln, err := net.Listen("tcp", f.api)
+	ln, err := net.Listen(proxy.ListenNetwork(f.api), f.api)
 	if err != nil {
 		if errors.Is(err, syscall.EADDRINUSE) {
 			return usageError("--api %s: address already in use (is another spof proxy or toxiproxy running?)", f.api)
