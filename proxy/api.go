@@ -28,6 +28,7 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /version", s.version)
 	mux.HandleFunc("GET /metrics", s.metrics)
+	mux.HandleFunc("GET /spof/limits", s.limits)
 	mux.HandleFunc("POST /reset", s.reset)
 	mux.HandleFunc("POST /populate", s.populate)
 	mux.HandleFunc("GET /proxies", s.proxyIndex)
@@ -125,6 +126,10 @@ func decodeStrict(data []byte, v any) error {
 func (s *Server) version(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json;charset=utf-8")
 	w.Write([]byte(`{"version": "` + Version + `"}` + "\n"))
+}
+
+func (s *Server) limits(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, s.Limits())
 }
 
 func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {

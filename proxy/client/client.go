@@ -77,6 +77,27 @@ func (c *Client) Version(ctx context.Context) (string, error) {
 	return v.Version, nil
 }
 
+// ErrNoLimits is returned by Limits when the server has no GET
+// /spof/limits: Toxiproxy (whose toxics have no TTL, so no maximum), or an
+// older spof proxy (whose maximum TTL is unknown: 15m by default).
+var ErrNoLimits = errors.New("the proxy API does not report its limits (Toxiproxy, or spof proxy before /spof/limits)")
+
+// Limits returns the caps the server applies (GET /spof/limits). Callers
+// that need a fault to last check MaxTTL first: a fault that must stay
+// for longer than a non-zero MaxTTL would be removed by the proxy before
+// the end, so `spof chaos run` refuses a --duration plus recovery window
+// longer than it. A server without the endpoint gives an error that
+// errors.Is(err, ErrNoLimits) matches.
+func (c *Client) Limits(ctx context.Context) (proxy.Limits, error) {
+	var l proxy.Limits
+	err := c.do(ctx, http.MethodGet, "/spof/limits", nil, &l)
+	var pe *proxy.Error
+	if errors.As(err, &pe) && pe.Status == http.StatusNotFound {
+		return proxy.Limits{}, fmt.Errorf("proxy API at %s: %w", c.base, ErrNoLimits)
+	}
+	return l, err
+}
+
 // Proxies returns every proxy, sorted by name.
 func (c *Client) Proxies(ctx context.Context) ([]proxy.ProxyInfo, error) {
 	var byName map[string]proxy.ProxyInfo

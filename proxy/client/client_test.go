@@ -676,3 +676,20 @@ func TestUpdateToxicOneRequest(t *testing.T) {
 		t.Errorf("requests = %q, want %q", requests, want)
 	}
 }
+
+// Limits reads the server's maximum TTL, zero for none; a server without
+// /spof/limits (Toxiproxy) gives ErrNoLimits.
+func TestLimits(t *testing.T) {
+	for _, maxTTL := range []time.Duration{0, 90 * time.Second} {
+		_, c := newAPI(t, proxy.Options{MaxTTL: maxTTL})
+		got, err := c.Limits(t.Context())
+		if err != nil || got.MaxTTL != maxTTL {
+			t.Errorf("MaxTTL %v: Limits = %+v, %v", maxTTL, got, err)
+		}
+	}
+	hs := httptest.NewServer(http.NotFoundHandler())
+	defer hs.Close()
+	if _, err := client.New(hs.URL).Limits(t.Context()); !errors.Is(err, client.ErrNoLimits) {
+		t.Errorf("from a server without /spof/limits: err = %v, want ErrNoLimits", err)
+	}
+}
