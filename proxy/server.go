@@ -46,6 +46,10 @@ type Options struct {
 	// Rand returns numbers in [0, 1): toxicity and jitter draws (default
 	// math/rand/v2).
 	Rand func() float64
+	// APIToken, if not empty, is the bearer token that every request to
+	// Handler must carry ("Authorization: Bearer TOKEN"); others get 401.
+	// See ReadTokenFile.
+	APIToken []byte
 }
 
 // A Server holds proxies and their toxics. Its methods are safe for
