@@ -46,6 +46,11 @@ type Options struct {
 	// Rand returns numbers in [0, 1): toxicity and jitter draws (default
 	// math/rand/v2).
 	Rand func() float64
+	// MaxConns caps the proxied connections open at once, over all
+	// proxies: the next ones are reset as soon as they are accepted, so
+	// that they cannot use up the file descriptors the API needs. Zero:
+	// no cap. MaxConnsFor derives one from RLIMIT_NOFILE.
+	MaxConns int
 	// APIToken, if not empty, is the bearer token that every request to
 	// Handler must carry ("Authorization: Bearer TOKEN"); others get 401.
 	// See ReadTokenFile.
@@ -65,6 +70,8 @@ type Server struct {
 
 	// wg counts the goroutines of every proxy: accept loops and links.
 	wg sync.WaitGroup
+
+	limit connLimit
 }
 
 // New returns a Server with no proxies.

@@ -218,10 +218,16 @@ func (p *tcpProxy) accept(ctx context.Context, ln *net.TCPListener) {
 			continue
 		}
 		backoff = 5 * time.Millisecond
+		if !p.srv.admit(p, c) {
+			continue
+		}
 		p.stats.accepted.Add(1)
 		p.stats.active.Add(1)
 		p.srv.wg.Add(1)
-		go p.serve(ctx, c)
+		go func() {
+			defer p.srv.release()
+			p.serve(ctx, c)
+		}()
 	}
 }
 

@@ -33,6 +33,7 @@ type proxyFlags struct {
 	insecurePublic bool
 	config         string
 	maxTTL         time.Duration
+	maxConns       int
 	drain          time.Duration
 	logLevel       string
 }
@@ -82,6 +83,7 @@ The API and the toxics: docs/proxy.md.`,
 	fl.BoolVar(&f.insecurePublic, "insecure-public-api", false, "allow an --api address other machines can reach without --token-file: anyone who reaches it can cut the proxied traffic")
 	fl.StringVarP(&f.config, "config", "c", "", "create the proxies of `FILE` at start: JSON or YAML, Toxiproxy's format (a list of name, listen, upstream, enabled)")
 	fl.DurationVar(&f.maxTTL, "max-ttl", 15*time.Minute, "cap the ttl of every toxic, and give it to toxics added without one (0: no cap, faults may live for ever)")
+	fl.IntVar(&f.maxConns, "max-conns", 0, "cap the proxied connections open at once, over all proxies; more are reset at once, so that the API keeps the file descriptors it needs (0: derived from ulimit -n)")
 	fl.DurationVar(&f.drain, "drain", 10*time.Second, "on SIGINT or SIGTERM, give open connections this long to end before closing them")
 	fl.StringVar(&f.logLevel, "log-level", "info", "log `level` on standard error: debug (every API request), info, warn or error")
 	return c
@@ -96,6 +98,12 @@ func runProxy(ctx context.Context, e *env, f *proxyFlags) error {
 	}
 	if f.maxTTL < 0 {
 		return usageError("--max-ttl %s: must not be negative (0 disables the cap)", f.maxTTL)
+	}
+	if f.maxConns < 0 {
+		return usageError("--max-conns %d: must not be negative (0: derived from ulimit -n)", f.maxConns)
+	}
+	if f.maxConns == 0 {
+		f.maxConns = proxy.DefaultMaxConns()
 	}
 	if f.drain < 0 {
 		return usageError("--drain %s: must not be negative", f.drain)
@@ -136,7 +144,7 @@ func runProxy(ctx context.Context, e *env, f *proxyFlags) error {
 		}
 		return usageError("--api %s: %v", f.api, opErr(err))
 	}
-	srv := proxy.New(proxy.Options{MaxTTL: f.maxTTL, Logger: log, APIToken: token})
+	srv := proxy.New(proxy.Options{MaxTTL: f.maxTTL, MaxConns: f.maxConns, Logger: log, APIToken: token})
 	for _, en := range entries {
 		if _, err := srv.CreateProxy(en.cfg); err != nil {
 			ln.Close()
@@ -203,7 +211,11 @@ func logStart(log *slog.Logger, srv *proxy.Server, api net.Addr, maxTTL time.Dur
 	if withToken {
 		auth = "bearer token"
 	}
-	log.Info("spof proxy ready", "api", "http://"+api.String(), "auth", auth, "proxies", len(proxies), "max_ttl", ttl)
+	conns := "none"
+	if n := srv.Limits().MaxConns; n > 0 {
+		conns = strconv.Itoa(n)
+	}
+	log.Info("spof proxy ready", "api", "http://"+api.String(), "auth", auth, "proxies", len(proxies), "max_ttl", ttl, "max_conns", conns)
 }
 
 // loopbackOnly reports whether listening on addr (host:port) can only
