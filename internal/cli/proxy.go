@@ -72,6 +72,7 @@ The API and the toxics: docs/proxy.md.`,
 		Example: `  spof proxy                                   # the API on 127.0.0.1:8474, no proxies yet
   spof proxy --config proxies.yaml             # the proxies of a Toxiproxy config file
   spof proxy --api 127.0.0.1:9474 --max-ttl 5m --drain 30s --log-level debug
+  spof proxy --api 10.0.0.5:8474 --token-file proxy.token   # reachable by others: a token on every request
   # then, from another shell: 500 ms more latency on redis, for two minutes
   curl -s 127.0.0.1:8474/proxies/redis/toxics -d '{"type":"latency","attributes":{"latency":500},"ttl":"2m"}'`,
 		Args: cobra.NoArgs,
