@@ -2,8 +2,10 @@ package proxy
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
@@ -21,6 +23,8 @@ const maxBody = 4 << 20
 // paths, JSON shapes, status codes and error bodies ({"error": "...",
 // "status": N}), plus /metrics in the Prometheus format.
 //
+// With Options.APIToken, every request must carry the token.
+//
 // Like Toxiproxy, it refuses requests from browsers (a User-Agent that
 // starts with "Mozilla/"), so that a web page cannot reach a proxy API
 // on localhost behind the user's back.
@@ -28,6 +32,7 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /version", s.version)
 	mux.HandleFunc("GET /metrics", s.metrics)
+	mux.HandleFunc("GET /spof/limits", s.limits)
 	mux.HandleFunc("POST /reset", s.reset)
 	mux.HandleFunc("POST /populate", s.populate)
 	mux.HandleFunc("GET /proxies", s.proxyIndex)
@@ -55,13 +60,51 @@ func (s *Server) Handler() http.Handler {
 		writeError(w, &Error{"no such endpoint: " + r.Method + " " + r.URL.Path +
 			" (see https://github.com/Shopify/toxiproxy#http-api)", http.StatusNotFound})
 	})
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.UserAgent(), "Mozilla/") {
 			http.Error(w, "User agent not allowed", http.StatusForbidden)
 			return
 		}
 		mux.ServeHTTP(w, r)
 	})
+	if len(s.opts.APIToken) > 0 {
+		h = requireToken(s.opts.APIToken, h)
+	}
+	return h
+}
+
+// APITimeouts bound each connection to the API, so that slow or idle
+// clients cannot hold connections (and file descriptors) for ever. A
+// zero field takes its default.
+type APITimeouts struct {
+	// ReadHeader bounds reading a request's headers (default 10s).
+	ReadHeader time.Duration
+	// Read bounds reading a whole request, body included (default 30s).
+	Read time.Duration
+	// Write bounds the time from the end of the headers to the end of
+	// the answer (default 30s; the slowest change waits at most a second
+	// for connections to leave the fast path).
+	Write time.Duration
+	// Idle closes a keep-alive connection that has waited this long for
+	// its next request (default 30s).
+	Idle time.Duration
+}
+
+// NewAPIServer returns an http.Server serving h with the timeouts t and
+// errors logged to log (nil: discarded).
+func NewAPIServer(h http.Handler, t APITimeouts, log *slog.Logger) *http.Server {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: cmp.Or(t.ReadHeader, 10*time.Second),
+		ReadTimeout:       cmp.Or(t.Read, 30*time.Second),
+		WriteTimeout:      cmp.Or(t.Write, 30*time.Second),
+		IdleTimeout:       cmp.Or(t.Idle, 30*time.Second),
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
 }
 
 // allowedMethods returns the methods that have a route for r's path.
@@ -125,6 +168,10 @@ func decodeStrict(data []byte, v any) error {
 func (s *Server) version(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json;charset=utf-8")
 	w.Write([]byte(`{"version": "` + Version + `"}` + "\n"))
+}
+
+func (s *Server) limits(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, s.Limits())
 }
 
 func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {

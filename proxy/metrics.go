@@ -21,6 +21,7 @@ var errorKinds = [nErrors]string{"accept", "dial", "io"}
 // stats are a proxy's counters, updated with atomics on the data path.
 type stats struct {
 	accepted atomic.Int64
+	refused  atomic.Int64 // over Options.MaxConns
 	active   atomic.Int64
 	bytes    [2]atomic.Int64 // by direction
 	errors   [nErrors]atomic.Int64
@@ -57,6 +58,9 @@ func (s *Server) writeMetrics(w io.Writer) error {
 	}
 	metric("spof_proxy_connections_total", "counter", "Client connections accepted.", func(r row, l string) {
 		fmt.Fprintf(&b, "spof_proxy_connections_total{%s} %d\n", l, r.p.stats.accepted.Load())
+	})
+	metric("spof_proxy_connections_refused_total", "counter", "Client connections reset at once: the server had --max-conns open.", func(r row, l string) {
+		fmt.Fprintf(&b, "spof_proxy_connections_refused_total{%s} %d\n", l, r.p.stats.refused.Load())
 	})
 	metric("spof_proxy_connections_active", "gauge", "Client connections open now.", func(r row, l string) {
 		fmt.Fprintf(&b, "spof_proxy_connections_active{%s} %d\n", l, r.p.stats.active.Load())

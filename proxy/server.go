@@ -46,6 +46,15 @@ type Options struct {
 	// Rand returns numbers in [0, 1): toxicity and jitter draws (default
 	// math/rand/v2).
 	Rand func() float64
+	// MaxConns caps the proxied connections open at once, over all
+	// proxies: the next ones are reset as soon as they are accepted, so
+	// that they cannot use up the file descriptors the API needs. Zero:
+	// no cap. MaxConnsFor derives one from RLIMIT_NOFILE.
+	MaxConns int
+	// APIToken, if not empty, is the bearer token that every request to
+	// Handler must carry ("Authorization: Bearer TOKEN"); others get 401.
+	// See ReadTokenFile.
+	APIToken []byte
 }
 
 // A Server holds proxies and their toxics. Its methods are safe for
@@ -61,6 +70,8 @@ type Server struct {
 
 	// wg counts the goroutines of every proxy: accept loops and links.
 	wg sync.WaitGroup
+
+	limit connLimit
 }
 
 // New returns a Server with no proxies.
@@ -385,6 +396,18 @@ func listenAddr(listen string) (string, error) {
 		host = "127.0.0.1"
 	}
 	return net.JoinHostPort(host, port), nil
+}
+
+// ListenNetwork returns the network to listen on addr with: "tcp4" for
+// an IPv4 literal host, so that 0.0.0.0 binds IPv4 and is reported as
+// 0.0.0.0 (with "tcp", Go binds a dual-stack [::] socket instead), "tcp"
+// for anything else.
+func ListenNetwork(addr string) string {
+	host, _, err := net.SplitHostPort(addr)
+	if ip := net.ParseIP(host); err == nil && ip != nil && ip.To4() != nil && !strings.Contains(host, ":") {
+		return "tcp4"
+	}
+	return "tcp"
 }
 
 func checkAddr(field, addr string, portZeroOK bool) error {

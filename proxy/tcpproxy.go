@@ -124,7 +124,7 @@ func (p *tcpProxy) start() error {
 
 // listenLocked opens p's listener and accepts on it.
 func (p *tcpProxy) listenLocked() error {
-	ln, err := net.Listen("tcp", p.listen)
+	ln, err := net.Listen(ListenNetwork(p.listen), p.listen)
 	if err != nil {
 		if errors.Is(err, syscall.EADDRINUSE) {
 			return &Error{"listen " + p.listen + ": address already in use (another proxy or program has it)", 409}
@@ -266,10 +266,16 @@ func (p *tcpProxy) accept(ctx context.Context, ln *net.TCPListener) {
 			continue
 		}
 		backoff = 5 * time.Millisecond
+		if !p.srv.admit(p, c) {
+			continue
+		}
 		p.stats.accepted.Add(1)
 		p.stats.active.Add(1)
 		p.srv.wg.Add(1)
-		go p.serve(ctx, c)
+		go func() {
+			defer p.srv.release()
+			p.serve(ctx, c)
+		}()
 	}
 }
 

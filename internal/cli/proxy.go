@@ -28,11 +28,14 @@ import (
 )
 
 type proxyFlags struct {
-	api      string
-	config   string
-	maxTTL   time.Duration
-	drain    time.Duration
-	logLevel string
+	api            string
+	tokenFile      string
+	insecurePublic bool
+	config         string
+	maxTTL         time.Duration
+	maxConns       int
+	drain          time.Duration
+	logLevel       string
 }
 
 func newProxyCmd(e *env) *cobra.Command {
@@ -58,20 +61,30 @@ SIGINT or SIGTERM stops it cleanly: the API stops, every toxic is removed,
 and open connections have --drain to end before they are closed. A second
 signal stops it at once. Logs go to standard error.
 
-Exit codes: 0 after a clean stop; 2 for bad flags, a bad --config file, or
-an address in use. The API and the toxics: docs/proxy.md.`,
+The API needs no token on loopback (as Toxiproxy). On an address other
+machines can reach, it needs --token-file: every request must then carry
+"Authorization: Bearer TOKEN" (spof's client sends $SPOF_PROXY_TOKEN); or
+--insecure-public-api, if the network is yours alone.
+
+Exit codes: 0 after a clean stop; 2 for bad flags, a bad --config or
+--token-file, a reachable --api without a token, or an address in use.
+The API and the toxics: docs/proxy.md.`,
 		Example: `  spof proxy                                   # the API on 127.0.0.1:8474, no proxies yet
   spof proxy --config proxies.yaml             # the proxies of a Toxiproxy config file
   spof proxy --api 127.0.0.1:9474 --max-ttl 5m --drain 30s --log-level debug
+  spof proxy --api 10.0.0.5:8474 --token-file proxy.token   # reachable by others: a token on every request
   # then, from another shell: 500 ms more latency on redis, for two minutes
   curl -s 127.0.0.1:8474/proxies/redis/toxics -d '{"type":"latency","attributes":{"latency":500},"ttl":"2m"}'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return runProxy(cmd.Context(), e, &f) },
 	}
 	fl := c.Flags()
-	fl.StringVar(&f.api, "api", "127.0.0.1:8474", "serve the HTTP API on `host:port`; it has no authentication, so keep it on loopback unless the network is yours")
+	fl.StringVar(&f.api, "api", "127.0.0.1:8474", "serve the HTTP API on `host:port`; an address other machines can reach needs --token-file (or --insecure-public-api)")
+	fl.StringVar(&f.tokenFile, "token-file", "", "require the bearer token in `FILE` (not readable by every user; one line) on every API request, loopback included; clients send it as \"Authorization: Bearer TOKEN\" (spof's: $SPOF_PROXY_TOKEN)")
+	fl.BoolVar(&f.insecurePublic, "insecure-public-api", false, "allow an --api address other machines can reach without --token-file: anyone who reaches it can cut the proxied traffic")
 	fl.StringVarP(&f.config, "config", "c", "", "create the proxies of `FILE` at start: JSON or YAML, Toxiproxy's format (a list of name, listen, upstream, enabled)")
 	fl.DurationVar(&f.maxTTL, "max-ttl", 15*time.Minute, "cap the ttl of every toxic, and give it to toxics added without one (0: no cap, faults may live for ever)")
+	fl.IntVar(&f.maxConns, "max-conns", 0, "cap the proxied connections open at once, over all proxies; more are reset at once, so that the API keeps the file descriptors it needs (0: derived from ulimit -n)")
 	fl.DurationVar(&f.drain, "drain", 10*time.Second, "on SIGINT or SIGTERM, give open connections this long to end before closing them")
 	fl.StringVar(&f.logLevel, "log-level", "info", "log `level` on standard error: debug (every API request), info, warn or error")
 	return c
@@ -87,11 +100,29 @@ func runProxy(ctx context.Context, e *env, f *proxyFlags) error {
 	if f.maxTTL < 0 {
 		return usageError("--max-ttl %s: must not be negative (0 disables the cap)", f.maxTTL)
 	}
+	if f.maxConns < 0 {
+		return usageError("--max-conns %d: must not be negative (0: derived from ulimit -n)", f.maxConns)
+	}
+	if f.maxConns == 0 {
+		f.maxConns = proxy.DefaultMaxConns()
+	}
 	if f.drain < 0 {
 		return usageError("--drain %s: must not be negative", f.drain)
 	}
 	if _, _, err := net.SplitHostPort(f.api); err != nil {
 		return usageError("--api %q: want host:port, such as 127.0.0.1:8474", f.api)
+	}
+	var token []byte
+	if f.tokenFile != "" {
+		var err error
+		if token, err = proxy.ReadTokenFile(f.tokenFile); err != nil {
+			return usageError("%v", err)
+		}
+	}
+	if token == nil && !f.insecurePublic && !loopbackOnly(f.api) {
+		return usageError("--api %s: other machines can reach this address, and the API has no token: anyone reaching it could cut the proxied traffic. "+
+			"Give --token-file FILE (a bearer token every request must carry), listen on loopback (such as --api 127.0.0.1:8474), or pass --insecure-public-api if the network is yours alone",
+			f.api)
 	}
 	var entries []proxyEntry
 	if f.config != "" {
@@ -107,14 +138,14 @@ func runProxy(ctx context.Context, e *env, f *proxyFlags) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	ln, err := net.Listen("tcp", f.api)
+	ln, err := net.Listen(proxy.ListenNetwork(f.api), f.api)
 	if err != nil {
 		if errors.Is(err, syscall.EADDRINUSE) {
 			return usageError("--api %s: address already in use (is another spof proxy or toxiproxy running?)", f.api)
 		}
 		return usageError("--api %s: %v", f.api, opErr(err))
 	}
-	srv := proxy.New(proxy.Options{MaxTTL: f.maxTTL, Logger: log})
+	srv := proxy.New(proxy.Options{MaxTTL: f.maxTTL, MaxConns: f.maxConns, Logger: log, APIToken: token})
 	for _, en := range entries {
 		if _, err := srv.CreateProxy(en.cfg); err != nil {
 			ln.Close()
@@ -125,14 +156,10 @@ func runProxy(ctx context.Context, e *env, f *proxyFlags) error {
 		}
 	}
 
-	hs := &http.Server{
-		Handler:           logRequests(log, srv.Handler()),
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	hs := proxy.NewAPIServer(logRequests(log, srv.Handler()), proxy.APITimeouts{}, log)
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
-	logStart(log, srv, ln.Addr(), f.maxTTL)
+	logStart(log, srv, ln.Addr(), f.maxTTL, token != nil)
 
 	var serveErr error
 	select {
@@ -168,7 +195,7 @@ func runProxy(ctx context.Context, e *env, f *proxyFlags) error {
 // logStart logs the proxies, then that the proxy is ready, with warnings
 // for settings that make faults outlive their welcome or reach the API
 // from other machines.
-func logStart(log *slog.Logger, srv *proxy.Server, api net.Addr, maxTTL time.Duration) {
+func logStart(log *slog.Logger, srv *proxy.Server, api net.Addr, maxTTL time.Duration, withToken bool) {
 	proxies := srv.Proxies()
 	for _, p := range proxies {
 		log.Info("proxy", "name", p.Name, "listen", p.Listen, "upstream", p.Upstream, "enabled", p.Enabled)
@@ -178,10 +205,42 @@ func logStart(log *slog.Logger, srv *proxy.Server, api net.Addr, maxTTL time.Dur
 		ttl = "none"
 		log.Warn("--max-ttl 0: toxics without a ttl live until they are removed, so a fault may outlive whoever added it")
 	}
-	if addr, ok := api.(*net.TCPAddr); ok && !addr.IP.IsLoopback() {
-		log.Warn("the API is reachable from other machines and has no authentication: anyone who reaches it can cut the proxied traffic", "api", api.String())
+	if addr, ok := api.(*net.TCPAddr); ok && !addr.IP.IsLoopback() && !withToken {
+		log.Warn("--insecure-public-api: the API is reachable from other machines and has no token: anyone who reaches it can cut the proxied traffic", "api", api.String())
 	}
-	log.Info("spof proxy ready", "api", "http://"+api.String(), "proxies", len(proxies), "max_ttl", ttl)
+	auth := "none"
+	if withToken {
+		auth = "bearer token"
+	}
+	conns := "none"
+	if n := srv.Limits().MaxConns; n > 0 {
+		conns = strconv.Itoa(n)
+	}
+	log.Info("spof proxy ready", "api", "http://"+api.String(), "auth", auth, "proxies", len(proxies), "max_ttl", ttl, "max_conns", conns)
+}
+
+// loopbackOnly reports whether listening on addr (host:port) can only
+// take connections from this machine: a loopback IP, or a name whose
+// addresses are all loopback. An empty host, 0.0.0.0 and [::] are every
+// interface.
+func loopbackOnly(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil || host == "" {
+		return false
+	}
+	if ip := net.ParseIP(host); ip != nil {
+		return ip.IsLoopback()
+	}
+	ips, err := net.LookupIP(host)
+	if err != nil || len(ips) == 0 {
+		return true // listening fails the same way, and says why
+	}
+	for _, ip := range ips {
+		if !ip.IsLoopback() {
+			return false
+		}
+	}
+	return true
 }
 
 // opErr is err without the "listen tcp ADDR:" prefix of *net.OpError,

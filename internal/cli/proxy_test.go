@@ -79,7 +79,9 @@ func cmdWaitHTTP(ts *testscript.TestScript, neg bool, args []string) {
 
 // cmdHTTP: http METHOD URL [BODY] sends a request and writes the answer's
 // body on stdout and its status on stderr. It fails on a status of 400 or
-// more, or when there is no answer (the error then goes to stderr).
+// more, or when there is no answer (the error then goes to stderr). With
+// $SPOF_PROXY_TOKEN set in the script, it sends it as a bearer token, as
+// spof's proxy client does.
 func cmdHTTP(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) < 2 || len(args) > 3 {
 		ts.Fatalf("usage: http METHOD URL [BODY]")
@@ -90,6 +92,9 @@ func cmdHTTP(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	req, err := http.NewRequest(args[0], args[1], body)
 	ts.Check(err)
+	if tok := ts.Getenv("SPOF_PROXY_TOKEN"); tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
 	resp, err := scriptHTTP.Do(req)
 	if err != nil {
 		if !neg {

@@ -17,6 +17,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -33,10 +34,15 @@ const defaultTimeout = 30 * time.Second
 // well below it.
 const maxAnswer = 16 << 20
 
+// TokenEnv names the environment variable New reads the API's bearer
+// token from, for a `spof proxy --token-file` server.
+const TokenEnv = "SPOF_PROXY_TOKEN"
+
 // A Client calls one proxy API. It is safe for concurrent use.
 type Client struct {
-	base string // scheme://host:port, no trailing slash
-	hc   *http.Client
+	base  string // scheme://host:port, no trailing slash
+	hc    *http.Client
+	token string // sent as "Authorization: Bearer TOKEN" if not empty
 }
 
 // An Option configures a Client.
@@ -48,13 +54,23 @@ func WithHTTPClient(hc *http.Client) Option {
 	return func(c *Client) { c.hc = hc }
 }
 
+// WithToken makes the Client send token as a bearer token with every
+// request, for a server started with --token-file; an empty token sends
+// none. It overrides $SPOF_PROXY_TOKEN.
+func WithToken(token string) Option {
+	return func(c *Client) { c.token = token }
+}
+
 // New returns a client of the API at baseURL, such as
-// "http://127.0.0.1:8474"; without a scheme, http is assumed.
+// "http://127.0.0.1:8474"; without a scheme, http is assumed. It sends
+// the bearer token in $SPOF_PROXY_TOKEN (TokenEnv), if set, unless
+// WithToken says otherwise: so the injectors of `spof chaos` reach a
+// server that needs a token without a setting of their own.
 func New(baseURL string, opts ...Option) *Client {
 	if !strings.Contains(baseURL, "://") {
 		baseURL = "http://" + baseURL
 	}
-	c := &Client{base: strings.TrimRight(baseURL, "/"), hc: &http.Client{Timeout: defaultTimeout}}
+	c := &Client{base: strings.TrimRight(baseURL, "/"), hc: &http.Client{Timeout: defaultTimeout}, token: strings.TrimSpace(os.Getenv(TokenEnv))}
 	for _, o := range opts {
 		o(c)
 	}
@@ -75,6 +91,27 @@ func (c *Client) Version(ctx context.Context) (string, error) {
 		return strings.TrimSpace(string(data)), nil
 	}
 	return v.Version, nil
+}
+
+// ErrNoLimits is returned by Limits when the server has no GET
+// /spof/limits: Toxiproxy (whose toxics have no TTL, so no maximum), or an
+// older spof proxy (whose maximum TTL is unknown: 15m by default).
+var ErrNoLimits = errors.New("the proxy API does not report its limits (Toxiproxy, or spof proxy before /spof/limits)")
+
+// Limits returns the caps the server applies (GET /spof/limits). Callers
+// that need a fault to last check MaxTTL first: a fault that must stay
+// for longer than a non-zero MaxTTL would be removed by the proxy before
+// the end, so `spof chaos run` refuses a --duration plus recovery window
+// longer than it. A server without the endpoint gives an error that
+// errors.Is(err, ErrNoLimits) matches.
+func (c *Client) Limits(ctx context.Context) (proxy.Limits, error) {
+	var l proxy.Limits
+	err := c.do(ctx, http.MethodGet, "/spof/limits", nil, &l)
+	var pe *proxy.Error
+	if errors.As(err, &pe) && pe.Status == http.StatusNotFound {
+		return proxy.Limits{}, fmt.Errorf("proxy API at %s: %w", c.base, ErrNoLimits)
+	}
+	return l, err
 }
 
 // Proxies returns every proxy, sorted by name.
@@ -258,6 +295,9 @@ func (c *Client) call(ctx context.Context, method, path string, in any) ([]byte,
 	}
 	// The server refuses browsers' user agents; say who is calling.
 	req.Header.Set("User-Agent", "spof-proxy-client")
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		var ue *url.Error
@@ -275,7 +315,18 @@ func (c *Client) call(ctx context.Context, method, path string, in any) ([]byte,
 		return nil, fmt.Errorf("proxy API at %s: reading the answer to %s %s: %w", c.base, method, path, err)
 	}
 	if resp.StatusCode/100 != 2 {
-		return data, apiError(resp, data)
+		err := apiError(resp, data)
+		if resp.StatusCode == http.StatusUnauthorized {
+			var pe *proxy.Error
+			if errors.As(err, &pe) {
+				hint := " (set $" + TokenEnv + " to the server's token)"
+				if c.token != "" {
+					hint = " (the token sent, from $" + TokenEnv + " or WithToken, is not the server's)"
+				}
+				pe.Message += hint
+			}
+		}
+		return data, err
 	}
 	return data, nil
 }

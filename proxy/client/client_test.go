@@ -676,3 +676,47 @@ func TestUpdateToxicOneRequest(t *testing.T) {
 		t.Errorf("requests = %q, want %q", requests, want)
 	}
 }
+
+// Limits reads the server's maximum TTL, zero for none; a server without
+// /spof/limits (Toxiproxy) gives ErrNoLimits.
+func TestLimits(t *testing.T) {
+	for _, maxTTL := range []time.Duration{0, 90 * time.Second} {
+		_, c := newAPI(t, proxy.Options{MaxTTL: maxTTL})
+		got, err := c.Limits(t.Context())
+		if err != nil || got.MaxTTL != maxTTL {
+			t.Errorf("MaxTTL %v: Limits = %+v, %v", maxTTL, got, err)
+		}
+	}
+	hs := httptest.NewServer(http.NotFoundHandler())
+	defer hs.Close()
+	if _, err := client.New(hs.URL).Limits(t.Context()); !errors.Is(err, client.ErrNoLimits) {
+		t.Errorf("from a server without /spof/limits: err = %v, want ErrNoLimits", err)
+	}
+}
+
+// A server with a token: the client sends the one of WithToken, else the
+// one in $SPOF_PROXY_TOKEN; without it, the 401 says how to give it.
+func TestToken(t *testing.T) {
+	srv := proxy.New(proxy.Options{APIToken: []byte("tok-123")})
+	hs := httptest.NewServer(srv.Handler())
+	defer hs.Close()
+	ctx := t.Context()
+
+	t.Setenv(client.TokenEnv, "")
+	_, err := client.New(hs.URL).Proxies(ctx)
+	var pe *proxy.Error
+	if !errors.As(err, &pe) || pe.Status != http.StatusUnauthorized || !strings.HasSuffix(pe.Message, "(set $SPOF_PROXY_TOKEN to the server's token)") {
+		t.Errorf("without a token: err = %v", err)
+	}
+	if _, err := client.New(hs.URL, client.WithToken("tok-123")).Proxies(ctx); err != nil {
+		t.Errorf("WithToken: %v", err)
+	}
+	t.Setenv(client.TokenEnv, "tok-123\n")
+	if _, err := client.New(hs.URL).Proxies(ctx); err != nil {
+		t.Errorf("$SPOF_PROXY_TOKEN: %v", err)
+	}
+	_, err = client.New(hs.URL, client.WithToken("other")).Proxies(ctx)
+	if !errors.As(err, &pe) || pe.Status != http.StatusUnauthorized || !strings.Contains(pe.Message, "is not the server's") {
+		t.Errorf("WithToken overrides the environment, with a wrong token: err = %v", err)
+	}
+}
