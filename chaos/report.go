@@ -54,7 +54,7 @@ func WriteResults(w io.Writer, system string, results []Result, format string) e
 			}
 		}
 		var parts []string
-		for _, v := range []Verdict{Passed, Falsified, Aborted, NotApplied, RestoreFailed} {
+		for _, v := range []Verdict{Passed, Falsified, FaultLost, Aborted, NotApplied, RestoreFailed} {
 			if counts[v] > 0 {
 				parts = append(parts, fmt.Sprintf("%d %s", counts[v], v))
 			}

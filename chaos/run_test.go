@@ -284,8 +284,8 @@ func TestRunProxyRestarts(t *testing.T) {
 	opts := quick
 	opts.Duration = time.Second
 	res := Run(context.Background(), experiment(analysis.Degraded), l.injector(), probe, []string{"f"}, l.journal, opts)
-	if res.Verdict == RestoreFailed || res.Verdict == "" {
-		t.Fatalf("verdict %s (%s), want the restore to go through once the proxy is back", res.Verdict, res.Reason)
+	if res.Verdict != FaultLost {
+		t.Fatalf("verdict %s (%s), want fault-lost: the restarted proxy has no toxic, and the restore goes through once it is back", res.Verdict, res.Reason)
 	}
 	var srv *proxy.Server
 	select {
@@ -377,4 +377,45 @@ func TestRunPanicAfterRestore(t *testing.T) {
 		t.Fatalf("verdict %s (%s)", res.Verdict, res.Reason)
 	}
 	l.clean(t)
+}
+
+// TestRunFaultLost: the fault goes away while the flows are sampled
+// (another run removes it, its TTL expires, the proxy restarts without
+// it). The flows then look up, which a correct model predicted as
+// degraded: that must not read as falsified, and the round sampled
+// without the fault must not count.
+func TestRunFaultLost(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		lose func(l *lab)
+	}{
+		{"removed", func(l *lab) {
+			if err := l.srv.RemoveToxic("dep", "spof-dep-down"); err != nil {
+				t.Error(err)
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := newLab(t)
+			l.fallback.Store(true)
+			var n atomic.Int32
+			probe := func(ctx context.Context, flow string) Sample {
+				if n.Add(1) == 5 { // the fourth sample while the fault lasts (the first probed the steady state)
+					tc.lose(l)
+				}
+				return l.probe(ctx, flow)
+			}
+			opts := quick
+			opts.Duration = time.Minute
+			opts.RestoreTimeout = time.Second
+			res := Run(context.Background(), experiment(analysis.Degraded), l.injector(), probe, []string{"f"}, l.journal, opts)
+			if res.Verdict != FaultLost || !strings.Contains(res.Reason, "down went away") || !strings.Contains(res.Reason, "no longer in place") {
+				t.Fatalf("verdict %s (%s), want fault-lost", res.Verdict, res.Reason)
+			}
+			if fr := res.Flows[0]; fr.Mismatch != nil || fr.Samples != 3 {
+				t.Errorf("flow %+v: want 3 samples, both with the fault in place, and no mismatch", fr)
+			}
+			l.clean(t)
+		})
+	}
 }

@@ -44,6 +44,9 @@ func (u commandUndo) restore(ctx context.Context) error {
 	return nil
 }
 
+// blind: without a check command nobody can tell whether the fault is in.
+func (u commandUndo) blind() bool { return u.Check == "" }
+
 func (u commandUndo) active(ctx context.Context) (bool, error) {
 	if u.Check == "" {
 		return false, nil // nothing to ask: trust the restore command

@@ -80,6 +80,22 @@ func Active(ctx context.Context, u Undo) (bool, error) {
 	return d.active(ctx)
 }
 
+// Present reports whether the fault that u describes is still in place,
+// as far as its injector can tell, for the check that runs with every
+// sample: unlike Active it answers true when the injector cannot tell (a
+// command binding without a check command), so that only a fault seen gone
+// ends an experiment as lost.
+func Present(ctx context.Context, u Undo) (bool, error) {
+	d, err := decodeUndo(u)
+	if err != nil {
+		return false, err
+	}
+	if b, ok := d.(interface{ blind() bool }); ok && b.blind() {
+		return true, nil
+	}
+	return d.active(ctx)
+}
+
 // RestoreTimeout is how long restoring u may take, retries included:
 // 30s, or 5 minutes for kubectl, whose restore waits for the replacement
 // pods to be Ready. spof chaos run and spof chaos recover both allow it.

@@ -305,7 +305,10 @@ Verdicts: passed (every probed flow as predicted, and recovered);
 falsified (a flow differed from the prediction: a hidden dependency or a
 broken fallback; or no recovery); aborted (steady state failed before
 the fault, or interrupted: nothing left injected); not-applied (the fault
-could not be injected); restore-failed (the fault may still be in place).
+could not be injected); fault-lost (the fault went away while the flows
+were sampled, e.g. its TTL expired or the proxy restarted: the samples
+since do not count, and the run neither verifies nor fails a fallback);
+restore-failed (the fault may still be in place).
 
 Experiments are named as spof chaos plan names them: any outage fault
 (session-redis-blackhole) or delay (payments-latency-3s) may be asked for
@@ -321,7 +324,7 @@ experiment at once. Proxy faults carry a TTL (--ttl), so that they go by
 themselves even if this process is killed and nobody recovers.
 
 Exit codes: 0 every experiment passed (or dry run); 3 one was falsified,
-aborted or not applied; 4 a restore failed (a human must look); 2 bad
+lost its fault, aborted or not applied; 4 a restore failed (a human must look); 2 bad
 input.`,
 		Example: `  spof chaos run examples/shop/spof.yaml --all --env demo --dry-run
   spof chaos run examples/shop/spof.yaml --experiment session-redis-down --env demo --duration 1m --dry-run
@@ -534,7 +537,7 @@ func runChaosRun(ctx context.Context, e *env, path string, f *chaosRunFlags) err
 		switch r.Verdict {
 		case chaos.RestoreFailed:
 			code = ExitRestore
-		case chaos.Falsified, chaos.Aborted, chaos.NotApplied:
+		case chaos.Falsified, chaos.FaultLost, chaos.Aborted, chaos.NotApplied:
 			if code == ExitOK {
 				code = ExitFalsified
 			}
