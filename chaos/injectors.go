@@ -19,6 +19,10 @@ type Injector struct {
 	Inject  func(ctx context.Context, u inject.Undo, f inject.Fault) error
 }
 
+// ToxicPrefix starts the name of every toxic spof chaos run adds, so that
+// spof chaos recover --orphans can tell them from others.
+const ToxicPrefix = "spof-"
+
 // ProxyInjector injects faults as toxics on a proxy of the fault proxy,
 // once Check finds it as the model describes it.
 func ProxyInjector(p inject.Proxy) Injector {
@@ -28,10 +32,12 @@ func ProxyInjector(p inject.Proxy) Injector {
 	}
 }
 
-// InjectorFor returns the injector of x's target binding. dir is the
-// model's directory, where command bindings run. Only proxy bindings tell
+// InjectorFor returns the injector of x's target binding for the run
+// runID. dir is the model's directory, where command bindings run. A
+// proxy fault's toxic is named spof-<experiment>-<run ID>: unique per
+// run, so that a run's restore removes its own toxic and never another's. Only proxy bindings tell
 // the faults apart; the others put in their binding's action.
-func InjectorFor(m *model.Model, x Experiment, dir string) (Injector, error) {
+func InjectorFor(m *model.Model, x Experiment, dir, runID string) (Injector, error) {
 	c := m.Component(x.Target)
 	if c == nil || c.Chaos == nil {
 		return Injector{}, fmt.Errorf("%s: %s has no chaos: binding", x.Name, x.Target)
@@ -39,7 +45,7 @@ func InjectorFor(m *model.Model, x Experiment, dir string) (Injector, error) {
 	b := c.Chaos
 	switch {
 	case b.Proxy != nil:
-		return ProxyInjector(inject.Proxy{API: m.Chaos.ProxyAPIOrDefault(), Proxy: b.Proxy.Name, Toxic: "spof-" + x.Name,
+		return ProxyInjector(inject.Proxy{API: m.Chaos.ProxyAPIOrDefault(), Proxy: b.Proxy.Name, Toxic: ToxicPrefix + x.Name + "-" + runID,
 			Listen: b.Proxy.Listen, Upstream: b.Proxy.Upstream}), nil
 	case b.Process != nil:
 		pr := inject.Process{PIDFile: b.Process.PIDFile, PIDCmd: b.Process.PIDCmd, Signal: string(b.Process.Signal), Restart: b.Process.Restart, Dir: dir}

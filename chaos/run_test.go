@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/spofhq/spof/analysis"
 	"github.com/spofhq/spof/chaos/inject"
+	"github.com/spofhq/spof/model"
 	"github.com/spofhq/spof/proxy"
 )
 
@@ -417,5 +419,60 @@ func TestRunFaultLost(t *testing.T) {
 			}
 			l.clean(t)
 		})
+	}
+}
+
+// TestRunOwnToxic: another run (from another state directory) has its
+// fault on the same proxy, under the name an earlier spof gave every run
+// of the experiment. This run's toxic has its own name, so its inject does
+// not collide (409) and its restore removes only its own toxic.
+func TestRunOwnToxic(t *testing.T) {
+	l := newLab(t)
+	l.fallback.Store(true)
+	other := proxy.Toxic{Name: "spof-dep-down", Type: "latency", Stream: proxy.Downstream, Toxicity: 1, Attributes: map[string]int64{"latency": 1}}
+	if _, err := l.srv.AddToxic("dep", other); err != nil {
+		t.Fatal(err)
+	}
+	p, _ := l.srv.Proxy("dep")
+	m, err := model.Parse("lab.yaml", []byte(`version: 1
+system: lab
+environment: test
+chaos: {proxy_api: "`+l.api.URL+`"}
+components:
+  app: {kind: service, depends_on: [{dep: {fallback: cached}}]}
+  dep: {kind: database, chaos: {proxy: {name: dep, listen: "`+p.Listen+`", upstream: "`+p.Upstream+`"}}}
+flows:
+  f: {criticality: high, steps: [app], probe: {http: "http://127.0.0.1:1"}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := PlanExperiment(m, "dep-down")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string // every toxic seen during the run
+	probe := func(ctx context.Context, flow string) Sample {
+		ts, _ := l.srv.Toxics("dep")
+		for _, tx := range ts {
+			if !slices.Contains(names, tx.Name) {
+				names = append(names, tx.Name)
+			}
+		}
+		return l.probe(ctx, flow)
+	}
+	inj, err := InjectorFor(m, x, t.TempDir(), "run2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := Run(context.Background(), x, inj, probe, []string{"f"}, l.journal, quick)
+	if res.Verdict != Passed {
+		t.Fatalf("verdict %s (%s), want passed", res.Verdict, res.Reason)
+	}
+	if !slices.Contains(names, "spof-dep-down-run2") {
+		t.Errorf("toxics during the run %v, want spof-dep-down-run2", names)
+	}
+	if ts, _ := l.srv.Toxics("dep"); len(ts) != 1 || ts[0].Name != "spof-dep-down" {
+		t.Errorf("toxics after the run: %+v, want the other run's only", ts)
 	}
 }

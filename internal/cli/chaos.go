@@ -456,9 +456,10 @@ func runChaosRun(ctx context.Context, e *env, path string, f *chaosRunFlags) err
 		return usageError("no flow of %s has a probe: add probe: {http: URL} to the flows to observe", path)
 	}
 	dir := filepath.Dir(path)
+	f.opts.RunID = chaos.NewRunID(time.Now())
 	injectors := make([]chaos.Injector, len(xs))
 	for i, x := range xs {
-		if injectors[i], err = chaos.InjectorFor(m, x, dir); err != nil {
+		if injectors[i], err = chaos.InjectorFor(m, x, dir, f.opts.RunID); err != nil {
 			return usageError("%v", err)
 		}
 	}
@@ -477,6 +478,12 @@ func runChaosRun(ctx context.Context, e *env, path string, f *chaosRunFlags) err
 	if err != nil {
 		return usageError("%v", err)
 	}
+	// One run at a time per state directory, for the whole run.
+	lock, err := chaos.LockRun(sd, time.Now())
+	if err != nil {
+		return usageError("%v", err)
+	}
+	defer lock.Close()
 	if open, err := j.Entries(); err != nil {
 		return usageError("%v", err)
 	} else if len(open) > 0 {
@@ -498,7 +505,6 @@ func runChaosRun(ctx context.Context, e *env, path string, f *chaosRunFlags) err
 		r := probe.Run(ctx, byFlow[flow], probe.Options{Dir: dir})
 		return chaos.Sample{State: r.State, Detail: r.Detail, At: r.At}
 	}
-	f.opts.RunID = time.Now().UTC().Format("20060102T150405Z")
 	if m.Chaos != nil && len(m.Chaos.AbortProbes) > 0 {
 		aborts := m.Chaos.AbortProbes
 		f.opts.Abort = func(ctx context.Context) string {
