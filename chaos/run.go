@@ -142,9 +142,7 @@ func Run(ctx context.Context, x Experiment, inj Injector, probe ProbeFunc, probe
 	restored := false
 	restoreFault := func() error {
 		restored = true
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), opts.RestoreTimeout)
-		defer cancel()
-		return restore(rctx, j, entry) // the same path as spof chaos recover
+		return restore(context.WithoutCancel(ctx), j, entry, opts.RestoreTimeout, nil) // the same path as spof chaos recover
 	}
 	defer func() {
 		r := recover()

@@ -221,7 +221,7 @@ func TestRunRestoreFails(t *testing.T) {
 	opts := quick
 	opts.RestoreTimeout = time.Second
 	res := Run(context.Background(), experiment(analysis.Degraded), l.injector(), probe, []string{"f"}, l.journal, opts)
-	if res.Verdict != RestoreFailed || !strings.Contains(res.Reason, "run spof chaos recover") || !strings.Contains(res.Reason, "attempts)") {
+	if res.Verdict != RestoreFailed || !strings.Contains(res.Reason, "run spof chaos recover") || !strings.Contains(res.Reason, "attempts in 1s)") {
 		t.Fatalf("verdict %s (%s), want restore-failed", res.Verdict, res.Reason)
 	}
 	if es, _ := l.journal.Entries(); len(es) != 1 {

@@ -154,7 +154,7 @@ func InjectDocker(ctx context.Context, u Undo) error {
 			return fmt.Errorf("disconnecting docker container %s from network %s: %w", d, d.Network, err)
 		}
 	default:
-		return fmt.Errorf("docker undo record: unknown action %q", d.Action)
+		return fmt.Errorf("%w: docker: unknown action %q", ErrBadUndo, d.Action)
 	}
 	return nil
 }
@@ -229,7 +229,7 @@ func (u dockerUndo) restore(ctx context.Context) error {
 			return fmt.Errorf("reconnecting docker container %s to network %s: %w", u, u.Network, err)
 		}
 	default:
-		return fmt.Errorf("docker undo record: unknown action %q", u.Action)
+		return fmt.Errorf("%w: docker: unknown action %q", ErrBadUndo, u.Action)
 	}
 	return nil
 }
@@ -261,7 +261,7 @@ func (u dockerUndo) activeOn(ctx context.Context, api *dockerAPI) (bool, error) 
 		}
 		return !on, nil
 	}
-	return false, fmt.Errorf("docker undo record: unknown action %q", u.Action)
+	return false, fmt.Errorf("%w: docker: unknown action %q", ErrBadUndo, u.Action)
 }
 
 // dockerContainer is the part of Docker's ContainerInspect answer that the

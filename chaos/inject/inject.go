@@ -8,6 +8,7 @@ package inject
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -112,6 +113,11 @@ type undoer interface {
 	active(ctx context.Context) (bool, error)
 }
 
+// ErrBadUndo: the undo record cannot be read (an injector this spof does
+// not know, data that does not parse). Retrying cannot help: a human must
+// restore the fault it describes.
+var ErrBadUndo = errors.New("unusable undo record")
+
 func decodeUndo(u Undo) (undoer, error) {
 	var d undoer
 	switch u.Injector {
@@ -128,10 +134,10 @@ func decodeUndo(u Undo) (undoer, error) {
 	case "kubectl":
 		d = &kubectlUndo{}
 	default:
-		return nil, fmt.Errorf("unknown injector %q in undo record", u.Injector)
+		return nil, fmt.Errorf("%w: unknown injector %q (this spof knows proxy, command, process, iptables, docker, kubectl)", ErrBadUndo, u.Injector)
 	}
 	if err := json.Unmarshal(u.Data, d); err != nil {
-		return nil, fmt.Errorf("%s undo record: %w", u.Injector, err)
+		return nil, fmt.Errorf("%w: %s: %v", ErrBadUndo, u.Injector, err)
 	}
 	return d, nil
 }

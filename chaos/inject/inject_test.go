@@ -3,6 +3,7 @@ package inject
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net"
 	"net/http/httptest"
 	"os"
@@ -85,8 +86,8 @@ func TestProxyInjectorErrors(t *testing.T) {
 	if err := (Proxy{API: api, Proxy: "redis", Toxic: "x"}).Inject(ctx, Fault{Kind: "flood"}); err == nil {
 		t.Error("unknown fault: no error")
 	}
-	if err := Restore(ctx, Undo{Injector: "telepathy"}); err == nil {
-		t.Error("unknown injector: no error")
+	if err := Restore(ctx, Undo{Injector: "telepathy"}); !errors.Is(err, ErrBadUndo) {
+		t.Errorf("unknown injector: %v, want ErrBadUndo", err)
 	}
 }
 

@@ -153,7 +153,7 @@ func InjectKubectl(ctx context.Context, u Undo) error {
 			}
 		}
 	default:
-		return fmt.Errorf("kubectl undo record: unknown action %q", k.Action)
+		return fmt.Errorf("%w: kubectl: unknown action %q", ErrBadUndo, k.Action)
 	}
 	return nil
 }
@@ -202,7 +202,7 @@ func (u kubectlUndo) restore(ctx context.Context) error {
 			return fmt.Errorf("waiting for the workloads matching -l %s in %s to be Ready (%s): %w", u.Selector, u.namespaceName(), waiting, err)
 		}
 	default:
-		return fmt.Errorf("kubectl undo record: unknown action %q", u.Action)
+		return fmt.Errorf("%w: kubectl: unknown action %q", ErrBadUndo, u.Action)
 	}
 	return nil
 }
@@ -226,7 +226,7 @@ func (u kubectlUndo) active(ctx context.Context) (bool, error) {
 		}
 		return false, nil
 	}
-	return false, fmt.Errorf("kubectl undo record: unknown action %q", u.Action)
+	return false, fmt.Errorf("%w: kubectl: unknown action %q", ErrBadUndo, u.Action)
 }
 
 func (u kubectlUndo) readyPods(ctx context.Context) (int, error) {

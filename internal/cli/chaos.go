@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/url"
@@ -55,9 +56,10 @@ left to it unless --force.
 The journal is in the state directory: --state-dir, else the model's
 chaos.state_dir (relative to the model file), else .spof beside the model.
 
-Exit codes: 0 nothing left injected; 4 a fault could not be restored (it
-needs a human: the message says which and why); 2 bad input, or a corrupt
-journal.`,
+Exit codes: 0 nothing left injected; 4 a fault could not be restored, or
+the journal is corrupt, or names an injector this spof does not know (it
+needs a human: the message says which and why; such errors fail at once,
+without retries); 2 bad input.`,
 		Example: `  spof chaos recover
   spof chaos recover examples/seed-audit/spof.yaml
   spof chaos recover --state-dir staging/.spof --force`,
@@ -117,7 +119,7 @@ func runChaosRecover(ctx context.Context, e *env, path string, explicit bool, f 
 	}
 	rs, err := chaos.Recover(ctx, j, chaos.RecoverOptions{Force: f.force})
 	if err != nil {
-		return usageError("%v", err)
+		return journalError(err)
 	}
 	failed := 0
 	for _, r := range rs {
@@ -485,7 +487,7 @@ func runChaosRun(ctx context.Context, e *env, path string, f *chaosRunFlags) err
 	}
 	defer lock.Close()
 	if open, err := j.Entries(); err != nil {
-		return usageError("%v", err)
+		return journalError(err)
 	} else if len(open) > 0 {
 		return usageError("the chaos journal %s records %d fault(s) not restored (first: %s): run spof chaos recover first", j.Path(), len(open), open[0].Experiment)
 	}
@@ -558,6 +560,15 @@ func runChaosRun(ctx context.Context, e *env, path string, f *chaosRunFlags) err
 		return &exitError{code: code}
 	}
 	return nil
+}
+
+// journalError maps an error reading the journal to its exit code: a
+// corrupt journal may hide faults still in place, and needs a human (4).
+func journalError(err error) error {
+	if errors.Is(err, chaos.ErrCorruptJournal) {
+		return &exitError{code: ExitRestore, err: err}
+	}
+	return usageError("%v", err)
 }
 
 // noteProxyOnly says which bound components the faults leave out: only
