@@ -368,7 +368,7 @@ func runChaosRun(ctx context.Context, e *env, path string, f *chaosRunFlags) err
 	}
 	if f.webhook != "" {
 		if u, err := url.Parse(f.webhook); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return usageError("--webhook %q: want an http or https URL", f.webhook)
+			return usageError("--webhook %s: want an http or https URL", chaos.RedactURL(f.webhook)) // the URL is a secret
 		}
 	}
 	if len(f.experiment) == 0 && !f.all {
