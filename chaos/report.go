@@ -46,11 +46,7 @@ func WriteResults(w io.Writer, system string, results []Result, format string) e
 			counts[r.Verdict]++
 			fmt.Fprintf(w, "%-9s %s: %s\n", strings.ToUpper(string(r.Verdict)), r.Experiment, r.Reason)
 			for _, fr := range r.Flows {
-				mark := ""
-				if fr.Mismatch != nil {
-					mark = "  ← not as predicted"
-				}
-				fmt.Fprintf(w, "          %s: predicted %s, observed %s (%d samples)%s\n", fr.Flow, fr.Predicted, fr.Observed, fr.Samples, mark)
+				fmt.Fprintf(w, "          %s\n", flowLine(fr))
 			}
 		}
 		var parts []string
@@ -65,6 +61,22 @@ func WriteResults(w io.Writer, system string, results []Result, format string) e
 		return nil
 	}
 	return fmt.Errorf("unknown format %q (want one of: %s)", format, strings.Join(ReportFormats, ", "))
+}
+
+// flowLine says what a flow did against its prediction. A flow that
+// disagreed shows the samples that did, not its worst state (which may be
+// the predicted one: predicted down, up in 4 samples of 30, down in the
+// others).
+func flowLine(fr FlowResult) string {
+	if fr.Mismatch == nil {
+		return fmt.Sprintf("%s: predicted %s, observed %s (%d samples)", fr.Flow, fr.Predicted, fr.Observed, fr.Samples)
+	}
+	detail := ""
+	if fr.Mismatch.Detail != "" {
+		detail = ", first: " + fr.Mismatch.Detail
+	}
+	return fmt.Sprintf("%s: predicted %s, observed %s in %d of %d samples%s  ← not as predicted",
+		fr.Flow, fr.Predicted, fr.Mismatch.State, max(fr.Mismatched, 1), fr.Samples, detail)
 }
 
 type junitSuite struct {

@@ -16,7 +16,7 @@ func sampleResults() []Result {
 		{Experiment: "session-redis-down", Fault: "down", Verdict: Passed, Reason: "every probed flow behaved as predicted, and recovered",
 			Started: t0, Ended: t0.Add(40 * time.Second), Flows: []FlowResult{{Flow: "login", Predicted: analysis.Degraded, Observed: analysis.Degraded, Samples: 8}}},
 		{Experiment: "config-down", Fault: "down", Verdict: Falsified, Reason: "checkout: predicted up, observed down at 1.5s (503 | x)",
-			Started: t0, Ended: t0.Add(35 * time.Second), Flows: []FlowResult{{Flow: "checkout", Predicted: analysis.Up, Observed: analysis.Down, Samples: 8, Mismatch: &Sample{State: analysis.Down}}}},
+			Started: t0, Ended: t0.Add(35 * time.Second), Flows: []FlowResult{{Flow: "checkout", Predicted: analysis.Up, Observed: analysis.Down, Samples: 8, Mismatched: 8, Mismatch: &Sample{State: analysis.Down, Detail: "503"}}}},
 		{Experiment: "postgres-down", Fault: "down", Verdict: RestoreFailed, Reason: "restoring down: proxy API unreachable",
 			Started: t0, Ended: t0.Add(time.Second)},
 	}
@@ -30,7 +30,7 @@ func TestWriteResults(t *testing.T) {
 	want := `PASSED    session-redis-down: every probed flow behaved as predicted, and recovered
           login: predicted degraded, observed degraded (8 samples)
 FALSIFIED config-down: checkout: predicted up, observed down at 1.5s (503 | x)
-          checkout: predicted up, observed down (8 samples)  ← not as predicted
+          checkout: predicted up, observed down in 8 of 8 samples, first: 503  ← not as predicted
 RESTORE-FAILED postgres-down: restoring down: proxy API unreachable
 
 3 experiments: 1 passed, 1 falsified, 1 restore-failed
@@ -66,5 +66,20 @@ RESTORE-FAILED postgres-down: restoring down: proxy API unreachable
 
 	if err := WriteResults(&b, "shop", nil, "sarif"); err == nil {
 		t.Error("unknown format: no error")
+	}
+}
+
+// TestFlowLine: the marker points at what disagreed. A flow predicted down
+// whose worst state was down, but that was up in some samples, says so
+// (it used to read "predicted down, observed down ← not as predicted").
+func TestFlowLine(t *testing.T) {
+	fr := FlowResult{Flow: "f", Predicted: analysis.Down, Observed: analysis.Down, Samples: 30, Mismatched: 4,
+		Mismatch: &Sample{State: analysis.Up, Detail: "200 OK"}}
+	if got, want := flowLine(fr), "f: predicted down, observed up in 4 of 30 samples, first: 200 OK  ← not as predicted"; got != want {
+		t.Errorf("flowLine = %q, want %q", got, want)
+	}
+	fr = FlowResult{Flow: "f", Predicted: analysis.Degraded, Observed: analysis.Degraded, Samples: 30}
+	if got, want := flowLine(fr), "f: predicted degraded, observed degraded (30 samples)"; got != want {
+		t.Errorf("flowLine = %q, want %q", got, want)
 	}
 }

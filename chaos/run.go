@@ -72,8 +72,10 @@ type FlowResult struct {
 	Predicted analysis.State `json:"predicted"`
 	Observed  analysis.State `json:"observed"`
 	Samples   int            `json:"samples"`
-	// Mismatch is the first sample that disagreed with the prediction.
-	Mismatch *Sample `json:"mismatch,omitempty"`
+	// Mismatch is the first sample that disagreed with the prediction,
+	// and Mismatched how many did.
+	Mismatch   *Sample `json:"mismatch,omitempty"`
+	Mismatched int     `json:"mismatched,omitempty"`
 }
 
 // A Result is the record of one experiment.
@@ -267,8 +269,11 @@ func sample(ctx context.Context, res *Result, probe ProbeFunc, present func(cont
 				fr, s := &res.Flows[i], round[i]
 				fr.Samples++
 				fr.Observed = max(fr.Observed, s.State)
-				if s.State != fr.Predicted && fr.Mismatch == nil {
-					fr.Mismatch = &s
+				if s.State != fr.Predicted {
+					fr.Mismatched++
+					if fr.Mismatch == nil {
+						fr.Mismatch = &s
+					}
 				}
 			}
 		}
