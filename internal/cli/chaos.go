@@ -465,6 +465,9 @@ func runChaosRun(ctx context.Context, e *env, path string, f *chaosRunFlags) err
 			return usageError("%v", err)
 		}
 	}
+	if err := chaos.CheckTTL(ctx, xs, m.Chaos.ProxyAPIOrDefault(), f.opts, proxyMaxTTL); err != nil {
+		return usageError("%v", err)
+	}
 	if f.dryRun {
 		for _, x := range xs {
 			fmt.Fprintf(e.stdout, "would run %s: inject %s into %s through its %s binding for %v; probe %s\n",
@@ -561,6 +564,19 @@ func runChaosRun(ctx context.Context, e *env, path string, f *chaosRunFlags) err
 	}
 	return nil
 }
+
+// proxyMaxTTL asks the fault proxy for its maximum TTL, so that chaos run
+// refuses a run longer than its faults may live. Nil until proxy/client
+// reports the proxy's limits (GET /spof/limits, client.Limits): then
+//
+//	func(ctx context.Context, api string) (time.Duration, error) {
+//		l, err := client.New(api).Limits(ctx)
+//		if errors.Is(err, client.ErrNoLimits) {
+//			return 0, nil // Toxiproxy: no TTL, no cap
+//		}
+//		return l.MaxTTL, err
+//	}
+var proxyMaxTTL chaos.MaxTTLFunc
 
 // journalError maps an error reading the journal to its exit code: a
 // corrupt journal may hide faults still in place, and needs a human (4).
