@@ -2,6 +2,7 @@ package inject
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -115,4 +116,31 @@ func (u proxyUndo) active(ctx context.Context) (bool, error) {
 		return false, nil
 	}
 	return false, err
+}
+
+// ProxyToxic is the toxic that u, a proxy fault's undo record, removes:
+// ok is false for other injectors' records.
+func ProxyToxic(u Undo) (api, proxy, toxic string, ok bool) {
+	if u.Injector != "proxy" {
+		return "", "", "", false
+	}
+	var d proxyUndo
+	if json.Unmarshal(u.Data, &d) != nil {
+		return "", "", "", false
+	}
+	return d.API, d.Proxy, d.Toxic, true
+}
+
+// Toxics returns the names of the toxics on the proxy name of the fault
+// proxy at api.
+func Toxics(ctx context.Context, api, name string) ([]string, error) {
+	ts, err := client.New(api).Toxics(ctx, name)
+	if err != nil {
+		return nil, fmt.Errorf("proxy %s at %s: %w", name, api, err)
+	}
+	out := make([]string, len(ts))
+	for i, t := range ts {
+		out[i] = t.Name
+	}
+	return out, nil
 }

@@ -40,6 +40,7 @@ injected, so that whatever happens to the run, the fault can be undone.`,
 type chaosRecoverFlags struct {
 	stateDir string
 	force    bool
+	orphans  bool
 	timeout  time.Duration
 }
 
@@ -53,16 +54,23 @@ injected, undoes it, checks that it is gone, and only then closes the
 entry: running it twice is harmless. Faults whose run is still alive are
 left to it unless --force.
 
+--orphans then lists the toxics named spof-… on the model's proxies that no
+journal entry owns (a journal lost or emptied by hand, a run of another
+state directory); with --force it removes them.
+
 The journal is in the state directory: --state-dir, else the model's
 chaos.state_dir (relative to the model file), else .spof beside the model.
 
-Exit codes: 0 nothing left injected; 4 a fault could not be restored, or
+Exit codes: 0 nothing left injected; 4 a fault could not be restored (or an
+orphan toxic is left in place: --orphans without --force), or
 the journal is corrupt, or names an injector this spof does not know (it
 needs a human: the message says which and why; such errors fail at once,
 without retries); 2 bad input.`,
 		Example: `  spof chaos recover
   spof chaos recover examples/seed-audit/spof.yaml
-  spof chaos recover --state-dir staging/.spof --force`,
+  spof chaos recover --state-dir staging/.spof --force
+  # with the demo shop's proxy running (make demo), toxics no journal owns:
+  #   spof chaos recover examples/shop/spof.yaml --orphans --force`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path := defaultModel
@@ -74,7 +82,8 @@ without retries); 2 bad input.`,
 	}
 	fl := c.Flags()
 	fl.StringVar(&f.stateDir, "state-dir", "", "the chaos state `DIR` holding the journal (default: the model's chaos.state_dir, else .spof beside the model)")
-	fl.BoolVar(&f.force, "force", false, "also undo faults whose run is still alive")
+	fl.BoolVar(&f.force, "force", false, "also undo faults whose run is still alive; with --orphans, remove the orphan toxics")
+	fl.BoolVar(&f.orphans, "orphans", false, "then list the spof-… toxics on the model's proxies that no journal entry owns")
 	fl.DurationVar(&f.timeout, "timeout", time.Minute, "give up after this long")
 	return c
 }
@@ -135,6 +144,43 @@ func runChaosRecover(ctx context.Context, e *env, path string, explicit bool, f 
 		return &exitError{code: ExitRestore, err: fmt.Errorf("%d of %d faults still in place; journal: %s", failed, len(rs), j.Path())}
 	case len(rs) == 0:
 		fmt.Fprintf(e.stdout, "nothing to recover (journal: %s)\n", j.Path())
+	}
+	if f.orphans {
+		return recoverOrphans(ctx, e, path, j, f.force)
+	}
+	return nil
+}
+
+// recoverOrphans lists, and with force removes, the orphan toxics on the
+// proxies of the model at path.
+func recoverOrphans(ctx context.Context, e *env, path string, j *chaos.Journal, force bool) error {
+	m, err := e.loadModel(path)
+	if err != nil {
+		return err
+	}
+	orphans, err := chaos.Orphans(ctx, j, m)
+	if err != nil {
+		return &exitError{code: ExitRestore, err: err} // faults may be in place, unseen
+	}
+	left := 0
+	for _, o := range orphans {
+		if !force {
+			left++
+			fmt.Fprintf(e.stdout, "orphan %s: no journal entry owns it (remove it with --orphans --force)\n", o)
+			continue
+		}
+		if err := chaos.RemoveOrphan(ctx, o); err != nil {
+			left++
+			fmt.Fprintf(e.stderr, "spof: orphan %s: NOT removed: %v\n", o, err)
+			continue
+		}
+		fmt.Fprintf(e.stdout, "removed orphan %s\n", o)
+	}
+	switch {
+	case left > 0:
+		return &exitError{code: ExitRestore, err: fmt.Errorf("%d orphan toxic%s still in place", left, plural(left))}
+	case len(orphans) == 0:
+		fmt.Fprintln(e.stdout, "no orphan toxic on the model's proxies")
 	}
 	return nil
 }
