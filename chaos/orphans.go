@@ -55,7 +55,7 @@ func Orphans(ctx context.Context, j *Journal, m *model.Model) ([]Orphan, error) 
 
 // RemoveOrphan removes o's toxic and checks it is gone.
 func RemoveOrphan(ctx context.Context, o Orphan) error {
-	u := inject.Proxy{API: o.API, Proxy: o.Proxy, Toxic: o.Toxic}.Prepare()
+	u := inject.Proxy{API: o.API, Proxy: o.Proxy, Toxic: o.Toxic}.Undo()
 	if err := inject.Restore(ctx, u); err != nil {
 		return err
 	}

@@ -37,7 +37,7 @@ flows:
 		}
 	}
 	owned := inject.Proxy{API: l.api.URL, Proxy: "dep", Toxic: "spof-dep-down-run1"}
-	if err := l.journal.Begin(Entry{ID: "run1/dep-down", Undo: owned.Prepare(), PID: deadPID(t), Deadline: time.Now().Add(time.Minute)}); err != nil {
+	if err := l.journal.Begin(Entry{ID: "run1/dep-down", Undo: owned.Undo(), PID: deadPID(t), Deadline: time.Now().Add(time.Minute)}); err != nil {
 		t.Fatal(err)
 	}
 

@@ -50,11 +50,11 @@ func TestRecover(t *testing.T) {
 
 	// What spof chaos run does before it is killed: journal, then inject.
 	e := Entry{ID: "run1/session-redis-down", Experiment: "session-redis-down", Fault: "down",
-		Undo: p.Prepare(), Started: time.Now(), Deadline: time.Now().Add(time.Minute), PID: deadPID(t)}
+		Undo: p.Undo(), Started: time.Now(), Deadline: time.Now().Add(time.Minute), PID: deadPID(t)}
 	if err := j.Begin(e); err != nil {
 		t.Fatal(err)
 	}
-	if err := p.Inject(ctx, inject.Fault{Kind: inject.Down}); err != nil {
+	if err := p.Inject(ctx, inject.Undo{}, inject.Fault{Kind: inject.Down}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -102,11 +102,11 @@ func TestRecoverFailures(t *testing.T) {
 	j, _ := OpenJournal(t.TempDir())
 	// The proxy API is gone: the entry stays open, with the reason.
 	dead := inject.Proxy{API: "http://127.0.0.1:1", Proxy: "redis", Toxic: "spof-x"}
-	j.Begin(Entry{ID: "a", Undo: dead.Prepare(), PID: deadPID(t)})
+	j.Begin(Entry{ID: "a", Undo: dead.Undo(), PID: deadPID(t)})
 	// The injecting process is alive (this test): left alone.
 	api, _ := startProxy(t)
 	live := inject.Proxy{API: api, Proxy: "redis", Toxic: "spof-y"}
-	j.Begin(Entry{ID: "b", Undo: live.Prepare(), PID: os.Getpid(), Deadline: time.Now().Add(time.Minute)})
+	j.Begin(Entry{ID: "b", Undo: live.Undo(), PID: os.Getpid(), Deadline: time.Now().Add(time.Minute)})
 
 	rs, err := Recover(ctx, j, RecoverOptions{Retry: 300 * time.Millisecond, Clock: clk})
 	if err != nil || len(rs) != 2 {
@@ -132,7 +132,7 @@ func TestRecoverFailures(t *testing.T) {
 	// Past its deadline an entry is abandoned, whatever runs under its pid
 	// (after a reboot, another process may have it).
 	stale := inject.Proxy{API: api, Proxy: "redis", Toxic: "spof-z"}
-	j.Begin(Entry{ID: "c", Undo: stale.Prepare(), PID: os.Getpid(), Deadline: time.Now().Add(-time.Second)})
+	j.Begin(Entry{ID: "c", Undo: stale.Undo(), PID: os.Getpid(), Deadline: time.Now().Add(-time.Second)})
 	rs, _ = Recover(ctx, j, RecoverOptions{Retry: 300 * time.Millisecond, Clock: clk})
 	if len(rs) != 2 || rs[1].Entry.ID != "c" || rs[1].Err != nil {
 		t.Errorf("entry past its deadline: %+v", rs)
@@ -145,7 +145,7 @@ func TestRecoverFailures(t *testing.T) {
 func TestRestoreBackoff(t *testing.T) {
 	j, _ := OpenJournal(t.TempDir())
 	dead := inject.Proxy{API: "http://127.0.0.1:1", Proxy: "redis", Toxic: "spof-x"}
-	e := Entry{ID: "a", Undo: dead.Prepare()}
+	e := Entry{ID: "a", Undo: dead.Undo()}
 	j.Begin(e)
 	clk := &fakeClock{now: time.Now()}
 	err := restore(context.Background(), j, e, time.Second, clk)

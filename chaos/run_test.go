@@ -98,7 +98,7 @@ func (l *lab) probe(ctx context.Context, flow string) Sample {
 }
 
 func (l *lab) injector() Injector {
-	return ProxyInjector(inject.Proxy{API: l.api.URL, Proxy: "dep", Toxic: "spof-dep-down"})
+	return inject.Proxy{API: l.api.URL, Proxy: "dep", Toxic: "spof-dep-down"}
 }
 
 func experiment(predicted analysis.State) Experiment {
@@ -200,7 +200,7 @@ func TestRunPanicInProbe(t *testing.T) {
 
 func TestRunNotApplied(t *testing.T) {
 	l := newLab(t)
-	inj := ProxyInjector(inject.Proxy{API: l.api.URL, Proxy: "nope", Toxic: "spof-dep-down"})
+	inj := inject.Proxy{API: l.api.URL, Proxy: "nope", Toxic: "spof-dep-down"}
 	res := Run(context.Background(), experiment(analysis.Degraded), inj, l.probe, []string{"f"}, l.journal, quick)
 	if res.Verdict != NotApplied || !strings.Contains(res.Reason, "proxy not found") {
 		t.Fatalf("verdict %s (%s), want not-applied", res.Verdict, res.Reason)

@@ -72,7 +72,7 @@ type dockerEndpoint struct {
 
 // Prepare finds the container, which must be running (and not paused) and,
 // to be disconnected, on the network, and returns the undo record of its
-// fault; nothing is changed yet. The record holds everything InjectDocker
+// fault; nothing is changed yet. The record holds everything Inject
 // needs: the container's ID and how it is attached to the network.
 func (d Docker) Prepare(ctx context.Context) (Undo, error) {
 	action := cmp.Or(d.Action, dockerPause)
@@ -123,10 +123,10 @@ func (d Docker) Prepare(ctx context.Context) (Undo, error) {
 	return marshalUndo("docker", u), nil
 }
 
-// InjectDocker puts in the fault that u, from Docker.Prepare, describes:
+// Inject puts in the fault that u, from Prepare, describes:
 // it pauses, stops or disconnects the container Prepare found. The
 // binding's action is the fault, whatever fault the experiment names.
-func InjectDocker(ctx context.Context, u Undo) error {
+func (Docker) Inject(ctx context.Context, u Undo, _ Fault) error {
 	d, err := decodeDockerUndo(u)
 	if err != nil {
 		return err

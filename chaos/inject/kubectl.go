@@ -125,11 +125,11 @@ func (k Kubectl) Prepare(ctx context.Context) (Undo, error) {
 	return marshalUndo("kubectl", u), nil
 }
 
-// InjectKubectl puts in the fault that u, from Kubectl.Prepare,
+// Inject puts in the fault that u, from Prepare,
 // describes: it deletes the pods the selector picks, without waiting for
 // them to end, or scales the workloads Prepare found to zero. The
 // binding's action is the fault, whatever fault the experiment names.
-func InjectKubectl(ctx context.Context, u Undo) error {
+func (Kubectl) Inject(ctx context.Context, u Undo, _ Fault) error {
 	if u.Injector != "kubectl" {
 		return fmt.Errorf("undo record of a %s fault, not kubectl", u.Injector)
 	}

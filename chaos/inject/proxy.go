@@ -30,9 +30,15 @@ type proxyUndo struct {
 	Toxic string `json:"toxic"`
 }
 
-// Prepare returns the undo record of the fault, before it is injected.
-func (p Proxy) Prepare() Undo {
+// Undo returns the undo record of the fault: remove the toxic.
+func (p Proxy) Undo() Undo {
 	return marshalUndo("proxy", proxyUndo{API: p.API, Proxy: p.Proxy, Toxic: p.Toxic})
+}
+
+// Prepare finds the proxy as the model describes it (Check) and returns
+// the undo record of the fault, before it is injected.
+func (p Proxy) Prepare(ctx context.Context) (Undo, error) {
+	return p.Undo(), p.Check(ctx)
 }
 
 // Check finds the proxy and compares it with what the model says: a
@@ -58,8 +64,9 @@ func port(hostport string) string {
 	return port
 }
 
-// Inject adds the toxic for f. The proxy must exist.
-func (p Proxy) Inject(ctx context.Context, f Fault) error {
+// Inject adds the toxic for f (the undo record names it too). The proxy
+// must exist.
+func (p Proxy) Inject(ctx context.Context, _ Undo, f Fault) error {
 	t, err := toxicFor(f)
 	if err != nil {
 		return err
