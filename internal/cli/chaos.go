@@ -20,7 +20,6 @@ import (
 	"github.com/spofhq/spof/chaos"
 	"github.com/spofhq/spof/chaos/inject"
 	"github.com/spofhq/spof/model"
-	"github.com/spofhq/spof/probe"
 )
 
 // newChaosCmd is the chaos command group: plan, run and recover.
@@ -417,18 +416,6 @@ func runChaosRun(ctx context.Context, e *env, path string, f *chaosRunFlags) err
 			return usageError("--webhook %s: want an http or https URL", chaos.RedactURL(f.webhook)) // the URL is a secret
 		}
 	}
-	if len(f.experiment) == 0 && !f.all {
-		return usageError("name the experiments with --experiment NAME (see spof chaos plan), or run them all with --all")
-	}
-	if len(f.experiment) > 0 && f.all {
-		return usageError("--experiment and --all: choose one")
-	}
-	if len(f.faults) > 0 && !f.all {
-		return usageError("--fault goes with --all; an experiment's name says its fault (e.g. --experiment session-redis-latency-500ms)")
-	}
-	if f.maxBlast < 0 {
-		return usageError("--max-blast-radius %d: must not be negative", f.maxBlast)
-	}
 	if f.opts.TTL > 0 && f.opts.TTL <= f.opts.Settle+f.opts.Duration {
 		return usageError("--ttl %v: the fault would expire before the experiment ends (--settle %v + --duration %v)", f.opts.TTL, f.opts.Settle, f.opts.Duration)
 	}
@@ -439,6 +426,17 @@ func runChaosRun(ctx context.Context, e *env, path string, f *chaosRunFlags) err
 		if d.v < 0 {
 			return usageError("%s %v: must not be negative", d.flag, d.v)
 		}
+	}
+	sel := chaos.Selection{Names: f.experiment, All: f.all, MaxBlast: f.maxBlast}
+	for _, spec := range f.faults {
+		fault, err := chaos.ParseFault(spec)
+		if err != nil {
+			return usageError("--fault: %v", err)
+		}
+		sel.Faults = append(sel.Faults, fault)
+	}
+	if err := sel.Check(); err != nil {
+		return usageError("%v", err)
 	}
 	m, err := e.loadModel(path)
 	if err != nil {
@@ -452,93 +450,19 @@ func runChaosRun(ctx context.Context, e *env, path string, f *chaosRunFlags) err
 	case f.env != m.Environment:
 		return usageError("--env %s, but %s describes %s: refusing to inject faults", f.env, path, m.Environment)
 	}
-	var xs []chaos.Experiment
-	if f.all {
-		var faults []inject.Fault
-		for _, spec := range f.faults {
-			fault, err := chaos.ParseFault(spec)
-			if err != nil {
-				return usageError("--fault: %v", err)
-			}
-			faults = append(faults, fault)
-		}
-		plan, err := chaos.Plan(m, chaos.PlanOptions{Faults: faults})
-		if err != nil {
-			return usageError("%v", err)
-		}
-		noteProxyOnly(e, m, faults)
-		// The blast-radius guard leaves out what --all would overreach.
-		for _, x := range plan {
-			if down := x.Down(); len(down) > f.maxBlast {
-				fmt.Fprintf(e.stderr, "spof: skipping %s: predicted to take down %s, more than --max-blast-radius %d\n", x.Name, flowList(down), f.maxBlast)
-				continue
-			}
-			xs = append(xs, x)
-		}
-	} else {
-		for _, name := range f.experiment {
-			x, err := chaos.PlanExperiment(m, name)
-			if err != nil {
-				return usageError("%v", err)
-			}
-			if down := x.Down(); len(down) > f.maxBlast {
-				return usageError("%s is predicted to take down %s; --max-blast-radius is %d: raise it to %d to run it", x.Name, flowList(down), f.maxBlast, len(down))
-			}
-			xs = append(xs, x)
-		}
-	}
-	if len(xs) == 0 {
-		return usageError("no experiment to run in %s (no component has a chaos: binding, or every experiment is over --max-blast-radius)", path)
-	}
-	var probed []string
-	derive := f.opts.Interval == 0 // no --interval: the probes' shortest
-	for _, fl := range m.Flows {
-		if fl.Probe != nil {
-			probed = append(probed, fl.Name)
-			if derive && (f.opts.Interval == 0 || fl.Probe.IntervalOrDefault() < f.opts.Interval) {
-				f.opts.Interval = fl.Probe.IntervalOrDefault()
-			}
-		}
-	}
-	if len(probed) == 0 {
-		return usageError("no flow of %s has a probe: add probe: {http: URL} to the flows to observe", path)
-	}
-	dir := filepath.Dir(path)
-	f.opts.RunID = chaos.NewRunID(time.Now())
-	injectors := make([]chaos.Injector, len(xs))
-	for i, x := range xs {
-		if injectors[i], err = chaos.InjectorFor(m, x, dir, f.opts.RunID); err != nil {
-			return usageError("%v", err)
-		}
-	}
-	if err := chaos.CheckTTL(ctx, xs, m.Chaos.ProxyAPIOrDefault(), f.opts, proxyMaxTTL); err != nil {
+	xs, skipped, err := chaos.Select(m, sel)
+	if err != nil {
 		return usageError("%v", err)
 	}
-	if f.dryRun {
-		for _, x := range xs {
-			fmt.Fprintf(e.stdout, "would run %s: inject %s into %s through its %s binding for %v; probe %s\n",
-				x.Name, x.Fault, x.Target, x.Injector, f.opts.Duration, strings.Join(probed, ", "))
-		}
-		return nil
+	if f.all {
+		noteProxyOnly(e, m, sel.Faults)
+	}
+	for _, s := range skipped {
+		fmt.Fprintf(e.stderr, "spof: skipping %s: %s\n", s.Experiment.Name, s.Reason)
 	}
 	sd, err := stateDir(e, path, true, f.stateDir)
 	if err != nil {
 		return err
-	}
-	j, err := chaos.OpenJournal(sd)
-	if err != nil {
-		return usageError("%v", err)
-	}
-	// One run at a time per state directory, for the whole run.
-	lock, err := chaos.LockRun(sd, time.Now())
-	if err != nil {
-		return usageError("%v", err)
-	}
-	defer lock.Close()
-	if open, err := j.Entries(); err != nil {
-		return journalError(err)
-	} else if len(open) > 0 {
-		return usageError("the chaos journal %s records %d fault(s) not restored (first: %s): run spof chaos recover first", j.Path(), len(open), open[0].Experiment)
 	}
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
@@ -548,37 +472,27 @@ func runChaosRun(ctx context.Context, e *env, path string, f *chaosRunFlags) err
 		ctx, cancel = context.WithTimeoutCause(ctx, f.timeout, fmt.Errorf("--timeout %v passed", f.timeout))
 		defer cancel()
 	}
-	byFlow := map[string]*model.Probe{}
-	for _, fl := range m.Flows {
-		byFlow[fl.Name] = fl.Probe
+	opts := chaos.RunAllOptions{RunOptions: f.opts, ModelPath: path, StateDir: sd, DryRun: f.dryRun, MaxTTL: proxyMaxTTL,
+		Progress: func(x chaos.Experiment) func() {
+			return progress(e, fmt.Sprintf("%s: injecting %s into %s for %v", x.Name, x.Fault, x.Target, f.opts.Duration))
+		},
+		Warn: func(err error) { fmt.Fprintf(e.stderr, "spof: warning: %v\n", err) },
 	}
-	sample := func(ctx context.Context, flow string) chaos.Sample {
-		r := probe.Run(ctx, byFlow[flow], probe.Options{Dir: dir})
-		return chaos.Sample{State: r.State, Detail: r.Detail, At: r.At}
-	}
-	if m.Chaos != nil && len(m.Chaos.AbortProbes) > 0 {
-		aborts := m.Chaos.AbortProbes
-		f.opts.Abort = func(ctx context.Context) string {
-			for _, p := range aborts {
-				if r := probe.Run(ctx, p, probe.Options{Dir: dir}); r.State == analysis.Down && ctx.Err() == nil {
-					return fmt.Sprintf("abort probe %s failed: %s", p.Name, r.Detail)
-				}
-			}
-			return ""
+	results, err := chaos.RunAll(ctx, m, xs, opts)
+	switch {
+	case errors.Is(err, chaos.ErrCorruptJournal):
+		return &exitError{code: ExitRestore, err: err} // faults may be in place: a human must look
+	case errors.Is(err, chaos.ErrNotReady):
+		return usageError("%v", err)
+	case err != nil:
+		return err
+	case f.dryRun:
+		probed, _ := chaos.ProbedFlows(m)
+		for _, x := range xs {
+			fmt.Fprintf(e.stdout, "would run %s: inject %s into %s through its %s binding for %v; probe %s\n",
+				x.Name, x.Fault, x.Target, x.Injector, f.opts.Duration, strings.Join(probed, ", "))
 		}
-	}
-	var results []chaos.Result
-	for i, x := range xs {
-		if ctx.Err() != nil {
-			break
-		}
-		stopProgress := progress(e, fmt.Sprintf("%s: injecting %s into %s for %v", x.Name, x.Fault, x.Target, f.opts.Duration))
-		res := chaos.Run(ctx, x, injectors[i], sample, probed, j, f.opts)
-		stopProgress()
-		results = append(results, res)
-		if err := j.AppendHistory(chaos.Record{Result: res, Edges: x.Edges}); err != nil {
-			fmt.Fprintf(e.stderr, "spof: warning: %v\n", err)
-		}
+		return nil
 	}
 	var emitErr error
 	if !f.out.quiet {
@@ -589,18 +503,7 @@ func runChaosRun(ctx context.Context, e *env, path string, f *chaosRunFlags) err
 			fmt.Fprintf(e.stderr, "spof: warning: %v\n", err)
 		}
 	}
-	code := ExitOK
-	for _, r := range results {
-		switch r.Verdict {
-		case chaos.RestoreFailed:
-			code = ExitRestore
-		case chaos.Falsified, chaos.FaultLost, chaos.Aborted, chaos.NotApplied:
-			if code == ExitOK {
-				code = ExitFalsified
-			}
-		}
-	}
-	switch {
+	switch code := chaosExitCode(results); {
 	case code == ExitRestore:
 		return &exitError{code: code, err: emitErr} // a fault in place outranks a lost report
 	case emitErr != nil:
@@ -609,6 +512,21 @@ func runChaosRun(ctx context.Context, e *env, path string, f *chaosRunFlags) err
 		return &exitError{code: code}
 	}
 	return nil
+}
+
+// chaosExitCode is the exit code of a run: 4 if a fault may be left in
+// place, else 3 if an experiment did not pass, else 0.
+func chaosExitCode(results []chaos.Result) int {
+	code := ExitOK
+	for _, r := range results {
+		switch r.Verdict {
+		case chaos.RestoreFailed:
+			return ExitRestore
+		case chaos.Falsified, chaos.FaultLost, chaos.Aborted, chaos.NotApplied:
+			code = ExitFalsified
+		}
+	}
+	return code
 }
 
 // proxyMaxTTL asks the fault proxy for its maximum TTL, so that chaos run
@@ -646,14 +564,6 @@ func noteProxyOnly(e *env, m *model.Model, faults []inject.Fault) {
 			}
 		}
 	}
-}
-
-// flowList is "checkout" or "2 flows (browse, checkout)".
-func flowList(flows []string) string {
-	if len(flows) == 1 {
-		return flows[0]
-	}
-	return fmt.Sprintf("%d flows (%s)", len(flows), strings.Join(flows, ", "))
 }
 
 // verifications reads the chaos history beside the model at path, for
