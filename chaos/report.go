@@ -2,10 +2,11 @@ package chaos
 
 import (
 	"encoding/json"
-	"encoding/xml"
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/spofhq/spof/report"
 )
 
 // ReportFormats are the formats WriteResults writes.
@@ -79,60 +80,27 @@ func flowLine(fr FlowResult) string {
 		fr.Flow, fr.Predicted, fr.Mismatch.State, max(fr.Mismatched, 1), fr.Samples, detail)
 }
 
-type junitSuite struct {
-	XMLName  xml.Name    `xml:"testsuite"`
-	Name     string      `xml:"name,attr"`
-	Tests    int         `xml:"tests,attr"`
-	Failures int         `xml:"failures,attr"`
-	Errors   int         `xml:"errors,attr"`
-	Cases    []junitCase `xml:"testcase"`
-}
-
-type junitCase struct {
-	Name      string        `xml:"name,attr"`
-	Classname string        `xml:"classname,attr"`
-	Time      string        `xml:"time,attr"`
-	Failure   *junitProblem `xml:"failure,omitempty"`
-	Error     *junitProblem `xml:"error,omitempty"`
-	Output    string        `xml:"system-out,omitempty"`
-}
-
-type junitProblem struct {
-	Message string `xml:"message,attr"`
-	Type    string `xml:"type,attr"`
-	Text    string `xml:",chardata"`
-}
-
 // writeJUnit makes each experiment a test case: falsified is a failure
 // (the model is wrong), the other verdicts but passed are errors (the
 // experiment did not conclude, or left something behind).
 func writeJUnit(w io.Writer, system string, results []Result) error {
-	s := junitSuite{Name: "spof chaos: " + system, Tests: len(results)}
+	cases := make([]report.JUnitCase, 0, len(results))
 	for _, r := range results {
-		c := junitCase{Name: r.Experiment, Classname: "chaos." + system, Time: fmt.Sprintf("%.3f", r.Ended.Sub(r.Started).Seconds())}
+		c := report.JUnitCase{Name: r.Experiment, Classname: "chaos." + system, Time: r.Ended.Sub(r.Started)}
 		var flows strings.Builder
 		for _, fr := range r.Flows {
-			fmt.Fprintf(&flows, "%s: predicted %s, observed %s (%d samples)\n", fr.Flow, fr.Predicted, fr.Observed, fr.Samples)
+			fmt.Fprintln(&flows, flowLine(fr))
 		}
-		c.Output = flows.String()
-		p := &junitProblem{Message: r.Reason, Type: string(r.Verdict), Text: r.Reason}
+		c.Out = flows.String()
+		p := &report.JUnitProblem{Message: r.Reason, Type: string(r.Verdict), Text: r.Reason}
 		switch r.Verdict {
 		case Passed:
 		case Falsified:
 			c.Failure = p
-			s.Failures++
 		default:
 			c.Error = p
-			s.Errors++
 		}
-		s.Cases = append(s.Cases, c)
+		cases = append(cases, c)
 	}
-	io.WriteString(w, xml.Header)
-	enc := xml.NewEncoder(w)
-	enc.Indent("", "  ")
-	if err := enc.Encode(s); err != nil {
-		return err
-	}
-	_, err := io.WriteString(w, "\n")
-	return err
+	return report.WriteJUnit(w, "spof chaos: "+system, cases)
 }

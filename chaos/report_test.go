@@ -55,13 +55,32 @@ RESTORE-FAILED postgres-down: restoring down: proxy API unreachable
 	if err := WriteResults(&b, "shop", sampleResults(), "junit"); err != nil {
 		t.Fatal(err)
 	}
-	var suite junitSuite
-	if err := xml.Unmarshal(b.Bytes(), &suite); err != nil {
+	var suites struct {
+		Suites []struct {
+			Name     string `xml:"name,attr"`
+			Tests    int    `xml:"tests,attr"`
+			Failures int    `xml:"failures,attr"`
+			Errors   int    `xml:"errors,attr"`
+			Cases    []struct {
+				Time    string `xml:"time,attr"`
+				Failure *struct {
+					Type string `xml:"type,attr"`
+				} `xml:"failure"`
+				Error *struct {
+					Type string `xml:"type,attr"`
+				} `xml:"error"`
+				Out string `xml:"system-out"`
+			} `xml:"testcase"`
+		} `xml:"testsuite"`
+	}
+	if err := xml.Unmarshal(b.Bytes(), &suites); err != nil || len(suites.Suites) != 1 {
 		t.Fatalf("junit does not parse: %v\n%s", err, b.String())
 	}
-	if suite.Tests != 3 || suite.Failures != 1 || suite.Errors != 1 || suite.Cases[1].Failure == nil ||
-		suite.Cases[1].Failure.Type != "falsified" || suite.Cases[2].Error == nil || suite.Cases[0].Time != "40.000" {
-		t.Errorf("junit suite %+v", suite)
+	suite := suites.Suites[0]
+	if suite.Name != "spof chaos: shop" || suite.Tests != 3 || suite.Failures != 1 || suite.Errors != 1 || suite.Cases[1].Failure == nil ||
+		suite.Cases[1].Failure.Type != "falsified" || suite.Cases[2].Error == nil || suite.Cases[2].Error.Type != "restore-failed" ||
+		suite.Cases[0].Time != "40.000" || !strings.Contains(suite.Cases[1].Out, "← not as predicted") {
+		t.Errorf("junit suite %+v\n%s", suite, b.String())
 	}
 
 	if err := WriteResults(&b, "shop", nil, "sarif"); err == nil {
