@@ -5,9 +5,97 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
+	"github.com/spofhq/spof/model"
 	"github.com/spofhq/spof/report"
 )
+
+// PlanFormats are the formats WritePlan writes.
+var PlanFormats = []string{"text", "json", "markdown"}
+
+// WritePlan writes the experiments xs planned for m in format: text for
+// people, json, or markdown for a pull request or a wiki.
+func WritePlan(w io.Writer, m *model.Model, xs []Experiment, format string) error {
+	switch format {
+	case "json":
+		if xs == nil {
+			xs = []Experiment{}
+		}
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(struct {
+			System      string       `json:"system"`
+			Environment string       `json:"environment,omitempty"`
+			Experiments []Experiment `json:"experiments"`
+		}{m.System, m.Environment, xs})
+	case "markdown":
+		return writePlanMarkdown(w, m.System, xs)
+	case "text":
+		return writePlanText(w, m.System, xs)
+	}
+	return fmt.Errorf("unknown format %q (want one of: %s)", format, strings.Join(PlanFormats, ", "))
+}
+
+func writePlanText(w io.Writer, system string, xs []Experiment) error {
+	fmt.Fprintf(w, "spof chaos plan: system %s, %d experiment%s\n", system, len(xs), plural(len(xs)))
+	if len(xs) == 0 {
+		fmt.Fprintln(w, "\nNo component has a chaos: binding, so there is nothing to inject into.")
+		fmt.Fprintln(w, "Add one, e.g. chaos: {proxy: {listen: 127.0.0.1:16379, upstream: 127.0.0.1:6379}}.")
+		return nil
+	}
+	for _, x := range xs {
+		fmt.Fprintf(w, "\n%s\n  inject:    %s on %s through its %s binding\n  predicted:", x.Name, x.Fault, x.Target, x.Injector)
+		for i, o := range x.Predicted {
+			sep := ","
+			if i == 0 {
+				sep = ""
+			}
+			fmt.Fprintf(w, "%s %s %s", sep, o.Flow, o.State)
+		}
+		fmt.Fprintln(w)
+		for _, o := range x.Predicted {
+			if len(o.Chain) > 0 {
+				fmt.Fprintf(w, "  why %s %s: %s\n", o.Flow, o.State, strings.Join(o.Chain, "; "))
+			}
+		}
+		for _, ex := range x.Exercises {
+			fmt.Fprintf(w, "  exercises: %s\n", ex)
+		}
+	}
+	return nil
+}
+
+func writePlanMarkdown(w io.Writer, system string, xs []Experiment) error {
+	fmt.Fprintf(w, "# Chaos plan: %s\n\n", system)
+	if len(xs) == 0 {
+		fmt.Fprintln(w, "No component has a `chaos:` binding.")
+		return nil
+	}
+	fmt.Fprintln(w, "| experiment | fault | predicted | exercises |")
+	fmt.Fprintln(w, "|---|---|---|---|")
+	for _, x := range xs {
+		var pred []string
+		for _, o := range x.Predicted {
+			pred = append(pred, o.Flow+" "+o.State.String())
+		}
+		fmt.Fprintf(w, "| `%s` | %s via %s | %s | %s |\n", x.Name, x.Fault, x.Injector,
+			strings.Join(pred, ", "), strings.ReplaceAll(strings.Join(x.Exercises, "; "), "|", "\\|"))
+	}
+	return nil
+}
+
+// WriteDryRun says what a run of xs would do, probing the flows probed
+// for duration each.
+func WriteDryRun(w io.Writer, xs []Experiment, probed []string, duration time.Duration) error {
+	for _, x := range xs {
+		if _, err := fmt.Fprintf(w, "would run %s: inject %s into %s through its %s binding for %v; probe %s\n",
+			x.Name, x.Fault, x.Target, x.Injector, duration, strings.Join(probed, ", ")); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // ReportFormats are the formats WriteResults writes.
 var ReportFormats = []string{"text", "json", "markdown", "junit"}
@@ -57,7 +145,7 @@ func WriteResults(w io.Writer, system string, results []Result, format string) e
 			}
 		}
 		if len(results) > 0 {
-			fmt.Fprintf(w, "\n%d experiment%s: %s\n", len(results), map[bool]string{true: "s"}[len(results) != 1], strings.Join(parts, ", "))
+			fmt.Fprintf(w, "\n%d experiment%s: %s\n", len(results), plural(len(results)), strings.Join(parts, ", "))
 		}
 		return nil
 	}
@@ -103,4 +191,12 @@ func writeJUnit(w io.Writer, system string, results []Result) error {
 		cases = append(cases, c)
 	}
 	return report.WriteJUnit(w, "spof chaos: "+system, cases)
+}
+
+// plural is "s" unless n is 1.
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
 }

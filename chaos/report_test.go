@@ -3,11 +3,13 @@ package chaos
 import (
 	"bytes"
 	"encoding/xml"
+	"io"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/spofhq/spof/analysis"
+	"github.com/spofhq/spof/model"
 )
 
 func sampleResults() []Result {
@@ -100,5 +102,18 @@ func TestFlowLine(t *testing.T) {
 	fr = FlowResult{Flow: "f", Predicted: analysis.Degraded, Observed: analysis.Degraded, Samples: 30}
 	if got, want := flowLine(fr), "f: predicted degraded, observed degraded (30 samples)"; got != want {
 		t.Errorf("flowLine = %q, want %q", got, want)
+	}
+}
+
+func TestWritePlanFormats(t *testing.T) {
+	m := &model.Model{System: "shop"}
+	for _, f := range PlanFormats {
+		var b bytes.Buffer
+		if err := WritePlan(&b, m, nil, f); err != nil || !strings.Contains(b.String(), "shop") {
+			t.Errorf("%s: %q, %v", f, b.String(), err)
+		}
+	}
+	if err := WritePlan(io.Discard, m, nil, "sarif"); err == nil || !strings.Contains(err.Error(), "want one of: text, json, markdown") {
+		t.Errorf("unknown format: %v", err)
 	}
 }

@@ -230,7 +230,7 @@ session-redis-down, payments-latency-3s.`,
 }
 
 func runChaosPlan(e *env, path string, f *chaosPlanFlags) error {
-	if f.out.format != "text" && f.out.format != "json" && f.out.format != "markdown" {
+	if !slices.Contains(chaos.PlanFormats, f.out.format) {
 		return usageError("--format %q: want text, json or markdown", f.out.format)
 	}
 	var faults []inject.Fault
@@ -253,72 +253,7 @@ func runChaosPlan(e *env, path string, f *chaosPlanFlags) error {
 	if f.out.quiet {
 		return nil
 	}
-	return f.out.emit(e, func(w io.Writer) error {
-		switch f.out.format {
-		case "json":
-			if xs == nil {
-				xs = []chaos.Experiment{}
-			}
-			enc := json.NewEncoder(w)
-			enc.SetIndent("", "  ")
-			return enc.Encode(struct {
-				System      string             `json:"system"`
-				Environment string             `json:"environment,omitempty"`
-				Experiments []chaos.Experiment `json:"experiments"`
-			}{m.System, m.Environment, xs})
-		case "markdown":
-			return planMarkdown(w, m.System, xs)
-		}
-		return planText(w, m.System, xs)
-	})
-}
-
-func planText(w io.Writer, system string, xs []chaos.Experiment) error {
-	fmt.Fprintf(w, "spof chaos plan: system %s, %d experiment%s\n", system, len(xs), plural(len(xs)))
-	if len(xs) == 0 {
-		fmt.Fprintln(w, "\nNo component has a chaos: binding, so there is nothing to inject into.")
-		fmt.Fprintln(w, "Add one, e.g. chaos: {proxy: {listen: 127.0.0.1:16379, upstream: 127.0.0.1:6379}}.")
-		return nil
-	}
-	for _, x := range xs {
-		fmt.Fprintf(w, "\n%s\n  inject:    %s on %s through its %s binding\n  predicted:", x.Name, x.Fault, x.Target, x.Injector)
-		for i, o := range x.Predicted {
-			sep := ","
-			if i == 0 {
-				sep = ""
-			}
-			fmt.Fprintf(w, "%s %s %s", sep, o.Flow, o.State)
-		}
-		fmt.Fprintln(w)
-		for _, o := range x.Predicted {
-			if len(o.Chain) > 0 {
-				fmt.Fprintf(w, "  why %s %s: %s\n", o.Flow, o.State, strings.Join(o.Chain, "; "))
-			}
-		}
-		for _, ex := range x.Exercises {
-			fmt.Fprintf(w, "  exercises: %s\n", ex)
-		}
-	}
-	return nil
-}
-
-func planMarkdown(w io.Writer, system string, xs []chaos.Experiment) error {
-	fmt.Fprintf(w, "# Chaos plan: %s\n\n", system)
-	if len(xs) == 0 {
-		fmt.Fprintln(w, "No component has a `chaos:` binding.")
-		return nil
-	}
-	fmt.Fprintln(w, "| experiment | fault | predicted | exercises |")
-	fmt.Fprintln(w, "|---|---|---|---|")
-	for _, x := range xs {
-		var pred []string
-		for _, o := range x.Predicted {
-			pred = append(pred, o.Flow+" "+o.State.String())
-		}
-		fmt.Fprintf(w, "| `%s` | %s via %s | %s | %s |\n", x.Name, x.Fault, x.Injector,
-			strings.Join(pred, ", "), strings.ReplaceAll(strings.Join(x.Exercises, "; "), "|", "\\|"))
-	}
-	return nil
+	return f.out.emit(e, func(w io.Writer) error { return chaos.WritePlan(w, m, xs, f.out.format) })
 }
 
 type chaosRunFlags struct {
@@ -488,11 +423,7 @@ func runChaosRun(ctx context.Context, e *env, path string, f *chaosRunFlags) err
 		return err
 	case f.dryRun:
 		probed, _ := chaos.ProbedFlows(m)
-		for _, x := range xs {
-			fmt.Fprintf(e.stdout, "would run %s: inject %s into %s through its %s binding for %v; probe %s\n",
-				x.Name, x.Fault, x.Target, x.Injector, f.opts.Duration, strings.Join(probed, ", "))
-		}
-		return nil
+		return chaos.WriteDryRun(e.stdout, xs, probed, f.opts.Duration)
 	}
 	var emitErr error
 	if !f.out.quiet {
