@@ -175,6 +175,7 @@ func Run(ctx context.Context, x Experiment, inj Injector, probe ProbeFunc, probe
 	// 4. Sample the flows while the fault lasts, checking with every
 	// round that it is still there.
 	injected := time.Now()
+	healed := ""
 	present := func(ctx context.Context) (bool, error) { return inject.Present(ctx, undo) }
 	stop, why := sample(ctx, &res, probe, present, opts.Abort, injected.Add(opts.Settle), injected.Add(opts.Settle+opts.Duration), opts.Interval)
 
@@ -191,14 +192,20 @@ func Run(ctx context.Context, x Experiment, inj Injector, probe ProbeFunc, probe
 		res.Verdict, res.Reason = Aborted, fmt.Sprintf("interrupted during the fault (%v); the fault was restored", context.Cause(ctx))
 		return res
 	case stopLost:
-		res.Verdict, res.Reason = FaultLost, fmt.Sprintf("%s went away %s after the injection (%s): the samples taken since do not count, and the model is not judged",
-			x.Fault, time.Since(injected).Round(time.Millisecond), why)
-		return res
+		gone := time.Since(injected).Round(time.Millisecond)
+		if !inject.Heals(undo) || !sampledAll(res.Flows) {
+			res.Verdict, res.Reason = FaultLost, fmt.Sprintf("%s went away %s after the injection (%s): the samples taken since do not count, and the model is not judged",
+				x.Fault, gone, why)
+			return res
+		}
+		// The system ended the fault itself (pods replaced, a process
+		// restarted), as it would a real one: judge what was sampled before.
+		healed = fmt.Sprintf("; the fault ended by itself %s after the injection (%s), and the samples before count", gone, why)
 	}
 
 	// 6. Steady state again, within the recovery window.
 	if f, s, ok := recovered(ctx, probe, probed, opts.Recovery, opts.Interval); !ok {
-		res.Verdict, res.Reason = Falsified, fmt.Sprintf("the system did not recover within %v of the restore: %s is %s (%s)", opts.Recovery, f, s.State, s.Detail)
+		res.Verdict, res.Reason = Falsified, fmt.Sprintf("the system did not recover within %v of the restore: %s is %s (%s)%s", opts.Recovery, f, s.State, s.Detail, healed)
 		return res
 	}
 
@@ -211,13 +218,23 @@ func Run(ctx context.Context, x Experiment, inj Injector, probe ProbeFunc, probe
 	for _, fr := range res.Flows {
 		if fr.Mismatch != nil {
 			res.Verdict = Falsified
-			res.Reason = fmt.Sprintf("%s: predicted %s, observed %s at %s (%s)", fr.Flow, fr.Predicted, fr.Mismatch.State,
-				fr.Mismatch.At.Sub(injected).Round(time.Millisecond), fr.Mismatch.Detail)
+			res.Reason = fmt.Sprintf("%s: predicted %s, observed %s at %s (%s)%s", fr.Flow, fr.Predicted, fr.Mismatch.State,
+				fr.Mismatch.At.Sub(injected).Round(time.Millisecond), fr.Mismatch.Detail, healed)
 			return res
 		}
 	}
-	res.Verdict, res.Reason = Passed, "every probed flow behaved as predicted, and recovered"
+	res.Verdict, res.Reason = Passed, "every probed flow behaved as predicted, and recovered"+healed
 	return res
+}
+
+// sampledAll reports whether every flow has a sample that counts.
+func sampledAll(flows []FlowResult) bool {
+	for _, fr := range flows {
+		if fr.Samples == 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // Why sample stopped before the end of the fault.

@@ -7,7 +7,11 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -474,5 +478,49 @@ flows:
 	}
 	if ts, _ := l.srv.Toxics("dep"); len(ts) != 1 || ts[0].Name != "spof-dep-down" {
 		t.Errorf("toxics after the run: %+v, want the other run's only", ts)
+	}
+}
+
+// TestRunFaultHeals: a fault the system ends by itself, as a real one
+// (a killed process that its supervisor restarts at the third sample),
+// is not a lost fault: the samples before count, and the verdict says the
+// fault ended by itself.
+func TestRunFaultHeals(t *testing.T) {
+	dir := t.TempDir()
+	pidfile := filepath.Join(dir, "dep.pid")
+	start := func() {
+		cmd := exec.Command("sleep", "60")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		go cmd.Wait() // reaps it once killed
+		t.Cleanup(func() { cmd.Process.Kill() })
+		os.WriteFile(pidfile, []byte(strconv.Itoa(cmd.Process.Pid)+"\n"), 0o644)
+	}
+	start()
+	var n atomic.Int32
+	probe := func(ctx context.Context, flow string) Sample {
+		if n.Add(1) == 4 { // the steady state, then the third sample
+			start() // the supervisor
+		}
+		data, _ := os.ReadFile(pidfile)
+		pid, _ := strconv.Atoi(strings.TrimSpace(string(data)))
+		if inject.Alive(pid) {
+			return Sample{State: analysis.Up, At: time.Now()}
+		}
+		return Sample{State: analysis.Degraded, Detail: "dep is down", At: time.Now()}
+	}
+	x := experiment(analysis.Degraded)
+	x.Injector = "process"
+	inj := inject.Process{PIDFile: pidfile, Signal: "KILL", Restart: "exit 1", Dir: dir}
+	j, _ := OpenJournal(t.TempDir())
+	opts := quick
+	opts.Duration = time.Minute
+	res := Run(context.Background(), x, inj, probe, []string{"f"}, j, opts)
+	if res.Verdict != Passed || !strings.Contains(res.Reason, "; the fault ended by itself") || res.Flows[0].Samples != 2 {
+		t.Fatalf("verdict %s (%s), %d samples; want passed on the 2 samples before the restart", res.Verdict, res.Reason, res.Flows[0].Samples)
+	}
+	if es, _ := j.Entries(); len(es) != 0 {
+		t.Errorf("journal entries left: %+v", es)
 	}
 }

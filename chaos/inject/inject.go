@@ -97,6 +97,20 @@ func Present(ctx context.Context, u Undo) (bool, error) {
 	return d.active(ctx)
 }
 
+// Heals reports whether the fault u describes is one the system may end
+// by itself, as a real one would be: pods deleted are replaced by their
+// controller, a killed process may be restarted by its supervisor. Its
+// going away during an experiment is then the system at work, not a lost
+// fault.
+func Heals(u Undo) bool {
+	d, err := decodeUndo(u)
+	if err != nil {
+		return false
+	}
+	h, ok := d.(interface{ heals() bool })
+	return ok && h.heals()
+}
+
 // RestoreTimeout is how long restoring u may take, retries included:
 // 30s, or 5 minutes for kubectl, whose restore waits for the replacement
 // pods to be Ready. spof chaos run and spof chaos recover both allow it.

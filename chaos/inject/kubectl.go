@@ -209,6 +209,10 @@ func (u kubectlUndo) restore(ctx context.Context) error {
 
 // active reports whether fewer pods are Ready than before the fault
 // (delete), or whether a workload is still scaled to zero (scale).
+// heals: the controller of deleted pods replaces them; scaled-down
+// workloads stay at zero.
+func (u kubectlUndo) heals() bool { return u.Action == kubectlDelete }
+
 func (u kubectlUndo) active(ctx context.Context) (bool, error) {
 	switch u.Action {
 	case kubectlDelete:

@@ -97,6 +97,10 @@ func (u processUndo) restore(ctx context.Context) error {
 	}
 }
 
+// heals: a supervisor may restart a process that was ended; a stopped one
+// stays stopped.
+func (u processUndo) heals() bool { return u.Signal != "STOP" }
+
 func (u processUndo) active(ctx context.Context) (bool, error) {
 	if u.Signal == "STOP" {
 		return stopped(u.PID), nil
