@@ -306,8 +306,10 @@ experiment at once. Proxy faults carry a TTL (--ttl), so that they go by
 themselves even if this process is killed and nobody recovers.
 
 Exit codes: 0 every experiment passed (or dry run); 3 one was falsified,
-lost its fault, aborted or not applied; 4 a restore failed (a human must look); 2 bad
-input.`,
+lost its fault, aborted or not applied; 4 a restore failed, or the journal
+is corrupt (a human must look); 2 bad input, or the run cannot start
+(another run holds the state directory, faults left in the journal, a
+--duration the proxy's --max-ttl would cut short).`,
 		Example: `  spof chaos run examples/shop/spof.yaml --all --env demo --dry-run
   spof chaos run examples/shop/spof.yaml --experiment session-redis-down --env demo --duration 1m --dry-run
   spof chaos run examples/shop/spof.yaml --experiment payments-latency-3s --experiment postgres-down --max-blast-radius 3 --env demo --dry-run
