@@ -178,6 +178,7 @@ func Run(ctx context.Context, x Experiment, inj Injector, probe ProbeFunc, probe
 	healed := ""
 	present := func(ctx context.Context) (bool, error) { return inject.Present(ctx, undo) }
 	stop, why := sample(ctx, &res, probe, present, opts.Abort, injected.Add(opts.Settle), injected.Add(opts.Settle+opts.Duration), opts.Interval)
+	gone := time.Since(injected).Round(time.Millisecond) // when sampling stopped: if the fault was lost, when that was seen
 
 	// 5. Restore and verify.
 	if err := restoreFault(); err != nil {
@@ -192,7 +193,6 @@ func Run(ctx context.Context, x Experiment, inj Injector, probe ProbeFunc, probe
 		res.Verdict, res.Reason = Aborted, fmt.Sprintf("interrupted during the fault (%v); the fault was restored", context.Cause(ctx))
 		return res
 	case stopLost:
-		gone := time.Since(injected).Round(time.Millisecond)
 		if !inject.Heals(undo) || !sampledAll(res.Flows) {
 			res.Verdict, res.Reason = FaultLost, fmt.Sprintf("%s went away %s after the injection (%s): the samples taken since do not count, and the model is not judged",
 				x.Fault, gone, why)
