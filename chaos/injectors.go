@@ -37,8 +37,9 @@ const ToxicPrefix = "spof-"
 
 // InjectorFor returns the injector of x's target binding for the run
 // runID. dir is the model's directory, where command bindings run. A
-// proxy fault's toxic is named spof-<experiment>-<run ID>: unique per
-// run, so that a run's restore removes its own toxic and never another's.
+// proxy fault's toxic, and an iptables rule's comment, are named
+// spof-<experiment>-<run ID>: unique per run, so that a run's restore
+// removes its own fault and never another's.
 // Only proxy bindings tell the faults apart; the others put in their
 // binding's action.
 func InjectorFor(m *model.Model, x Experiment, dir, runID string) (Injector, error) {
@@ -56,7 +57,7 @@ func InjectorFor(m *model.Model, x Experiment, dir, runID string) (Injector, err
 	case b.Command != nil:
 		return inject.Command{InjectCmd: b.Command.Inject, RestoreCmd: b.Command.Restore, CheckCmd: b.Command.Check, Dir: dir}, nil
 	case b.IPTables != nil:
-		return inject.IPTables{Port: b.IPTables.Port, Netns: b.IPTables.Netns, Action: b.IPTables.Action, Comment: ToxicPrefix + x.Name}, nil
+		return inject.IPTables{Port: b.IPTables.Port, Netns: b.IPTables.Netns, Action: b.IPTables.Action, Comment: ToxicPrefix + x.Name + "-" + runID}, nil
 	case b.Docker != nil:
 		return inject.Docker{Container: b.Docker.Container, Action: b.Docker.Action, Network: b.Docker.Network}, nil
 	case b.Kubectl != nil:
