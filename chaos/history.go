@@ -108,7 +108,8 @@ func ReadHistory(dir string) ([]Record, error) {
 
 // Verifications returns, per fallback edge, the latest experiment that
 // exercised it and whether it passed, for the checklist. Runs that were
-// aborted or not applied verify nothing and are skipped.
+// aborted, not applied or lost their fault (fault-lost) verify nothing and
+// fail nothing: they are skipped.
 func Verifications(recs []Record) map[string]analysis.Verification {
 	out := map[string]analysis.Verification{}
 	for _, r := range recs {

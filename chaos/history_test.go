@@ -62,3 +62,21 @@ func TestHistory(t *testing.T) {
 		t.Errorf("bad line: %v, want an error naming line 6", err)
 	}
 }
+
+// TestVerificationsFaultLost: an experiment whose fault went away says
+// nothing about the fallback: the earlier verdict stands, and alone it
+// verifies nothing and fails nothing.
+func TestVerificationsFaultLost(t *testing.T) {
+	day := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	v := Verifications([]Record{
+		{Result{Experiment: "redis-down", Verdict: Passed, Ended: day}, []string{"app → redis"}},
+		{Result{Experiment: "redis-down", Verdict: FaultLost, Ended: day.Add(time.Hour)}, []string{"app → redis"}},
+		{Result{Experiment: "pay-down", Verdict: FaultLost, Ended: day}, []string{"app → pay"}},
+	})
+	if r := v["app → redis"]; !r.Passed || !r.At.Equal(day) {
+		t.Errorf("redis: %+v, want the passed run", r)
+	}
+	if p, ok := v["app → pay"]; ok {
+		t.Errorf("pay: %+v, want no verification", p)
+	}
+}

@@ -44,7 +44,7 @@ flows:
 	if x.Injector != "iptables" || x.Predicted[0].State != analysis.Down {
 		t.Fatalf("plan: %+v", x)
 	}
-	inj, err := InjectorFor(m, x, t.TempDir())
+	inj, err := InjectorFor(m, x, t.TempDir(), "run1")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,6 +28,8 @@ type RecoverOptions struct {
 	// moves on to the next (0: its injector's inject.RestoreTimeout),
 	// within ctx.
 	Retry time.Duration
+	// Clock times the retries (nil: the system's).
+	Clock Clock
 }
 
 // Recover restores every fault the journal still records as open: after
@@ -53,39 +55,66 @@ func Recover(ctx context.Context, j *Journal, opts RecoverOptions) ([]Recovery, 
 			if retry <= 0 {
 				retry = inject.RestoreTimeout(e.Undo)
 			}
-			ectx, cancel := context.WithTimeout(ctx, retry)
-			r.Err = restore(ectx, j, e)
-			cancel()
+			r.Err = restore(ctx, j, e, retry, opts.Clock)
 		}
 		out = append(out, r)
 	}
 	return out, nil
 }
 
+// A Clock tells the time and waits: time's, or a test's that moves at
+// once.
+type Clock interface {
+	Now() time.Time
+	After(d time.Duration) <-chan time.Time
+}
+
+type realClock struct{}
+
+func (realClock) Now() time.Time                         { return time.Now() }
+func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
 // restore undoes e's fault, verifies it is gone and closes the entry. It
-// tries again until ctx ends: the proxy's API may be restarting, a
-// command may meet a lock. Restoring is idempotent, so a retry is safe.
-func restore(ctx context.Context, j *Journal, e Entry) error {
+// tries again for within (the proxy's API may be restarting, a command may
+// meet a lock; restoring is idempotent, so a retry is safe), backing off,
+// and never starts an attempt that could not end in time: the error is
+// then the last attempt's own, not the deadline's. An undo record it
+// cannot read fails at once: retrying cannot fix it.
+func restore(ctx context.Context, j *Journal, e Entry, within time.Duration, clk Clock) error {
+	if clk == nil {
+		clk = realClock{}
+	}
+	deadline := clk.Now().Add(within)
+	ctx, cancel := context.WithTimeout(ctx, within)
+	defer cancel()
 	wait := 100 * time.Millisecond
+	var last error
 	for attempt := 1; ; attempt++ {
+		start := clk.Now()
 		err := restoreOnce(ctx, e)
 		if err == nil {
 			return j.End(e.ID)
 		}
-		if attempt > 1 {
-			err = fmt.Errorf("%w (%d attempts)", err, attempt)
+		if last == nil || ctx.Err() == nil {
+			last = err // an attempt cut short by the deadline says less than the one before
 		}
-		t := time.NewTimer(wait)
+		took := clk.Now().Sub(start)
+		switch {
+		case errors.Is(err, inject.ErrBadUndo):
+			return fmt.Errorf("%w (needs a human: retrying cannot help)", err)
+		case ctx.Err() != nil, !clk.Now().Add(wait + took).Before(deadline):
+			if attempt > 1 {
+				return fmt.Errorf("%w (%d attempts in %v)", last, attempt, within)
+			}
+			return last
+		}
 		select {
 		case <-ctx.Done():
-			t.Stop()
-			return err
-		case <-t.C:
+		case <-clk.After(wait):
 		}
 		wait = min(2*wait, 2*time.Second)
 	}
 }
-
 func restoreOnce(ctx context.Context, e Entry) error {
 	if err := inject.Restore(ctx, e.Undo); err != nil {
 		return err

@@ -28,6 +28,11 @@ const (
 	NotApplied Verdict = "not-applied"
 	// RestoreFailed: the fault may still be in place. A human must look.
 	RestoreFailed Verdict = "restore-failed"
+	// FaultLost: the fault disappeared while the flows were sampled (it
+	// expired, another run removed it, the proxy restarted without it).
+	// What was seen says nothing about the model: it verifies nothing and
+	// fails nothing.
+	FaultLost Verdict = "fault-lost"
 )
 
 // A Sample is one observation of a flow through its probe.
@@ -67,8 +72,10 @@ type FlowResult struct {
 	Predicted analysis.State `json:"predicted"`
 	Observed  analysis.State `json:"observed"`
 	Samples   int            `json:"samples"`
-	// Mismatch is the first sample that disagreed with the prediction.
-	Mismatch *Sample `json:"mismatch,omitempty"`
+	// Mismatch is the first sample that disagreed with the prediction,
+	// and Mismatched how many did.
+	Mismatch   *Sample `json:"mismatch,omitempty"`
+	Mismatched int     `json:"mismatched,omitempty"`
 }
 
 // A Result is the record of one experiment.
@@ -137,9 +144,7 @@ func Run(ctx context.Context, x Experiment, inj Injector, probe ProbeFunc, probe
 	restored := false
 	restoreFault := func() error {
 		restored = true
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), opts.RestoreTimeout)
-		defer cancel()
-		return restore(rctx, j, entry) // the same path as spof chaos recover
+		return restore(context.WithoutCancel(ctx), j, entry, opts.RestoreTimeout, nil) // the same path as spof chaos recover
 	}
 	defer func() {
 		r := recover()
@@ -167,27 +172,40 @@ func Run(ctx context.Context, x Experiment, inj Injector, probe ProbeFunc, probe
 		return res
 	}
 
-	// 4. Sample the flows while the fault lasts.
+	// 4. Sample the flows while the fault lasts, checking with every
+	// round that it is still there.
 	injected := time.Now()
-	interrupted, abortReason := sample(ctx, &res, probe, opts.Abort, injected.Add(opts.Settle), injected.Add(opts.Settle+opts.Duration), opts.Interval)
+	healed := ""
+	present := func(ctx context.Context) (bool, error) { return inject.Present(ctx, undo) }
+	stop, why := sample(ctx, &res, probe, present, opts.Abort, injected.Add(opts.Settle), injected.Add(opts.Settle+opts.Duration), opts.Interval)
+	gone := time.Since(injected).Round(time.Millisecond) // when sampling stopped: if the fault was lost, when that was seen
 
 	// 5. Restore and verify.
 	if err := restoreFault(); err != nil {
 		res.Verdict, res.Reason = RestoreFailed, fmt.Sprintf("restoring %s: %v; the journal keeps the entry: run spof chaos recover", x.Fault, err)
 		return res
 	}
-	if abortReason != "" {
-		res.Verdict, res.Reason = Aborted, abortReason+"; the fault was restored"
+	switch stop {
+	case stopAbort:
+		res.Verdict, res.Reason = Aborted, why+"; the fault was restored"
 		return res
-	}
-	if interrupted {
+	case stopInterrupted:
 		res.Verdict, res.Reason = Aborted, fmt.Sprintf("interrupted during the fault (%v); the fault was restored", context.Cause(ctx))
 		return res
+	case stopLost:
+		if !inject.Heals(undo) || !sampledAll(res.Flows) {
+			res.Verdict, res.Reason = FaultLost, fmt.Sprintf("%s went away %s after the injection (%s): the samples taken since do not count, and the model is not judged",
+				x.Fault, gone, why)
+			return res
+		}
+		// The system ended the fault itself (pods replaced, a process
+		// restarted), as it would a real one: judge what was sampled before.
+		healed = fmt.Sprintf("; the fault ended by itself %s after the injection (%s), and the samples before count", gone, why)
 	}
 
 	// 6. Steady state again, within the recovery window.
 	if f, s, ok := recovered(ctx, probe, probed, opts.Recovery, opts.Interval); !ok {
-		res.Verdict, res.Reason = Falsified, fmt.Sprintf("the system did not recover within %v of the restore: %s is %s (%s)", opts.Recovery, f, s.State, s.Detail)
+		res.Verdict, res.Reason = Falsified, fmt.Sprintf("the system did not recover within %v of the restore: %s is %s (%s)%s", opts.Recovery, f, s.State, s.Detail, healed)
 		return res
 	}
 
@@ -200,48 +218,85 @@ func Run(ctx context.Context, x Experiment, inj Injector, probe ProbeFunc, probe
 	for _, fr := range res.Flows {
 		if fr.Mismatch != nil {
 			res.Verdict = Falsified
-			res.Reason = fmt.Sprintf("%s: predicted %s, observed %s at %s (%s)", fr.Flow, fr.Predicted, fr.Mismatch.State,
-				fr.Mismatch.At.Sub(injected).Round(time.Millisecond), fr.Mismatch.Detail)
+			res.Reason = fmt.Sprintf("%s: predicted %s, observed %s at %s (%s)%s", fr.Flow, fr.Predicted, fr.Mismatch.State,
+				fr.Mismatch.At.Sub(injected).Round(time.Millisecond), fr.Mismatch.Detail, healed)
 			return res
 		}
 	}
-	res.Verdict, res.Reason = Passed, "every probed flow behaved as predicted, and recovered"
+	res.Verdict, res.Reason = Passed, "every probed flow behaved as predicted, and recovered"+healed
 	return res
 }
 
+// sampledAll reports whether every flow has a sample that counts.
+func sampledAll(flows []FlowResult) bool {
+	for _, fr := range flows {
+		if fr.Samples == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// Why sample stopped before the end of the fault.
+const (
+	stopEnd         = iota // the fault's duration passed
+	stopInterrupted        // ctx ended
+	stopAbort              // an abort probe failed
+	stopLost               // the fault is no longer in place
+)
+
 // sample probes every flow each interval from from to until (samples
-// before from do not count); it reports whether ctx ended it, or why an
-// abort probe did.
-func sample(ctx context.Context, res *Result, probe ProbeFunc, abort func(context.Context) string, from, until time.Time, every time.Duration) (interrupted bool, abortReason string) {
+// before from do not count). After each round it asks present whether the
+// fault is still in place: a round that ends with the fault gone, or
+// unknown, is dropped, since it may have been taken without the fault. It
+// says why it stopped, with the abort probe's or the presence check's
+// reason.
+func sample(ctx context.Context, res *Result, probe ProbeFunc, present func(context.Context) (bool, error), abort func(context.Context) string,
+	from, until time.Time, every time.Duration) (stop int, why string) {
 	t := time.NewTicker(every)
 	defer t.Stop()
+	round := make([]Sample, len(res.Flows))
 	for {
 		now := time.Now()
 		if !now.Before(until) {
-			return false, ""
+			return stopEnd, ""
 		}
 		if abort != nil {
 			if reason := abort(ctx); reason != "" {
-				return false, reason
+				return stopAbort, reason
 			}
 		}
 		if !now.Before(from) {
 			for i := range res.Flows {
-				fr := &res.Flows[i]
-				s := probe(ctx, fr.Flow)
+				round[i] = probe(ctx, res.Flows[i].Flow)
 				if ctx.Err() != nil {
-					return true, ""
+					return stopInterrupted, ""
 				}
+			}
+			on, err := present(ctx)
+			switch {
+			case ctx.Err() != nil:
+				return stopInterrupted, ""
+			case err != nil:
+				return stopLost, fmt.Sprintf("cannot check that it is in place: %v", err)
+			case !on:
+				return stopLost, "no longer in place"
+			}
+			for i := range res.Flows {
+				fr, s := &res.Flows[i], round[i]
 				fr.Samples++
 				fr.Observed = max(fr.Observed, s.State)
-				if s.State != fr.Predicted && fr.Mismatch == nil {
-					fr.Mismatch = &s
+				if s.State != fr.Predicted {
+					fr.Mismatched++
+					if fr.Mismatch == nil {
+						fr.Mismatch = &s
+					}
 				}
 			}
 		}
 		select {
 		case <-ctx.Done():
-			return true, ""
+			return stopInterrupted, ""
 		case <-t.C:
 		}
 	}

@@ -7,6 +7,11 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -14,6 +19,7 @@ import (
 
 	"github.com/spofhq/spof/analysis"
 	"github.com/spofhq/spof/chaos/inject"
+	"github.com/spofhq/spof/model"
 	"github.com/spofhq/spof/proxy"
 )
 
@@ -96,7 +102,7 @@ func (l *lab) probe(ctx context.Context, flow string) Sample {
 }
 
 func (l *lab) injector() Injector {
-	return ProxyInjector(inject.Proxy{API: l.api.URL, Proxy: "dep", Toxic: "spof-dep-down"})
+	return inject.Proxy{API: l.api.URL, Proxy: "dep", Toxic: "spof-dep-down"}
 }
 
 func experiment(predicted analysis.State) Experiment {
@@ -198,7 +204,7 @@ func TestRunPanicInProbe(t *testing.T) {
 
 func TestRunNotApplied(t *testing.T) {
 	l := newLab(t)
-	inj := ProxyInjector(inject.Proxy{API: l.api.URL, Proxy: "nope", Toxic: "spof-dep-down"})
+	inj := inject.Proxy{API: l.api.URL, Proxy: "nope", Toxic: "spof-dep-down"}
 	res := Run(context.Background(), experiment(analysis.Degraded), inj, l.probe, []string{"f"}, l.journal, quick)
 	if res.Verdict != NotApplied || !strings.Contains(res.Reason, "proxy not found") {
 		t.Fatalf("verdict %s (%s), want not-applied", res.Verdict, res.Reason)
@@ -219,7 +225,7 @@ func TestRunRestoreFails(t *testing.T) {
 	opts := quick
 	opts.RestoreTimeout = time.Second
 	res := Run(context.Background(), experiment(analysis.Degraded), l.injector(), probe, []string{"f"}, l.journal, opts)
-	if res.Verdict != RestoreFailed || !strings.Contains(res.Reason, "run spof chaos recover") || !strings.Contains(res.Reason, "attempts)") {
+	if res.Verdict != RestoreFailed || !strings.Contains(res.Reason, "run spof chaos recover") || !strings.Contains(res.Reason, "attempts in 1s)") {
 		t.Fatalf("verdict %s (%s), want restore-failed", res.Verdict, res.Reason)
 	}
 	if es, _ := l.journal.Entries(); len(es) != 1 {
@@ -284,8 +290,8 @@ func TestRunProxyRestarts(t *testing.T) {
 	opts := quick
 	opts.Duration = time.Second
 	res := Run(context.Background(), experiment(analysis.Degraded), l.injector(), probe, []string{"f"}, l.journal, opts)
-	if res.Verdict == RestoreFailed || res.Verdict == "" {
-		t.Fatalf("verdict %s (%s), want the restore to go through once the proxy is back", res.Verdict, res.Reason)
+	if res.Verdict != FaultLost {
+		t.Fatalf("verdict %s (%s), want fault-lost: the restarted proxy has no toxic, and the restore goes through once it is back", res.Verdict, res.Reason)
 	}
 	var srv *proxy.Server
 	select {
@@ -377,4 +383,144 @@ func TestRunPanicAfterRestore(t *testing.T) {
 		t.Fatalf("verdict %s (%s)", res.Verdict, res.Reason)
 	}
 	l.clean(t)
+}
+
+// TestRunFaultLost: the fault goes away while the flows are sampled
+// (another run removes it, its TTL expires, the proxy restarts without
+// it). The flows then look up, which a correct model predicted as
+// degraded: that must not read as falsified, and the round sampled
+// without the fault must not count.
+func TestRunFaultLost(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		lose func(l *lab)
+	}{
+		{"removed", func(l *lab) {
+			if err := l.srv.RemoveToxic("dep", "spof-dep-down"); err != nil {
+				t.Error(err)
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := newLab(t)
+			l.fallback.Store(true)
+			var n atomic.Int32
+			probe := func(ctx context.Context, flow string) Sample {
+				if n.Add(1) == 5 { // the fourth sample while the fault lasts (the first probed the steady state)
+					tc.lose(l)
+				}
+				return l.probe(ctx, flow)
+			}
+			opts := quick
+			opts.Duration = time.Minute
+			opts.RestoreTimeout = time.Second
+			res := Run(context.Background(), experiment(analysis.Degraded), l.injector(), probe, []string{"f"}, l.journal, opts)
+			if res.Verdict != FaultLost || !strings.Contains(res.Reason, "down went away") || !strings.Contains(res.Reason, "no longer in place") {
+				t.Fatalf("verdict %s (%s), want fault-lost", res.Verdict, res.Reason)
+			}
+			if fr := res.Flows[0]; fr.Mismatch != nil || fr.Samples != 3 {
+				t.Errorf("flow %+v: want 3 samples, both with the fault in place, and no mismatch", fr)
+			}
+			l.clean(t)
+		})
+	}
+}
+
+// TestRunOwnToxic: another run (from another state directory) has its
+// fault on the same proxy, under the name an earlier spof gave every run
+// of the experiment. This run's toxic has its own name, so its inject does
+// not collide (409) and its restore removes only its own toxic.
+func TestRunOwnToxic(t *testing.T) {
+	l := newLab(t)
+	l.fallback.Store(true)
+	other := proxy.Toxic{Name: "spof-dep-down", Type: "latency", Stream: proxy.Downstream, Toxicity: 1, Attributes: map[string]int64{"latency": 1}}
+	if _, err := l.srv.AddToxic("dep", other); err != nil {
+		t.Fatal(err)
+	}
+	p, _ := l.srv.Proxy("dep")
+	m, err := model.Parse("lab.yaml", []byte(`version: 1
+system: lab
+environment: test
+chaos: {proxy_api: "`+l.api.URL+`"}
+components:
+  app: {kind: service, depends_on: [{dep: {fallback: cached}}]}
+  dep: {kind: database, chaos: {proxy: {name: dep, listen: "`+p.Listen+`", upstream: "`+p.Upstream+`"}}}
+flows:
+  f: {criticality: high, steps: [app], probe: {http: "http://127.0.0.1:1"}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := PlanExperiment(m, "dep-down")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string // every toxic seen during the run
+	probe := func(ctx context.Context, flow string) Sample {
+		ts, _ := l.srv.Toxics("dep")
+		for _, tx := range ts {
+			if !slices.Contains(names, tx.Name) {
+				names = append(names, tx.Name)
+			}
+		}
+		return l.probe(ctx, flow)
+	}
+	inj, err := InjectorFor(m, x, t.TempDir(), "run2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := Run(context.Background(), x, inj, probe, []string{"f"}, l.journal, quick)
+	if res.Verdict != Passed {
+		t.Fatalf("verdict %s (%s), want passed", res.Verdict, res.Reason)
+	}
+	if !slices.Contains(names, "spof-dep-down-run2") {
+		t.Errorf("toxics during the run %v, want spof-dep-down-run2", names)
+	}
+	if ts, _ := l.srv.Toxics("dep"); len(ts) != 1 || ts[0].Name != "spof-dep-down" {
+		t.Errorf("toxics after the run: %+v, want the other run's only", ts)
+	}
+}
+
+// TestRunFaultHeals: a fault the system ends by itself, as a real one
+// (a killed process that its supervisor restarts at the third sample),
+// is not a lost fault: the samples before count, and the verdict says the
+// fault ended by itself.
+func TestRunFaultHeals(t *testing.T) {
+	dir := t.TempDir()
+	pidfile := filepath.Join(dir, "dep.pid")
+	start := func() {
+		cmd := exec.Command("sleep", "60")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		go cmd.Wait() // reaps it once killed
+		t.Cleanup(func() { cmd.Process.Kill() })
+		os.WriteFile(pidfile, []byte(strconv.Itoa(cmd.Process.Pid)+"\n"), 0o644)
+	}
+	start()
+	var n atomic.Int32
+	probe := func(ctx context.Context, flow string) Sample {
+		if n.Add(1) == 4 { // the steady state, then the third sample
+			start() // the supervisor
+		}
+		data, _ := os.ReadFile(pidfile)
+		pid, _ := strconv.Atoi(strings.TrimSpace(string(data)))
+		if inject.Alive(pid) {
+			return Sample{State: analysis.Up, At: time.Now()}
+		}
+		return Sample{State: analysis.Degraded, Detail: "dep is down", At: time.Now()}
+	}
+	x := experiment(analysis.Degraded)
+	x.Injector = "process"
+	inj := inject.Process{PIDFile: pidfile, Signal: "KILL", Restart: "exit 1", Dir: dir}
+	j, _ := OpenJournal(t.TempDir())
+	opts := quick
+	opts.Duration = time.Minute
+	res := Run(context.Background(), x, inj, probe, []string{"f"}, j, opts)
+	if res.Verdict != Passed || !strings.Contains(res.Reason, "; the fault ended by itself") || res.Flows[0].Samples != 2 {
+		t.Fatalf("verdict %s (%s), %d samples; want passed on the 2 samples before the restart", res.Verdict, res.Reason, res.Flows[0].Samples)
+	}
+	if es, _ := j.Entries(); len(es) != 0 {
+		t.Errorf("journal entries left: %+v", es)
+	}
 }

@@ -37,7 +37,14 @@ func TestNotify(t *testing.T) {
 	}
 	fail := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { http.Error(w, "invalid_token", http.StatusForbidden) }))
 	defer fail.Close()
-	if err := Notify(ctx, fail.URL, "shop", sampleResults()); err == nil || !strings.Contains(err.Error(), "403 Forbidden: invalid_token") {
-		t.Errorf("rejected webhook: %v", err)
+	secret := "/services/T000/B000/XXXXsecretXXXX"
+	if err := Notify(ctx, fail.URL+secret, "shop", sampleResults()); err == nil || !strings.Contains(err.Error(), "403 Forbidden: invalid_token") || strings.Contains(err.Error(), "secret") {
+		t.Errorf("rejected webhook: %v, want the status and no secret", err)
+	}
+	// Unreachable: the HTTP client's error quotes the whole URL.
+	gone := httptest.NewServer(http.NotFoundHandler())
+	gone.Close()
+	if err := Notify(ctx, gone.URL+secret, "shop", sampleResults()); err == nil || !strings.Contains(err.Error(), "connection refused") || strings.Contains(err.Error(), "secret") {
+		t.Errorf("unreachable webhook: %v, want the cause and no secret", err)
 	}
 }

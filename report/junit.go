@@ -7,6 +7,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spofhq/spof/analysis"
 )
@@ -58,11 +59,55 @@ func JUnit(w io.Writer, r *analysis.Result, g analysis.Gate) error {
 		tc.SystemOut = junitOut(evidence)
 		suite.add(tc)
 	}
+	return writeSuite(w, suite)
+}
+
+// A JUnitCase is one test case of a JUnit report: passed unless it has a
+// Failure (what it checks does not hold), an Error (it could not
+// conclude) or is Skipped (the message says why).
+type JUnitCase struct {
+	Classname, Name string
+	Time            time.Duration // how long it ran; 0: not said
+	Failure, Error  *JUnitProblem
+	Skipped         string
+	Out             string // its system-out
+}
+
+// A JUnitProblem is why a test case failed or erred.
+type JUnitProblem struct {
+	Message, Type, Text string
+}
+
+// WriteJUnit writes cases as one JUnit test suite named name, in the
+// subset of JUnit XML that CI systems read: the one JUnit writer of spof
+// (spof check's report and spof chaos run's both go through it).
+func WriteJUnit(w io.Writer, name string, cases []JUnitCase) error {
+	suite := junitSuite{Name: name}
+	for _, c := range cases {
+		tc := junitCase{Classname: c.Classname, Name: c.Name, SystemOut: junitOut(xmlText(c.Out))}
+		if c.Time > 0 {
+			tc.Time = strconv.FormatFloat(c.Time.Seconds(), 'f', 3, 64)
+		}
+		if p := c.Failure; p != nil {
+			tc.Failure = &junitFailure{Message: xmlText(p.Message), Type: p.Type, Text: xmlText(p.Text)}
+		}
+		if p := c.Error; p != nil {
+			tc.Error = &junitFailure{Message: xmlText(p.Message), Type: p.Type, Text: xmlText(p.Text)}
+		}
+		if c.Skipped != "" {
+			tc.Skipped = &junitSkipped{Message: xmlText(c.Skipped)}
+		}
+		suite.add(tc)
+	}
+	return writeSuite(w, suite)
+}
+
+// writeSuite writes suite, the one suite of a report.
+func writeSuite(w io.Writer, suite junitSuite) error {
 	suites := junitSuites{
-		Name: "spof", Tests: suite.Tests, Failures: suite.Failures, Skipped: suite.Skipped,
+		Name: "spof", Tests: suite.Tests, Failures: suite.Failures, Errors: suite.Errors, Skipped: suite.Skipped,
 		Suites: []junitSuite{suite},
 	}
-
 	var b bytes.Buffer
 	b.WriteString(xml.Header)
 	enc := xml.NewEncoder(&b)
@@ -134,7 +179,9 @@ type (
 	junitCase struct {
 		Classname string        `xml:"classname,attr"`
 		Name      string        `xml:"name,attr"`
+		Time      string        `xml:"time,attr,omitempty"`
 		Failure   *junitFailure `xml:"failure,omitempty"`
+		Error     *junitFailure `xml:"error,omitempty"`
 		Skipped   *junitSkipped `xml:"skipped,omitempty"`
 		SystemOut *junitOutput  `xml:"system-out,omitempty"`
 	}
@@ -165,6 +212,9 @@ func (s *junitSuite) add(tc junitCase) {
 	s.Tests++
 	if tc.Failure != nil {
 		s.Failures++
+	}
+	if tc.Error != nil {
+		s.Errors++
 	}
 	if tc.Skipped != nil {
 		s.Skipped++

@@ -10,12 +10,12 @@ import (
 )
 
 // Command injects a fault with shell commands, the way the articles'
-// runbooks do (an iptables rule, an RDS failover): Inject runs to put the
-// fault in, Restore to take it out, and Check, if set, exits 0 while the
-// fault is in place.
+// runbooks do (an iptables rule, an RDS failover): InjectCmd runs to put
+// the fault in, RestoreCmd to take it out, and CheckCmd, if set, exits 0
+// while the fault is in place.
 type Command struct {
-	Inject, Restore, Check string
-	Dir                    string // working directory: the model's
+	InjectCmd, RestoreCmd, CheckCmd string
+	Dir                             string // working directory: the model's
 }
 
 type commandUndo struct {
@@ -24,14 +24,20 @@ type commandUndo struct {
 	Dir     string `json:"dir,omitempty"`
 }
 
-// Prepare returns the undo record of the fault, before it is injected.
-func (c Command) Prepare() Undo {
-	return marshalUndo("command", commandUndo{c.Restore, c.Check, c.Dir})
+// Undo returns the undo record of the fault: the restore command.
+func (c Command) Undo() Undo {
+	return marshalUndo("command", commandUndo{c.RestoreCmd, c.CheckCmd, c.Dir})
 }
 
-// Run puts the fault in.
-func (c Command) Run(ctx context.Context) error {
-	if err := shell(ctx, c.Dir, c.Inject); err != nil {
+// Prepare returns the undo record of the fault, before it is injected.
+func (c Command) Prepare(context.Context) (Undo, error) {
+	return c.Undo(), nil
+}
+
+// Inject runs the inject command: the fault is the command's, whatever
+// fault the experiment names.
+func (c Command) Inject(ctx context.Context, _ Undo, _ Fault) error {
+	if err := shell(ctx, c.Dir, c.InjectCmd); err != nil {
 		return fmt.Errorf("inject command: %w", err)
 	}
 	return nil
@@ -43,6 +49,9 @@ func (u commandUndo) restore(ctx context.Context) error {
 	}
 	return nil
 }
+
+// blind: without a check command nobody can tell whether the fault is in.
+func (u commandUndo) blind() bool { return u.Check == "" }
 
 func (u commandUndo) active(ctx context.Context) (bool, error) {
 	if u.Check == "" {

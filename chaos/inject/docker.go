@@ -72,7 +72,7 @@ type dockerEndpoint struct {
 
 // Prepare finds the container, which must be running (and not paused) and,
 // to be disconnected, on the network, and returns the undo record of its
-// fault; nothing is changed yet. The record holds everything InjectDocker
+// fault; nothing is changed yet. The record holds everything Inject
 // needs: the container's ID and how it is attached to the network.
 func (d Docker) Prepare(ctx context.Context) (Undo, error) {
 	action := cmp.Or(d.Action, dockerPause)
@@ -123,10 +123,10 @@ func (d Docker) Prepare(ctx context.Context) (Undo, error) {
 	return marshalUndo("docker", u), nil
 }
 
-// InjectDocker puts in the fault that u, from Docker.Prepare, describes:
+// Inject puts in the fault that u, from Prepare, describes:
 // it pauses, stops or disconnects the container Prepare found. The
 // binding's action is the fault, whatever fault the experiment names.
-func InjectDocker(ctx context.Context, u Undo) error {
+func (Docker) Inject(ctx context.Context, u Undo, _ Fault) error {
 	d, err := decodeDockerUndo(u)
 	if err != nil {
 		return err
@@ -154,7 +154,7 @@ func InjectDocker(ctx context.Context, u Undo) error {
 			return fmt.Errorf("disconnecting docker container %s from network %s: %w", d, d.Network, err)
 		}
 	default:
-		return fmt.Errorf("docker undo record: unknown action %q", d.Action)
+		return fmt.Errorf("%w: docker: unknown action %q", ErrBadUndo, d.Action)
 	}
 	return nil
 }
@@ -229,7 +229,7 @@ func (u dockerUndo) restore(ctx context.Context) error {
 			return fmt.Errorf("reconnecting docker container %s to network %s: %w", u, u.Network, err)
 		}
 	default:
-		return fmt.Errorf("docker undo record: unknown action %q", u.Action)
+		return fmt.Errorf("%w: docker: unknown action %q", ErrBadUndo, u.Action)
 	}
 	return nil
 }
@@ -261,7 +261,7 @@ func (u dockerUndo) activeOn(ctx context.Context, api *dockerAPI) (bool, error) 
 		}
 		return !on, nil
 	}
-	return false, fmt.Errorf("docker undo record: unknown action %q", u.Action)
+	return false, fmt.Errorf("%w: docker: unknown action %q", ErrBadUndo, u.Action)
 }
 
 // dockerContainer is the part of Docker's ContainerInspect answer that the

@@ -434,13 +434,13 @@ func TestDockerActions(t *testing.T) {
 			}
 			u = journalled(t, u)
 			if on, err := Active(ctx, u); err != nil || on {
-				t.Errorf("before InjectDocker, Active = %v, %v; want false", on, err)
+				t.Errorf("before Docker.Inject, Active = %v, %v; want false", on, err)
 			}
-			if err := InjectDocker(ctx, u); err != nil {
+			if err := (Docker{}).Inject(ctx, u, Fault{}); err != nil {
 				t.Fatal(err)
 			}
 			if c := f.container(tc.d.Container); !tc.faulty(c) {
-				t.Errorf("after InjectDocker, the container is %+v", c)
+				t.Errorf("after Docker.Inject, the container is %+v", c)
 			}
 			if on, err := Active(ctx, u); err != nil || !on {
 				t.Errorf("Active = %v, %v; want true", on, err)
@@ -542,14 +542,14 @@ func TestDockerErrors(t *testing.T) {
 	f.mu.Lock()
 	f.containers = f.containers[:1]
 	f.mu.Unlock()
-	if err := InjectDocker(ctx, u); err == nil || !strings.Contains(err.Error(), "stopping docker container shop-cache (7c1e0b2d3a4f): No such container") {
+	if err := (Docker{}).Inject(ctx, u, Fault{}); err == nil || !strings.Contains(err.Error(), "stopping docker container shop-cache (7c1e0b2d3a4f): No such container") {
 		t.Errorf("inject on a removed container: %v", err)
 	}
 	if err := Restore(ctx, u); err == nil || !strings.Contains(err.Error(), "No such container") {
 		t.Errorf("restore of a removed container: %v", err)
 	}
-	if err := InjectDocker(ctx, Undo{Injector: "proxy"}); err == nil {
-		t.Error("InjectDocker of a proxy record: no error")
+	if err := (Docker{}).Inject(ctx, Undo{Injector: "proxy"}, Fault{}); err == nil {
+		t.Error("Docker.Inject of a proxy record: no error")
 	}
 }
 

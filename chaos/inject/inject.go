@@ -8,6 +8,7 @@ package inject
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -80,6 +81,36 @@ func Active(ctx context.Context, u Undo) (bool, error) {
 	return d.active(ctx)
 }
 
+// Present reports whether the fault that u describes is still in place,
+// as far as its injector can tell, for the check that runs with every
+// sample: unlike Active it answers true when the injector cannot tell (a
+// command binding without a check command), so that only a fault seen gone
+// ends an experiment as lost.
+func Present(ctx context.Context, u Undo) (bool, error) {
+	d, err := decodeUndo(u)
+	if err != nil {
+		return false, err
+	}
+	if b, ok := d.(interface{ blind() bool }); ok && b.blind() {
+		return true, nil
+	}
+	return d.active(ctx)
+}
+
+// Heals reports whether the fault u describes is one the system may end
+// by itself, as a real one would be: pods deleted are replaced by their
+// controller, a killed process may be restarted by its supervisor. Its
+// going away during an experiment is then the system at work, not a lost
+// fault.
+func Heals(u Undo) bool {
+	d, err := decodeUndo(u)
+	if err != nil {
+		return false
+	}
+	h, ok := d.(interface{ heals() bool })
+	return ok && h.heals()
+}
+
 // RestoreTimeout is how long restoring u may take, retries included:
 // 30s, or 5 minutes for kubectl, whose restore waits for the replacement
 // pods to be Ready. spof chaos run and spof chaos recover both allow it.
@@ -95,6 +126,11 @@ type undoer interface {
 	restore(ctx context.Context) error
 	active(ctx context.Context) (bool, error)
 }
+
+// ErrBadUndo: the undo record cannot be read (an injector this spof does
+// not know, data that does not parse). Retrying cannot help: a human must
+// restore the fault it describes.
+var ErrBadUndo = errors.New("unusable undo record")
 
 func decodeUndo(u Undo) (undoer, error) {
 	var d undoer
@@ -112,10 +148,10 @@ func decodeUndo(u Undo) (undoer, error) {
 	case "kubectl":
 		d = &kubectlUndo{}
 	default:
-		return nil, fmt.Errorf("unknown injector %q in undo record", u.Injector)
+		return nil, fmt.Errorf("%w: unknown injector %q (this spof knows proxy, command, process, iptables, docker, kubectl)", ErrBadUndo, u.Injector)
 	}
 	if err := json.Unmarshal(u.Data, d); err != nil {
-		return nil, fmt.Errorf("%s undo record: %w", u.Injector, err)
+		return nil, fmt.Errorf("%w: %s: %v", ErrBadUndo, u.Injector, err)
 	}
 	return d, nil
 }

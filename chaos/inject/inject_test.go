@@ -3,6 +3,7 @@ package inject
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net"
 	"net/http/httptest"
 	"os"
@@ -42,9 +43,9 @@ func TestProxyInjector(t *testing.T) {
 	} {
 		t.Run(f.String(), func(t *testing.T) {
 			p := Proxy{API: api, Proxy: "redis", Toxic: "spof-redis-" + f.Kind}
-			back := journalled(t, p.Prepare())
+			back := journalled(t, p.Undo())
 			f.TTL = 2 * time.Minute
-			if err := p.Inject(ctx, f); err != nil {
+			if err := p.Inject(ctx, back, f); err != nil {
 				t.Fatal(err)
 			}
 			tx, err := srv.Toxic("redis", p.Toxic)
@@ -74,28 +75,28 @@ func TestProxyInjector(t *testing.T) {
 func TestProxyInjectorErrors(t *testing.T) {
 	ctx := context.Background()
 	api, _ := startProxy(t)
-	err := Proxy{API: api, Proxy: "nope", Toxic: "x"}.Inject(ctx, Fault{Kind: Down})
+	err := Proxy{API: api, Proxy: "nope", Toxic: "x"}.Inject(ctx, Undo{}, Fault{Kind: Down})
 	if err == nil || !strings.Contains(err.Error(), "proxy not found") {
 		t.Errorf("unknown proxy: %v", err)
 	}
-	err = Proxy{API: "http://127.0.0.1:1", Proxy: "redis", Toxic: "x"}.Inject(ctx, Fault{Kind: Down})
+	err = Proxy{API: "http://127.0.0.1:1", Proxy: "redis", Toxic: "x"}.Inject(ctx, Undo{}, Fault{Kind: Down})
 	if err == nil || !strings.Contains(err.Error(), "unreachable") {
 		t.Errorf("dead proxy API: %v", err)
 	}
-	if err := (Proxy{API: api, Proxy: "redis", Toxic: "x"}).Inject(ctx, Fault{Kind: "flood"}); err == nil {
+	if err := (Proxy{API: api, Proxy: "redis", Toxic: "x"}).Inject(ctx, Undo{}, Fault{Kind: "flood"}); err == nil {
 		t.Error("unknown fault: no error")
 	}
-	if err := Restore(ctx, Undo{Injector: "telepathy"}); err == nil {
-		t.Error("unknown injector: no error")
+	if err := Restore(ctx, Undo{Injector: "telepathy"}); !errors.Is(err, ErrBadUndo) {
+		t.Errorf("unknown injector: %v, want ErrBadUndo", err)
 	}
 }
 
 func TestCommandInjector(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	c := Command{Inject: "touch fault", Restore: "rm -f fault", Check: "test -e fault", Dir: dir}
-	u := journalled(t, c.Prepare())
-	if err := c.Run(ctx); err != nil {
+	c := Command{InjectCmd: "touch fault", RestoreCmd: "rm -f fault", CheckCmd: "test -e fault", Dir: dir}
+	u := journalled(t, c.Undo())
+	if err := c.Inject(ctx, u, Fault{}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "fault")); err != nil {
@@ -110,8 +111,8 @@ func TestCommandInjector(t *testing.T) {
 	if on, err := Active(ctx, u); err != nil || on {
 		t.Errorf("after Restore, Active = %v, %v; want false", on, err)
 	}
-	bad := Command{Inject: "echo no permission >&2; exit 3", Dir: dir}
-	if err := bad.Run(ctx); err == nil || !strings.Contains(err.Error(), "no permission") {
+	bad := Command{InjectCmd: "echo no permission >&2; exit 3", Dir: dir}
+	if err := bad.Inject(ctx, Undo{}, Fault{}); err == nil || !strings.Contains(err.Error(), "no permission") {
 		t.Errorf("failing inject: %v, want its output in the error", err)
 	}
 }

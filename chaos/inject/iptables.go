@@ -58,7 +58,7 @@ const (
 // Prepare checks the rule can be added here (the port and action, the
 // netns, iptables and the privileges to run it) and returns the undo
 // record of its fault; nothing is injected yet.
-func (t IPTables) Prepare() (Undo, error) {
+func (t IPTables) Prepare(context.Context) (Undo, error) {
 	u, err := t.undo()
 	if err != nil {
 		return Undo{}, err
@@ -69,7 +69,7 @@ func (t IPTables) Prepare() (Undo, error) {
 // Inject inserts the rule, in ip6tables too where IPv6 is on. f is not
 // used: the action decides the fault (see IPTables). If Inject fails half
 // way, restoring through the undo record removes what it added.
-func (t IPTables) Inject(ctx context.Context, _ Fault) error {
+func (t IPTables) Inject(ctx context.Context, _ Undo, _ Fault) error {
 	u, err := t.undo()
 	if err != nil {
 		return err

@@ -43,7 +43,7 @@ func timedOut(err error) bool {
 
 func prepare(t *testing.T, ipt IPTables) Undo {
 	t.Helper()
-	u, err := ipt.Prepare()
+	u, err := ipt.Prepare(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +78,7 @@ func TestIPTablesInject(t *testing.T) {
 			ipt := IPTables{Port: port, Netns: ns, Action: tc.action, Comment: "spof-test-" + tc.action}
 			u := prepare(t, ipt)
 			wantActive(t, u, false) // Prepare injects nothing
-			if err := ipt.Inject(ctx, Fault{Kind: Down}); err != nil {
+			if err := ipt.Inject(ctx, Undo{}, Fault{Kind: Down}); err != nil {
 				t.Fatal(err)
 			}
 			wantActive(t, u, true)
@@ -110,7 +110,7 @@ func TestIPTablesRestoreRemovesEveryCopy(t *testing.T) {
 	ipt := IPTables{Port: port, Netns: ns, Action: "reject", Comment: "spof-twice"}
 	u := prepare(t, ipt)
 	for range 2 { // an experiment run twice without a restore between
-		if err := ipt.Inject(ctx, Fault{Kind: Down}); err != nil {
+		if err := ipt.Inject(ctx, Undo{}, Fault{Kind: Down}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -134,7 +134,7 @@ func TestIPTablesCommentsKeepExperimentsApart(t *testing.T) {
 	b := IPTables{Port: port, Netns: ns, Action: "reject", Comment: "spof-b"}
 	ua, ub := prepare(t, a), prepare(t, b)
 	for _, ipt := range []IPTables{a, b} {
-		if err := ipt.Inject(ctx, Fault{Kind: Down}); err != nil {
+		if err := ipt.Inject(ctx, Undo{}, Fault{Kind: Down}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -160,7 +160,7 @@ func TestIPTablesRestoreAfterNetnsDeleted(t *testing.T) {
 	ns := netnstest.New(t)
 	ipt := IPTables{Port: 6379, Netns: ns, Action: "drop", Comment: "spof-gone"}
 	u := prepare(t, ipt)
-	if err := ipt.Inject(ctx, Fault{Kind: Blackhole}); err != nil {
+	if err := ipt.Inject(ctx, Undo{}, Fault{Kind: Blackhole}); err != nil {
 		t.Fatal(err)
 	}
 	wantActive(t, u, true)
@@ -185,7 +185,7 @@ func TestIPTablesPrepareErrors(t *testing.T) {
 		{IPTables{Port: 80, Comment: strings.Repeat("x", 256)}, "256 bytes, want at most 255"},
 		{IPTables{Port: 80, Comment: "spof\nx"}, `iptables: comment "spof\nx" has control characters`},
 	} {
-		_, err := tc.ipt.Prepare()
+		_, err := tc.ipt.Prepare(context.Background())
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%+v: Prepare error %v; want %q", tc.ipt, err, tc.want)
 		}
@@ -200,14 +200,14 @@ func TestIPTablesNotInstalled(t *testing.T) {
 	}
 	dir := t.TempDir()
 	t.Setenv("PATH", dir)
-	_, err = IPTables{Port: 80, Comment: "c"}.Prepare()
+	_, err = IPTables{Port: 80, Comment: "c"}.Prepare(context.Background())
 	if want := "iptables: not found in PATH (apt-get install iptables)"; err == nil || err.Error() != want {
 		t.Errorf("no iptables: %v; want %q", err, want)
 	}
 	if err := os.Symlink(ipt, filepath.Join(dir, "iptables")); err != nil {
 		t.Fatal(err)
 	}
-	_, err = IPTables{Port: 80, Netns: ns, Comment: "c"}.Prepare()
+	_, err = IPTables{Port: 80, Netns: ns, Comment: "c"}.Prepare(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "ip: not found in PATH, needed for netns (apt-get install iproute2)") {
 		t.Errorf("no ip: %v", err)
 	}
@@ -234,11 +234,11 @@ func TestIPTablesNotRoot(t *testing.T) {
 	}
 	t.Setenv("PATH", dir)
 	nobody := IPTables{Port: 80, Netns: ns, Comment: "spof-nobody"}
-	u, err := nobody.Prepare()
+	u, err := nobody.Prepare(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = nobody.Inject(ctx, Fault{Kind: Down})
+	err = nobody.Inject(ctx, Undo{}, Fault{Kind: Down})
 	for _, want := range []string{
 		fmt.Sprintf("injecting iptables drop of tcp port 80 in netns %s (comment \"spof-nobody\"): ip netns exec %s iptables -w -I INPUT", ns, ns),
 		"Permission denied (you must be root)",

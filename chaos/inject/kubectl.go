@@ -125,11 +125,11 @@ func (k Kubectl) Prepare(ctx context.Context) (Undo, error) {
 	return marshalUndo("kubectl", u), nil
 }
 
-// InjectKubectl puts in the fault that u, from Kubectl.Prepare,
+// Inject puts in the fault that u, from Prepare,
 // describes: it deletes the pods the selector picks, without waiting for
 // them to end, or scales the workloads Prepare found to zero. The
 // binding's action is the fault, whatever fault the experiment names.
-func InjectKubectl(ctx context.Context, u Undo) error {
+func (Kubectl) Inject(ctx context.Context, u Undo, _ Fault) error {
 	if u.Injector != "kubectl" {
 		return fmt.Errorf("undo record of a %s fault, not kubectl", u.Injector)
 	}
@@ -153,7 +153,7 @@ func InjectKubectl(ctx context.Context, u Undo) error {
 			}
 		}
 	default:
-		return fmt.Errorf("kubectl undo record: unknown action %q", k.Action)
+		return fmt.Errorf("%w: kubectl: unknown action %q", ErrBadUndo, k.Action)
 	}
 	return nil
 }
@@ -202,13 +202,17 @@ func (u kubectlUndo) restore(ctx context.Context) error {
 			return fmt.Errorf("waiting for the workloads matching -l %s in %s to be Ready (%s): %w", u.Selector, u.namespaceName(), waiting, err)
 		}
 	default:
-		return fmt.Errorf("kubectl undo record: unknown action %q", u.Action)
+		return fmt.Errorf("%w: kubectl: unknown action %q", ErrBadUndo, u.Action)
 	}
 	return nil
 }
 
 // active reports whether fewer pods are Ready than before the fault
 // (delete), or whether a workload is still scaled to zero (scale).
+// heals: the controller of deleted pods replaces them; scaled-down
+// workloads stay at zero.
+func (u kubectlUndo) heals() bool { return u.Action == kubectlDelete }
+
 func (u kubectlUndo) active(ctx context.Context) (bool, error) {
 	switch u.Action {
 	case kubectlDelete:
@@ -226,7 +230,7 @@ func (u kubectlUndo) active(ctx context.Context) (bool, error) {
 		}
 		return false, nil
 	}
-	return false, fmt.Errorf("kubectl undo record: unknown action %q", u.Action)
+	return false, fmt.Errorf("%w: kubectl: unknown action %q", ErrBadUndo, u.Action)
 }
 
 func (u kubectlUndo) readyPods(ctx context.Context) (int, error) {

@@ -178,14 +178,14 @@ func testKubectlDelete(t *testing.T, bin string) [][]string {
 	}
 	u = journalled(t, u)
 	if on, err := Active(ctx, u); err != nil || on {
-		t.Errorf("before InjectKubectl, Active = %v, %v; want false", on, err)
+		t.Errorf("before Kubectl.Inject, Active = %v, %v; want false", on, err)
 	}
-	if err := InjectKubectl(ctx, u); err != nil {
+	if err := (Kubectl{}).Inject(ctx, u, Fault{}); err != nil {
 		t.Fatal(err)
 	}
 	for _, p := range c.load().Pods {
 		if (p.Labels["app"] == "mail") != (p.Deleted != 0) {
-			t.Errorf("after InjectKubectl, pod %s: deleted %v", p.Name, p.Deleted != 0)
+			t.Errorf("after Kubectl.Inject, pod %s: deleted %v", p.Name, p.Deleted != 0)
 		}
 	}
 	// The deleted pods still show, terminating and Ready, beside their
@@ -235,12 +235,12 @@ func testKubectlScale(t *testing.T, bin string) [][]string {
 		t.Errorf("undo record %s\nwant %s", u.Data, want)
 	}
 	u = journalled(t, u)
-	if err := InjectKubectl(ctx, u); err != nil {
+	if err := (Kubectl{}).Inject(ctx, u, Fault{}); err != nil {
 		t.Fatal(err)
 	}
 	s := c.load()
 	if s.replicas("Deployment", "mail") != 0 || s.replicas("StatefulSet", "mail-queue") != 0 || s.replicas("Deployment", "web") != 2 {
-		t.Errorf("after InjectKubectl, workloads %+v", s.Workloads)
+		t.Errorf("after Kubectl.Inject, workloads %+v", s.Workloads)
 	}
 	if on, err := Active(ctx, u); err != nil || !on {
 		t.Errorf("Active = %v, %v; want true", on, err)
@@ -316,7 +316,7 @@ func testKubectlErrors(t *testing.T, bin string) {
 		t.Fatal(err)
 	}
 	c.change(func(s *fakeKubeState) { s.Forbid = []string{"delete"} })
-	err = InjectKubectl(ctx, u)
+	err = (Kubectl{}).Inject(ctx, u, Fault{})
 	if err == nil || !strings.Contains(err.Error(), `deleting the pods: kubectl --context=staging --namespace=shop delete pods web-5f6d7c8b9-ddddd web-5f6d7c8b9-eeeee --ignore-not-found=true --wait=false: exit status 1: Error from server (Forbidden): pods is forbidden: User "ci" cannot delete resource "pods"`) {
 		t.Errorf("forbidden delete: %v", err)
 	}
@@ -333,8 +333,8 @@ func testKubectlErrors(t *testing.T, bin string) {
 	if err := Restore(ctx, u); err == nil || !strings.Contains(err.Error(), `scaling deployment/web back to 2: kubectl --context=staging --namespace=shop scale deployment/web --replicas=2: exit status 1: Error from server (NotFound): deployments.apps "web" not found`) {
 		t.Errorf("Restore of a deleted workload: %v", err)
 	}
-	if err := InjectKubectl(ctx, Undo{Injector: "docker"}); err == nil {
-		t.Error("InjectKubectl of a docker record: no error")
+	if err := (Kubectl{}).Inject(ctx, Undo{Injector: "docker"}, Fault{}); err == nil {
+		t.Error("Kubectl.Inject of a docker record: no error")
 	}
 }
 
@@ -348,7 +348,7 @@ func testKubectlNoContext(t *testing.T, bin string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := InjectKubectl(ctx, u); err != nil {
+	if err := (Kubectl{}).Inject(ctx, u, Fault{}); err != nil {
 		t.Fatal(err)
 	}
 	for _, call := range c.calls() {
@@ -366,7 +366,7 @@ func testKubectlRestoreTimeout(t *testing.T, bin string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := InjectKubectl(context.Background(), u); err != nil {
+	if err := (Kubectl{}).Inject(context.Background(), u, Fault{}); err != nil {
 		t.Fatal(err)
 	}
 	c.change(func(s *fakeKubeState) { s.Workloads[2].Replicas = 1 }) // web's controller brings one pod back

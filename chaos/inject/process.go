@@ -54,8 +54,9 @@ func (p Process) Prepare(ctx context.Context) (Undo, error) {
 	return marshalUndo("process", processUndo{PID: pid, Signal: p.Signal, Restart: p.Restart, PIDFile: p.PIDFile, PIDCmd: p.PIDCmd, Dir: p.Dir}), nil
 }
 
-// SignalProcess sends the fault's signal to the process u names.
-func SignalProcess(u Undo) error {
+// Inject sends the binding's signal to the process that u, from Prepare,
+// names. The signal is the fault, whatever fault the experiment names.
+func (Process) Inject(_ context.Context, u Undo, _ Fault) error {
 	var d processUndo
 	if err := json.Unmarshal(u.Data, &d); err != nil {
 		return fmt.Errorf("process undo record: %w", err)
@@ -95,6 +96,10 @@ func (u processUndo) restore(ctx context.Context) error {
 		}
 	}
 }
+
+// heals: a supervisor may restart a process that was ended; a stopped one
+// stays stopped.
+func (u processUndo) heals() bool { return u.Signal != "STOP" }
 
 func (u processUndo) active(ctx context.Context) (bool, error) {
 	if u.Signal == "STOP" {

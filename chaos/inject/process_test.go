@@ -40,7 +40,7 @@ func TestProcessStop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := SignalProcess(u); err != nil {
+	if err := (Process{}).Inject(context.Background(), u, Fault{}); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "the process is not stopped", func() bool { return stopped(cmd.Process.Pid) })
@@ -75,7 +75,7 @@ func testKillAndRestart(t *testing.T, restart string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := SignalProcess(u); err != nil {
+	if err := (Process{}).Inject(context.Background(), u, Fault{}); err != nil {
 		t.Fatal(err)
 	}
 	cmd.Wait() // reap it, as its parent would

@@ -2,6 +2,7 @@ package inject
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -29,9 +30,15 @@ type proxyUndo struct {
 	Toxic string `json:"toxic"`
 }
 
-// Prepare returns the undo record of the fault, before it is injected.
-func (p Proxy) Prepare() Undo {
+// Undo returns the undo record of the fault: remove the toxic.
+func (p Proxy) Undo() Undo {
 	return marshalUndo("proxy", proxyUndo{API: p.API, Proxy: p.Proxy, Toxic: p.Toxic})
+}
+
+// Prepare finds the proxy as the model describes it (Check) and returns
+// the undo record of the fault, before it is injected.
+func (p Proxy) Prepare(ctx context.Context) (Undo, error) {
+	return p.Undo(), p.Check(ctx)
 }
 
 // Check finds the proxy and compares it with what the model says: a
@@ -57,8 +64,9 @@ func port(hostport string) string {
 	return port
 }
 
-// Inject adds the toxic for f. The proxy must exist.
-func (p Proxy) Inject(ctx context.Context, f Fault) error {
+// Inject adds the toxic for f (the undo record names it too). The proxy
+// must exist.
+func (p Proxy) Inject(ctx context.Context, _ Undo, f Fault) error {
 	t, err := toxicFor(f)
 	if err != nil {
 		return err
@@ -115,4 +123,31 @@ func (u proxyUndo) active(ctx context.Context) (bool, error) {
 		return false, nil
 	}
 	return false, err
+}
+
+// ProxyToxic is the toxic that u, a proxy fault's undo record, removes:
+// ok is false for other injectors' records.
+func ProxyToxic(u Undo) (api, proxy, toxic string, ok bool) {
+	if u.Injector != "proxy" {
+		return "", "", "", false
+	}
+	var d proxyUndo
+	if json.Unmarshal(u.Data, &d) != nil {
+		return "", "", "", false
+	}
+	return d.API, d.Proxy, d.Toxic, true
+}
+
+// Toxics returns the names of the toxics on the proxy name of the fault
+// proxy at api.
+func Toxics(ctx context.Context, api, name string) ([]string, error) {
+	ts, err := client.New(api).Toxics(ctx, name)
+	if err != nil {
+		return nil, fmt.Errorf("proxy %s at %s: %w", name, api, err)
+	}
+	out := make([]string, len(ts))
+	for i, t := range ts {
+		out[i] = t.Name
+	}
+	return out, nil
 }

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/url"
@@ -19,7 +20,6 @@ import (
 	"github.com/spofhq/spof/chaos"
 	"github.com/spofhq/spof/chaos/inject"
 	"github.com/spofhq/spof/model"
-	"github.com/spofhq/spof/probe"
 )
 
 // newChaosCmd is the chaos command group: plan, run and recover.
@@ -39,6 +39,7 @@ injected, so that whatever happens to the run, the fault can be undone.`,
 type chaosRecoverFlags struct {
 	stateDir string
 	force    bool
+	orphans  bool
 	timeout  time.Duration
 }
 
@@ -52,15 +53,23 @@ injected, undoes it, checks that it is gone, and only then closes the
 entry: running it twice is harmless. Faults whose run is still alive are
 left to it unless --force.
 
+--orphans then lists the toxics named spof-… on the model's proxies that no
+journal entry owns (a journal lost or emptied by hand, a run of another
+state directory); with --force it removes them.
+
 The journal is in the state directory: --state-dir, else the model's
 chaos.state_dir (relative to the model file), else .spof beside the model.
 
-Exit codes: 0 nothing left injected; 4 a fault could not be restored (it
-needs a human: the message says which and why); 2 bad input, or a corrupt
-journal.`,
+Exit codes: 0 nothing left injected; 4 a fault could not be restored (or an
+orphan toxic is left in place: --orphans without --force), or
+the journal is corrupt, or names an injector this spof does not know (it
+needs a human: the message says which and why; such errors fail at once,
+without retries); 2 bad input.`,
 		Example: `  spof chaos recover
   spof chaos recover examples/seed-audit/spof.yaml
-  spof chaos recover --state-dir staging/.spof --force`,
+  spof chaos recover --state-dir staging/.spof --force
+  # with the demo shop's proxy running (make demo), toxics no journal owns:
+  #   spof chaos recover examples/shop/spof.yaml --orphans --force`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path := defaultModel
@@ -72,7 +81,8 @@ journal.`,
 	}
 	fl := c.Flags()
 	fl.StringVar(&f.stateDir, "state-dir", "", "the chaos state `DIR` holding the journal (default: the model's chaos.state_dir, else .spof beside the model)")
-	fl.BoolVar(&f.force, "force", false, "also undo faults whose run is still alive")
+	fl.BoolVar(&f.force, "force", false, "also undo faults whose run is still alive; with --orphans, remove the orphan toxics")
+	fl.BoolVar(&f.orphans, "orphans", false, "then list the spof-… toxics on the model's proxies that no journal entry owns")
 	fl.DurationVar(&f.timeout, "timeout", time.Minute, "give up after this long")
 	return c
 }
@@ -117,7 +127,7 @@ func runChaosRecover(ctx context.Context, e *env, path string, explicit bool, f 
 	}
 	rs, err := chaos.Recover(ctx, j, chaos.RecoverOptions{Force: f.force})
 	if err != nil {
-		return usageError("%v", err)
+		return journalError(err)
 	}
 	failed := 0
 	for _, r := range rs {
@@ -133,6 +143,43 @@ func runChaosRecover(ctx context.Context, e *env, path string, explicit bool, f 
 		return &exitError{code: ExitRestore, err: fmt.Errorf("%d of %d faults still in place; journal: %s", failed, len(rs), j.Path())}
 	case len(rs) == 0:
 		fmt.Fprintf(e.stdout, "nothing to recover (journal: %s)\n", j.Path())
+	}
+	if f.orphans {
+		return recoverOrphans(ctx, e, path, j, f.force)
+	}
+	return nil
+}
+
+// recoverOrphans lists, and with force removes, the orphan toxics on the
+// proxies of the model at path.
+func recoverOrphans(ctx context.Context, e *env, path string, j *chaos.Journal, force bool) error {
+	m, err := e.loadModel(path)
+	if err != nil {
+		return err
+	}
+	orphans, err := chaos.Orphans(ctx, j, m)
+	if err != nil {
+		return &exitError{code: ExitRestore, err: err} // faults may be in place, unseen
+	}
+	left := 0
+	for _, o := range orphans {
+		if !force {
+			left++
+			fmt.Fprintf(e.stdout, "orphan %s: no journal entry owns it (remove it with --orphans --force)\n", o)
+			continue
+		}
+		if err := chaos.RemoveOrphan(ctx, o); err != nil {
+			left++
+			fmt.Fprintf(e.stderr, "spof: orphan %s: NOT removed: %v\n", o, err)
+			continue
+		}
+		fmt.Fprintf(e.stdout, "removed orphan %s\n", o)
+	}
+	switch {
+	case left > 0:
+		return &exitError{code: ExitRestore, err: fmt.Errorf("%d orphan toxic%s still in place", left, plural(left))}
+	case len(orphans) == 0:
+		fmt.Fprintln(e.stdout, "no orphan toxic on the model's proxies")
 	}
 	return nil
 }
@@ -183,7 +230,7 @@ session-redis-down, payments-latency-3s.`,
 }
 
 func runChaosPlan(e *env, path string, f *chaosPlanFlags) error {
-	if f.out.format != "text" && f.out.format != "json" && f.out.format != "markdown" {
+	if !slices.Contains(chaos.PlanFormats, f.out.format) {
 		return usageError("--format %q: want text, json or markdown", f.out.format)
 	}
 	var faults []inject.Fault
@@ -206,72 +253,7 @@ func runChaosPlan(e *env, path string, f *chaosPlanFlags) error {
 	if f.out.quiet {
 		return nil
 	}
-	return f.out.emit(e, func(w io.Writer) error {
-		switch f.out.format {
-		case "json":
-			if xs == nil {
-				xs = []chaos.Experiment{}
-			}
-			enc := json.NewEncoder(w)
-			enc.SetIndent("", "  ")
-			return enc.Encode(struct {
-				System      string             `json:"system"`
-				Environment string             `json:"environment,omitempty"`
-				Experiments []chaos.Experiment `json:"experiments"`
-			}{m.System, m.Environment, xs})
-		case "markdown":
-			return planMarkdown(w, m.System, xs)
-		}
-		return planText(w, m.System, xs)
-	})
-}
-
-func planText(w io.Writer, system string, xs []chaos.Experiment) error {
-	fmt.Fprintf(w, "spof chaos plan: system %s, %d experiment%s\n", system, len(xs), plural(len(xs)))
-	if len(xs) == 0 {
-		fmt.Fprintln(w, "\nNo component has a chaos: binding, so there is nothing to inject into.")
-		fmt.Fprintln(w, "Add one, e.g. chaos: {proxy: {listen: 127.0.0.1:16379, upstream: 127.0.0.1:6379}}.")
-		return nil
-	}
-	for _, x := range xs {
-		fmt.Fprintf(w, "\n%s\n  inject:    %s on %s through its %s binding\n  predicted:", x.Name, x.Fault, x.Target, x.Injector)
-		for i, o := range x.Predicted {
-			sep := ","
-			if i == 0 {
-				sep = ""
-			}
-			fmt.Fprintf(w, "%s %s %s", sep, o.Flow, o.State)
-		}
-		fmt.Fprintln(w)
-		for _, o := range x.Predicted {
-			if len(o.Chain) > 0 {
-				fmt.Fprintf(w, "  why %s %s: %s\n", o.Flow, o.State, strings.Join(o.Chain, "; "))
-			}
-		}
-		for _, ex := range x.Exercises {
-			fmt.Fprintf(w, "  exercises: %s\n", ex)
-		}
-	}
-	return nil
-}
-
-func planMarkdown(w io.Writer, system string, xs []chaos.Experiment) error {
-	fmt.Fprintf(w, "# Chaos plan: %s\n\n", system)
-	if len(xs) == 0 {
-		fmt.Fprintln(w, "No component has a `chaos:` binding.")
-		return nil
-	}
-	fmt.Fprintln(w, "| experiment | fault | predicted | exercises |")
-	fmt.Fprintln(w, "|---|---|---|---|")
-	for _, x := range xs {
-		var pred []string
-		for _, o := range x.Predicted {
-			pred = append(pred, o.Flow+" "+o.State.String())
-		}
-		fmt.Fprintf(w, "| `%s` | %s via %s | %s | %s |\n", x.Name, x.Fault, x.Injector,
-			strings.Join(pred, ", "), strings.ReplaceAll(strings.Join(x.Exercises, "; "), "|", "\\|"))
-	}
-	return nil
+	return f.out.emit(e, func(w io.Writer) error { return chaos.WritePlan(w, m, xs, f.out.format) })
 }
 
 type chaosRunFlags struct {
@@ -305,7 +287,10 @@ Verdicts: passed (every probed flow as predicted, and recovered);
 falsified (a flow differed from the prediction: a hidden dependency or a
 broken fallback; or no recovery); aborted (steady state failed before
 the fault, or interrupted: nothing left injected); not-applied (the fault
-could not be injected); restore-failed (the fault may still be in place).
+could not be injected); fault-lost (the fault went away while the flows
+were sampled, e.g. its TTL expired or the proxy restarted: the samples
+since do not count, and the run neither verifies nor fails a fallback);
+restore-failed (the fault may still be in place).
 
 Experiments are named as spof chaos plan names them: any outage fault
 (session-redis-blackhole) or delay (payments-latency-3s) may be asked for
@@ -321,8 +306,10 @@ experiment at once. Proxy faults carry a TTL (--ttl), so that they go by
 themselves even if this process is killed and nobody recovers.
 
 Exit codes: 0 every experiment passed (or dry run); 3 one was falsified,
-aborted or not applied; 4 a restore failed (a human must look); 2 bad
-input.`,
+lost its fault, aborted or not applied; 4 a restore failed, or the journal
+is corrupt (a human must look); 2 bad input, or the run cannot start
+(another run holds the state directory, faults left in the journal, a
+--duration the proxy's --max-ttl would cut short).`,
 		Example: `  spof chaos run examples/shop/spof.yaml --all --env demo --dry-run
   spof chaos run examples/shop/spof.yaml --experiment session-redis-down --env demo --duration 1m --dry-run
   spof chaos run examples/shop/spof.yaml --experiment payments-latency-3s --experiment postgres-down --max-blast-radius 3 --env demo --dry-run
@@ -363,20 +350,8 @@ func runChaosRun(ctx context.Context, e *env, path string, f *chaosRunFlags) err
 	}
 	if f.webhook != "" {
 		if u, err := url.Parse(f.webhook); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return usageError("--webhook %q: want an http or https URL", f.webhook)
+			return usageError("--webhook %s: want an http or https URL", chaos.RedactURL(f.webhook)) // the URL is a secret
 		}
-	}
-	if len(f.experiment) == 0 && !f.all {
-		return usageError("name the experiments with --experiment NAME (see spof chaos plan), or run them all with --all")
-	}
-	if len(f.experiment) > 0 && f.all {
-		return usageError("--experiment and --all: choose one")
-	}
-	if len(f.faults) > 0 && !f.all {
-		return usageError("--fault goes with --all; an experiment's name says its fault (e.g. --experiment session-redis-latency-500ms)")
-	}
-	if f.maxBlast < 0 {
-		return usageError("--max-blast-radius %d: must not be negative", f.maxBlast)
 	}
 	if f.opts.TTL > 0 && f.opts.TTL <= f.opts.Settle+f.opts.Duration {
 		return usageError("--ttl %v: the fault would expire before the experiment ends (--settle %v + --duration %v)", f.opts.TTL, f.opts.Settle, f.opts.Duration)
@@ -388,6 +363,17 @@ func runChaosRun(ctx context.Context, e *env, path string, f *chaosRunFlags) err
 		if d.v < 0 {
 			return usageError("%s %v: must not be negative", d.flag, d.v)
 		}
+	}
+	sel := chaos.Selection{Names: f.experiment, All: f.all, MaxBlast: f.maxBlast}
+	for _, spec := range f.faults {
+		fault, err := chaos.ParseFault(spec)
+		if err != nil {
+			return usageError("--fault: %v", err)
+		}
+		sel.Faults = append(sel.Faults, fault)
+	}
+	if err := sel.Check(); err != nil {
+		return usageError("%v", err)
 	}
 	m, err := e.loadModel(path)
 	if err != nil {
@@ -401,83 +387,19 @@ func runChaosRun(ctx context.Context, e *env, path string, f *chaosRunFlags) err
 	case f.env != m.Environment:
 		return usageError("--env %s, but %s describes %s: refusing to inject faults", f.env, path, m.Environment)
 	}
-	var xs []chaos.Experiment
+	xs, skipped, err := chaos.Select(m, sel)
+	if err != nil {
+		return usageError("%v", err)
+	}
 	if f.all {
-		var faults []inject.Fault
-		for _, spec := range f.faults {
-			fault, err := chaos.ParseFault(spec)
-			if err != nil {
-				return usageError("--fault: %v", err)
-			}
-			faults = append(faults, fault)
-		}
-		plan, err := chaos.Plan(m, chaos.PlanOptions{Faults: faults})
-		if err != nil {
-			return usageError("%v", err)
-		}
-		noteProxyOnly(e, m, faults)
-		// The blast-radius guard leaves out what --all would overreach.
-		for _, x := range plan {
-			if down := x.Down(); len(down) > f.maxBlast {
-				fmt.Fprintf(e.stderr, "spof: skipping %s: predicted to take down %s, more than --max-blast-radius %d\n", x.Name, flowList(down), f.maxBlast)
-				continue
-			}
-			xs = append(xs, x)
-		}
-	} else {
-		for _, name := range f.experiment {
-			x, err := chaos.PlanExperiment(m, name)
-			if err != nil {
-				return usageError("%v", err)
-			}
-			if down := x.Down(); len(down) > f.maxBlast {
-				return usageError("%s is predicted to take down %s; --max-blast-radius is %d: raise it to %d to run it", x.Name, flowList(down), f.maxBlast, len(down))
-			}
-			xs = append(xs, x)
-		}
+		noteProxyOnly(e, m, sel.Faults)
 	}
-	if len(xs) == 0 {
-		return usageError("no experiment to run in %s (no component has a chaos: binding, or every experiment is over --max-blast-radius)", path)
-	}
-	var probed []string
-	derive := f.opts.Interval == 0 // no --interval: the probes' shortest
-	for _, fl := range m.Flows {
-		if fl.Probe != nil {
-			probed = append(probed, fl.Name)
-			if derive && (f.opts.Interval == 0 || fl.Probe.IntervalOrDefault() < f.opts.Interval) {
-				f.opts.Interval = fl.Probe.IntervalOrDefault()
-			}
-		}
-	}
-	if len(probed) == 0 {
-		return usageError("no flow of %s has a probe: add probe: {http: URL} to the flows to observe", path)
-	}
-	dir := filepath.Dir(path)
-	injectors := make([]chaos.Injector, len(xs))
-	for i, x := range xs {
-		if injectors[i], err = chaos.InjectorFor(m, x, dir); err != nil {
-			return usageError("%v", err)
-		}
-	}
-	if f.dryRun {
-		for _, x := range xs {
-			fmt.Fprintf(e.stdout, "would run %s: inject %s into %s through its %s binding for %v; probe %s\n",
-				x.Name, x.Fault, x.Target, x.Injector, f.opts.Duration, strings.Join(probed, ", "))
-		}
-		return nil
+	for _, s := range skipped {
+		fmt.Fprintf(e.stderr, "spof: skipping %s: %s\n", s.Experiment.Name, s.Reason)
 	}
 	sd, err := stateDir(e, path, true, f.stateDir)
 	if err != nil {
 		return err
-	}
-	j, err := chaos.OpenJournal(sd)
-	if err != nil {
-		return usageError("%v", err)
-	}
-	if open, err := j.Entries(); err != nil {
-		return usageError("%v", err)
-	} else if len(open) > 0 {
-		return usageError("the chaos journal %s records %d fault(s) not restored (first: %s): run spof chaos recover first", j.Path(), len(open), open[0].Experiment)
 	}
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
@@ -487,38 +409,23 @@ func runChaosRun(ctx context.Context, e *env, path string, f *chaosRunFlags) err
 		ctx, cancel = context.WithTimeoutCause(ctx, f.timeout, fmt.Errorf("--timeout %v passed", f.timeout))
 		defer cancel()
 	}
-	byFlow := map[string]*model.Probe{}
-	for _, fl := range m.Flows {
-		byFlow[fl.Name] = fl.Probe
+	opts := chaos.RunAllOptions{RunOptions: f.opts, ModelPath: path, StateDir: sd, DryRun: f.dryRun, MaxTTL: proxyMaxTTL,
+		Progress: func(x chaos.Experiment) func() {
+			return progress(e, fmt.Sprintf("%s: injecting %s into %s for %v", x.Name, x.Fault, x.Target, f.opts.Duration))
+		},
+		Warn: func(err error) { fmt.Fprintf(e.stderr, "spof: warning: %v\n", err) },
 	}
-	sample := func(ctx context.Context, flow string) chaos.Sample {
-		r := probe.Run(ctx, byFlow[flow], probe.Options{Dir: dir})
-		return chaos.Sample{State: r.State, Detail: r.Detail, At: r.At}
-	}
-	f.opts.RunID = time.Now().UTC().Format("20060102T150405Z")
-	if m.Chaos != nil && len(m.Chaos.AbortProbes) > 0 {
-		aborts := m.Chaos.AbortProbes
-		f.opts.Abort = func(ctx context.Context) string {
-			for _, p := range aborts {
-				if r := probe.Run(ctx, p, probe.Options{Dir: dir}); r.State == analysis.Down && ctx.Err() == nil {
-					return fmt.Sprintf("abort probe %s failed: %s", p.Name, r.Detail)
-				}
-			}
-			return ""
-		}
-	}
-	var results []chaos.Result
-	for i, x := range xs {
-		if ctx.Err() != nil {
-			break
-		}
-		stopProgress := progress(e, fmt.Sprintf("%s: injecting %s into %s for %v", x.Name, x.Fault, x.Target, f.opts.Duration))
-		res := chaos.Run(ctx, x, injectors[i], sample, probed, j, f.opts)
-		stopProgress()
-		results = append(results, res)
-		if err := j.AppendHistory(chaos.Record{Result: res, Edges: x.Edges}); err != nil {
-			fmt.Fprintf(e.stderr, "spof: warning: %v\n", err)
-		}
+	results, err := chaos.RunAll(ctx, m, xs, opts)
+	switch {
+	case errors.Is(err, chaos.ErrCorruptJournal):
+		return &exitError{code: ExitRestore, err: err} // faults may be in place: a human must look
+	case errors.Is(err, chaos.ErrNotReady):
+		return usageError("%v", err)
+	case err != nil:
+		return err
+	case f.dryRun:
+		probed, _ := chaos.ProbedFlows(m)
+		return chaos.WriteDryRun(e.stdout, xs, probed, f.opts.Duration)
 	}
 	var emitErr error
 	if !f.out.quiet {
@@ -529,18 +436,7 @@ func runChaosRun(ctx context.Context, e *env, path string, f *chaosRunFlags) err
 			fmt.Fprintf(e.stderr, "spof: warning: %v\n", err)
 		}
 	}
-	code := ExitOK
-	for _, r := range results {
-		switch r.Verdict {
-		case chaos.RestoreFailed:
-			code = ExitRestore
-		case chaos.Falsified, chaos.Aborted, chaos.NotApplied:
-			if code == ExitOK {
-				code = ExitFalsified
-			}
-		}
-	}
-	switch {
+	switch code := chaosExitCode(results); {
 	case code == ExitRestore:
 		return &exitError{code: code, err: emitErr} // a fault in place outranks a lost report
 	case emitErr != nil:
@@ -549,6 +445,43 @@ func runChaosRun(ctx context.Context, e *env, path string, f *chaosRunFlags) err
 		return &exitError{code: code}
 	}
 	return nil
+}
+
+// chaosExitCode is the exit code of a run: 4 if a fault may be left in
+// place, else 3 if an experiment did not pass, else 0.
+func chaosExitCode(results []chaos.Result) int {
+	code := ExitOK
+	for _, r := range results {
+		switch r.Verdict {
+		case chaos.RestoreFailed:
+			return ExitRestore
+		case chaos.Falsified, chaos.FaultLost, chaos.Aborted, chaos.NotApplied:
+			code = ExitFalsified
+		}
+	}
+	return code
+}
+
+// proxyMaxTTL asks the fault proxy for its maximum TTL, so that chaos run
+// refuses a run longer than its faults may live. Nil until proxy/client
+// reports the proxy's limits (GET /spof/limits, client.Limits): then
+//
+//	func(ctx context.Context, api string) (time.Duration, error) {
+//		l, err := client.New(api).Limits(ctx)
+//		if errors.Is(err, client.ErrNoLimits) {
+//			return 0, nil // Toxiproxy: no TTL, no cap
+//		}
+//		return l.MaxTTL, err
+//	}
+var proxyMaxTTL chaos.MaxTTLFunc
+
+// journalError maps an error reading the journal to its exit code: a
+// corrupt journal may hide faults still in place, and needs a human (4).
+func journalError(err error) error {
+	if errors.Is(err, chaos.ErrCorruptJournal) {
+		return &exitError{code: ExitRestore, err: err}
+	}
+	return usageError("%v", err)
 }
 
 // noteProxyOnly says which bound components the faults leave out: only
@@ -564,14 +497,6 @@ func noteProxyOnly(e *env, m *model.Model, faults []inject.Fault) {
 			}
 		}
 	}
-}
-
-// flowList is "checkout" or "2 flows (browse, checkout)".
-func flowList(flows []string) string {
-	if len(flows) == 1 {
-		return flows[0]
-	}
-	return fmt.Sprintf("%d flows (%s)", len(flows), strings.Join(flows, ", "))
 }
 
 // verifications reads the chaos history beside the model at path, for
