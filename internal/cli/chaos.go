@@ -20,6 +20,7 @@ import (
 	"github.com/spofhq/spof/chaos"
 	"github.com/spofhq/spof/chaos/inject"
 	"github.com/spofhq/spof/model"
+	"github.com/spofhq/spof/proxy/client"
 )
 
 // newChaosCmd is the chaos command group: plan, run and recover.
@@ -462,18 +463,16 @@ func chaosExitCode(results []chaos.Result) int {
 	return code
 }
 
-// proxyMaxTTL asks the fault proxy for its maximum TTL, so that chaos run
-// refuses a run longer than its faults may live. Nil until proxy/client
-// reports the proxy's limits (GET /spof/limits, client.Limits): then
-//
-//	func(ctx context.Context, api string) (time.Duration, error) {
-//		l, err := client.New(api).Limits(ctx)
-//		if errors.Is(err, client.ErrNoLimits) {
-//			return 0, nil // Toxiproxy: no TTL, no cap
-//		}
-//		return l.MaxTTL, err
-//	}
-var proxyMaxTTL chaos.MaxTTLFunc
+// proxyMaxTTL asks the fault proxy at api for its maximum TTL, so that
+// chaos run refuses a run longer than its faults may live. Toxiproxy has no
+// TTL, so no cap (0).
+func proxyMaxTTL(ctx context.Context, api string) (time.Duration, error) {
+	l, err := client.New(api).Limits(ctx)
+	if errors.Is(err, client.ErrNoLimits) {
+		return 0, nil
+	}
+	return l.MaxTTL, err
+}
 
 // journalError maps an error reading the journal to its exit code: a
 // corrupt journal may hide faults still in place, and needs a human (4).
