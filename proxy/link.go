@@ -48,6 +48,7 @@ type pipe struct {
 	// chain, so it never misses a change.
 	chain  atomic.Pointer[[]stage]
 	notify chan struct{} // a change, for the toxic writer; capacity 1
+	lr     io.LimitedReader
 	// copying is held (capacity 1) by the fast path while it copies. A
 	// change that moves the pipe off the fast path waits for it: a copy
 	// parked for data can be woken by data that arrives after the read
@@ -255,12 +256,15 @@ func holdsData(chain []stage) bool {
 // counters: big enough to cost nothing, small enough for live metrics.
 const segment = 4 << 20
 
-// fast is the bare relay's path: splice(2) on Linux, so the bytes never
-// leave the kernel, through a pipe from the proxy's bounded pool.
+// fast is the bare relay's path: TCPConn.ReadFrom from a TCPConn (behind a
+// LimitedReader, which it unwraps) is splice(2) on Linux, so the bytes
+// never leave the kernel.
 func (p *pipe) fast() error {
+	p.lr.R = p.src
 	for {
+		p.lr.N = segment
 		p.copying <- struct{}{}
-		n, err := spliceCopy(&p.l.p.pipes, p.dst, p.src, segment)
+		n, err := p.dst.ReadFrom(&p.lr)
 		<-p.copying
 		p.l.p.stats.bytes[p.dir].Add(n)
 		if err != nil {
@@ -270,7 +274,7 @@ func (p *pipe) fast() error {
 			}
 			return err
 		}
-		if n < segment {
+		if p.lr.N > 0 {
 			return nil // end of stream before the end of the segment
 		}
 	}

@@ -30,10 +30,6 @@ type tcpProxy struct {
 	cancel context.CancelFunc
 	toxics []*toxicEntry // in the order they were added
 	links  map[*link]struct{}
-
-	// pipes are the fast path's splice pipes, released when the last
-	// connection ends.
-	pipes pipePool
 }
 
 // A toxicEntry is one toxic of a proxy. Its identity outlives updates, so
@@ -312,11 +308,7 @@ func (p *tcpProxy) serve(ctx context.Context, c *net.TCPConn) {
 	l.run()
 	p.mu.Lock()
 	delete(p.links, l)
-	idle := len(p.links) == 0
 	p.mu.Unlock()
-	if idle {
-		p.pipes.release()
-	}
 }
 
 // cutLocked reports whether a down toxic applies to new link l, drawing
