@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"net"
+	"runtime"
 	"sync/atomic"
 	"time"
 )
@@ -62,5 +63,38 @@ func (s *Server) admit(p *tcpProxy, c *net.TCPConn) bool {
 	return false
 }
 
-// release ends the count of a connection admit let in.
-func (s *Server) release() { s.limit.open.Add(-1) }
+// release ends the count of a connection admit let in. When it was the
+// last open connection, the idle splice pipes are swept soon after.
+func (s *Server) release() {
+	if s.limit.open.Add(-1) == 0 {
+		s.sweepPipesSoon()
+	}
+}
+
+// sweepDelay is how long the server waits, once its last connection has
+// ended, before it sweeps the idle splice pipes (a time.Duration; atomic so
+// that tests can shorten it while connections end).
+var sweepDelay atomic.Int64
+
+func init() { sweepDelay.Store(int64(time.Second)) }
+
+// sweepPipesSoon closes, sweepDelay from now unless connections are open
+// again by then, the pipes the splice(2) fast path left behind. Go's
+// TCPConn.ReadFrom keeps its pipes (two descriptors each) in a sync.Pool
+// that only the garbage collector empties, and an idle proxy allocates
+// nothing, so it never collects: after bursts of 500 connections, ~2,000
+// descriptors stayed open for minutes. Two collections empty the pool
+// (its two generations) and the pipes' finalizers close them. The proxy
+// keeps Go's splice: a pipe pool of its own was measured 20% slower.
+func (s *Server) sweepPipesSoon() {
+	if !s.sweeping.CompareAndSwap(false, true) {
+		return // one is already scheduled
+	}
+	time.AfterFunc(time.Duration(sweepDelay.Load()), func() {
+		s.sweeping.Store(false)
+		if s.limit.open.Load() == 0 {
+			runtime.GC()
+			runtime.GC()
+		}
+	})
+}

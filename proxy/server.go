@@ -72,6 +72,9 @@ type Server struct {
 	wg sync.WaitGroup
 
 	limit connLimit
+	// sweeping: a sweep of the idle splice pipes is scheduled (see
+	// sweepPipesSoon).
+	sweeping atomic.Bool
 }
 
 // New returns a Server with no proxies.
