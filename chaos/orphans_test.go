@@ -32,7 +32,7 @@ flows:
 		t.Fatal(err)
 	}
 	for _, name := range []string{"spof-dep-down-run1", "spof-dep-down-run0", "latency_downstream"} {
-		if _, err := l.srv.AddToxic("dep", proxy.Toxic{Name: name, Type: "latency", Stream: proxy.Downstream, Toxicity: 1}); err != nil {
+		if _, err := l.srv.AddToxic("dep", proxy.Toxic{Name: name, Type: proxy.ToxicLatency, Stream: proxy.Downstream, Toxicity: 1}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -152,7 +152,7 @@ func TestRunVerdicts(t *testing.T) {
 
 func TestRunSteadyStateFails(t *testing.T) {
 	l := newLab(t)
-	l.srv.AddToxic("dep", proxy.Toxic{Name: "broken", Type: "down", Toxicity: 1})
+	l.srv.AddToxic("dep", proxy.Toxic{Name: "broken", Type: proxy.ToxicDown, Toxicity: 1})
 	res := Run(context.Background(), experiment(analysis.Degraded), l.injector(), l.probe, []string{"f"}, l.journal, quick)
 	if res.Verdict != Aborted || !strings.Contains(res.Reason, "steady state does not hold before the fault: f is down") {
 		t.Fatalf("verdict %s (%s), want aborted before injecting", res.Verdict, res.Reason)
@@ -433,7 +433,7 @@ func TestRunFaultLost(t *testing.T) {
 func TestRunOwnToxic(t *testing.T) {
 	l := newLab(t)
 	l.fallback.Store(true)
-	other := proxy.Toxic{Name: "spof-dep-down", Type: "latency", Stream: proxy.Downstream, Toxicity: 1, Attributes: map[string]int64{"latency": 1}}
+	other := proxy.Toxic{Name: "spof-dep-down", Type: proxy.ToxicLatency, Stream: proxy.Downstream, Toxicity: 1, Attributes: map[string]int64{"latency": 1}}
 	if _, err := l.srv.AddToxic("dep", other); err != nil {
 		t.Fatal(err)
 	}

@@ -25,7 +25,7 @@ func TestShop(t *testing.T) {
 	// waits for the shop to heal (its breakers try again after 5 s).
 	fault := func(t *testing.T, proxyName string) {
 		t.Helper()
-		if _, err := pc.AddToxic(t.Context(), proxyName, proxy.Toxic{Name: "down", Type: "down", Toxicity: 1, TTL: 2 * time.Minute}); err != nil {
+		if _, err := pc.AddToxic(t.Context(), proxyName, proxy.Toxic{Name: "down", Type: proxy.ToxicDown, Toxicity: 1, TTL: 2 * time.Minute}); err != nil {
 			t.Fatalf("adding the down toxic to proxy %s: %v", proxyName, err)
 		}
 		t.Cleanup(func() {
