@@ -14,23 +14,13 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/spofhq/spof/examples/shop/internal/serve"
 )
 
 // Main runs shop-config as its command does: arguments from os.Args, until
 // SIGINT or SIGTERM; it exits 1 on an error.
-func Main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "shop-config:", err)
-		os.Exit(1)
-	}
-}
+func Main() { serve.Main("shop-config", run) }
 
 // settings is what GET /config answers.
 type settings struct {

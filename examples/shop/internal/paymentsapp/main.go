@@ -15,24 +15,14 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"os"
-	"os/signal"
 	"sync"
-	"syscall"
 
 	"github.com/spofhq/spof/examples/shop/internal/serve"
 )
 
 // Main runs shop-payments as its command does: arguments from os.Args, until
 // SIGINT or SIGTERM; it exits 1 on an error.
-func Main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "shop-payments:", err)
-		os.Exit(1)
-	}
-}
+func Main() { serve.Main("shop-payments", run) }
 
 type chargeRequest struct {
 	OrderID     int64 `json:"order_id"`

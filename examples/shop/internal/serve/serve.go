@@ -14,9 +14,24 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 )
+
+// Main runs a program of the shop as its command: run gets the arguments
+// from os.Args and a context cancelled by SIGINT or SIGTERM; an error is
+// printed after the program's name, and exits 1.
+func Main(name string, run func(ctx context.Context, args []string, stdout, stderr io.Writer) error) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, name+":", err)
+		os.Exit(1)
+	}
+}
 
 // ReadyLine is the format of the line HTTP prints when it is ready.
 const ReadyLine = "%s listening on http://%s\n"

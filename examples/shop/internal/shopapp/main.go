@@ -27,10 +27,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"os"
-	"os/signal"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -43,14 +40,7 @@ import (
 
 // Main runs shop as its command does: arguments from os.Args, until
 // SIGINT or SIGTERM; it exits 1 on an error.
-func Main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "shop:", err)
-		os.Exit(1)
-	}
-}
+func Main() { serve.Main("shop", run) }
 
 // settings come from the configuration service at start-up.
 type settings struct {
