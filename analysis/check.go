@@ -99,8 +99,10 @@ func check(m *model.Model, opts Options, fuse bool) (*Result, error) {
 		modelChecks = modelItems(a)
 	}
 	downs := a.downByAll(events)
-	var jobs []job
-	fused := map[int32]int{} // head → its job
+	// Findings of single events first, then of fused heads, as they
+	// always were.
+	var singles, heads []job
+	fused := map[int32]int{} // head → its job in heads
 	for i, e := range events {
 		if e.Kind == EventPerson {
 			continue
@@ -113,17 +115,16 @@ func check(m *model.Model, opts Options, fuse bool) (*Result, error) {
 			h := a.fu.head[x]
 			j, ok := fused[h]
 			if !ok {
-				j = len(jobs)
+				j = len(heads)
 				fused[h] = j
-				jobs = append(jobs, job{head: h})
+				heads = append(heads, job{head: h})
 			}
-			jobs[j].fused = append(jobs[j].fused, fusedEvent{e: e, x: x})
+			heads[j].fused = append(heads[j].fused, fusedEvent{e: e, x: x})
 			continue
 		}
-		jobs = append(jobs, job{e: e, down: down, head: -1})
+		singles = append(singles, job{e: e, down: down, head: -1})
 	}
-	// Findings of single events first, then of heads, as they always were.
-	slices.SortStableFunc(jobs, func(x, y job) int { return cmpBool(x.head >= 0, y.head >= 0) })
+	jobs := append(singles, heads...)
 	ranked.Wait()
 	res.Findings = a.evaluate(jobs)
 	res.Findings = append(res.Findings, a.operational()...)
@@ -245,16 +246,6 @@ func (a *analyzer) downByAll(events []Event) [][]int32 {
 	}
 	wg.Wait()
 	return downs
-}
-
-func cmpBool(x, y bool) int {
-	switch {
-	case x == y:
-		return 0
-	case x:
-		return 1
-	}
-	return -1
 }
 
 // analyzer holds what every event's evaluation shares.
