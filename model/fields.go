@@ -18,6 +18,8 @@ const (
 	typeMap                        // a mapping from names to mappings described by object
 	typeDependsOn                  // a list of names or {name: options described by object}
 	typeHostPort                   // "host:port" with a non-empty host and a port in 1..65535
+	typeBool                       // true or false
+	typeRefused                    // a key that is known but may not be set; desc says what to do instead
 )
 
 // refKind says what a string names, when it must name something declared.
@@ -48,6 +50,7 @@ type field struct {
 	noun     string   // what one list item or map entry is, in messages
 	nonEmpty bool     // strings, lists and maps that need at least one character or entry
 	requires string   // another key of the same mapping that must be set with this one
+	listen   bool     // typeHostPort: an address to listen on (empty host: loopback; port 0: any)
 	nullable bool     // typeObject, typeMap: null values stand for an empty mapping
 	object   *object  // typeObject, typeMap, typeDependsOn
 }
@@ -74,10 +77,13 @@ func (o *object) lookup(key string) int {
 	return -1
 }
 
+// keys are the keys a mapping of o may have (refused ones are left out).
 func (o *object) keys() []string {
-	keys := make([]string, len(o.fields))
-	for i, f := range o.fields {
-		keys[i] = f.key
+	keys := make([]string, 0, len(o.fields))
+	for _, f := range o.fields {
+		if f.typ != typeRefused {
+			keys = append(keys, f.key)
+		}
 	}
 	return keys
 }

@@ -25,7 +25,11 @@ func Parse(file string, data []byte) (*Model, error) {
 		return m, nil
 	}
 	d := &decoder{file: file, wholeYAML: whole}
-	if root := d.document(data); root != nil {
+	root, empty := d.document(data, `a model is one YAML document: remove the "---" and what follows`)
+	if empty {
+		d.emptyModel()
+	}
+	if root != nil {
 		if m := d.model(root); len(d.errs) == 0 {
 			return m, nil
 		}
@@ -390,6 +394,7 @@ type value struct {
 	node  *yamltree.Node // the value, aliases resolved
 	str   string         // typeString, typeEnum, typeURL
 	num   int            // typeInt
+	flag  bool           // typeBool
 	dur   time.Duration
 	list  []string         // typeList
 	items []*yamltree.Node // typeList: the node of each entry of list
@@ -525,7 +530,17 @@ func (d *decoder) check(f *field, n *yamltree.Node, parent string, v *value) {
 			v.ok = false
 		}
 	case typeHostPort:
-		v.str, v.ok = d.hostPort(n, path)
+		v.str, v.ok = d.hostPort(n, path, f.listen)
+	case typeBool:
+		// An explicit !!bool tag does not make "yes" a boolean.
+		switch b := strings.ToLower(n.Value); {
+		case n.Kind != yamltree.ScalarNode || n.ShortTag() != "!!bool" || b != "true" && b != "false":
+			d.typeError(n, path(), "true or false")
+		default:
+			v.flag, v.ok = b == "true", true
+		}
+	case typeRefused:
+		d.errorf(v.key, path(), f.desc, "cannot be set here")
 	case typeEnum:
 		if !isString(n) {
 			d.typeError(n, path(), "a string")
@@ -625,8 +640,9 @@ func (d *decoder) check(f *field, n *yamltree.Node, parent string, v *value) {
 }
 
 // hostPort checks a "host:port" value: a host, and a numeric port in
-// 1..65535. It resolves nothing: the model does no I/O.
-func (d *decoder) hostPort(n *yamltree.Node, path func() string) (string, bool) {
+// 1..65535; with listen, an address to listen on, whose host may be empty
+// and whose port may be 0. It resolves nothing: the model does no I/O.
+func (d *decoder) hostPort(n *yamltree.Node, path func() string, listen bool) (string, bool) {
 	const hint = `write host:port, e.g. "127.0.0.1:6379" or "[::1]:6379"`
 	switch {
 	case n.Kind == yamltree.ScalarNode && n.ShortTag() == "!!int":
@@ -636,17 +652,24 @@ func (d *decoder) hostPort(n *yamltree.Node, path func() string) (string, bool) 
 		d.typeError(n, path(), "a host:port string")
 		return "", false
 	}
+	if listen && n.Value == "" {
+		return "", true // the default
+	}
 	host, port, err := net.SplitHostPort(n.Value)
 	if err != nil {
 		d.errorf(n, path(), hint, "invalid address %q", n.Value)
 		return "", false
 	}
-	if host == "" || strings.ContainsAny(host, " \t/") {
+	if host == "" && !listen || strings.ContainsAny(host, " \t/") {
 		d.errorf(n, path(), hint, "invalid address %q: want a host before the port", n.Value)
 		return "", false
 	}
-	if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 {
-		d.errorf(n, path(), "a port is a number from 1 to 65535", "invalid port %q in %q", port, n.Value)
+	if p, err := strconv.Atoi(port); err != nil || p < 1 && !listen || p < 0 || p > 65535 {
+		portHint := "a port is a number from 1 to 65535"
+		if listen {
+			portHint = "a port is a number from 0 (any free port) to 65535"
+		}
+		d.errorf(n, path(), portHint, "invalid port %q in %q", port, n.Value)
 		return "", false
 	}
 	return n.Value, true

@@ -90,6 +90,10 @@ func fieldSchema(f *field) jsonObject {
 		}
 	case typeHostPort:
 		s = append(s, member{"type", "string"}, member{"pattern", hostPortPattern})
+	case typeBool:
+		s = append(s, member{"type", "boolean"})
+	case typeRefused:
+		s = append(s, member{"not", jsonObject{}})
 	case typeEnum:
 		s = append(s, member{"type", "string"}, member{"enum", f.enum})
 	case typeInt:

@@ -14,47 +14,15 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// YAMLDocument parses data, the contents of file, as one YAML document and
-// returns its root node, or nil for an empty document (nothing, or only
-// null). It reads files that are not models (such as the proxy's config
-// file) as strictly as Parse reads a model, and never panics.
-//
-// Its error is an *Error with the best position yaml.v3 allows
-// (file:line:col): a syntax error, more than one document, an alias inside
-// the value it names, or aliases that expand the document far beyond its
-// size.
-func YAMLDocument(file string, data []byte) (*yaml.Node, error) {
-	d := &decoder{file: file}
-	root, _ := d.yamlDocument(data, `want one YAML document: remove the "---" and what follows`)
-	if len(d.errs) > 0 {
-		return nil, d.errs[0]
-	}
-	return root, nil
-}
-
-// DescribeNode names what a YAML node holds, for "want X, got Y" messages:
-// "a mapping", "a list", `string "x"`, "integer 3", "boolean true", "null".
-func DescribeNode(n *yaml.Node) string {
-	return describe(&yamltree.Node{Kind: yamltree.Kind(n.Kind), Style: yamltree.Style(n.Style), Tag: n.Tag, Value: n.Value})
-}
-
-// ResolveAlias follows an alias node to the node it names; other nodes
-// are returned as they are.
-func ResolveAlias(n *yaml.Node) *yaml.Node {
-	for i := 0; n != nil && n.Kind == yaml.AliasNode && i < 100; i++ {
-		n = n.Alias
-	}
-	return n
-}
-
 // document parses data as one YAML document and returns its root node, or
-// nil after recording why there is none.
+// nil after recording why there is none: empty, when the document is
+// empty (nothing, or only null), is recorded by the caller.
 //
 // The tree comes from yamltree, which parses as yaml.v3 does but several
 // times faster and in half the memory. What yamltree rejects is parsed
 // again with yaml.v3 (through yamlDocument), whose error messages and
 // positions are the ones users see.
-func (d *decoder) document(data []byte) *yamltree.Node {
+func (d *decoder) document(data []byte, multiHint string) (root *yamltree.Node, empty bool) {
 	workers := runtime.GOMAXPROCS(0)
 	if d.wholeYAML {
 		workers = 1
@@ -62,19 +30,18 @@ func (d *decoder) document(data []byte) *yamltree.Node {
 	root, err := yamltree.ParseParallel(data, workers)
 	switch {
 	case err != nil:
-		if _, empty := d.yamlDocument(data, `a model is one YAML document: remove the "---" and what follows`); empty {
-			d.emptyModel()
+		if _, empty := d.yamlDocument(data, multiHint); empty {
+			return nil, true
 		} else if len(d.errs) == 0 {
 			// yaml.v3 takes what yamltree refused: say so rather than
-			// load a model from two readings of the file.
+			// read the file from two readings of it.
 			d.errorf(nil, "", "", "syntax error: %v", err)
 		}
-		return nil
+		return nil, false
 	case root == nil || root.ShortTag() == "!!null":
-		d.emptyModel()
-		return nil
+		return nil, true
 	}
-	return root
+	return root, false
 }
 
 func (d *decoder) emptyModel() {

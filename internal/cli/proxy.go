@@ -1,10 +1,7 @@
 package cli
 
 import (
-	"bytes"
-	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -13,18 +10,14 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
-	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 	"github.com/spofhq/spof/model"
 	"github.com/spofhq/spof/proxy"
-	"go.yaml.in/yaml/v3"
 )
 
 type proxyFlags struct {
@@ -124,7 +117,7 @@ func runProxy(ctx context.Context, e *env, f *proxyFlags) error {
 			"Give --token-file FILE (a bearer token every request must carry), listen on loopback (such as --api 127.0.0.1:8474), or pass --insecure-public-api if the network is yours alone",
 			f.api)
 	}
-	var entries []proxyEntry
+	var entries []model.ProxyEntry
 	if f.config != "" {
 		var err error
 		if entries, err = loadProxyFile(e, f.config); err != nil {
@@ -147,12 +140,12 @@ func runProxy(ctx context.Context, e *env, f *proxyFlags) error {
 	}
 	srv := proxy.New(proxy.Options{MaxTTL: f.maxTTL, MaxConns: f.maxConns, Logger: log, APIToken: token})
 	for _, en := range entries {
-		if _, err := srv.CreateProxy(en.cfg); err != nil {
+		if _, err := srv.CreateProxy(proxyConfig(en)); err != nil {
 			ln.Close()
 			closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), f.drain)
 			srv.Close(closeCtx)
 			cancel()
-			return usageError("%s: %s: %v", en.pos(f.config, err), en.label(), err)
+			return createError(en, err)
 		}
 	}
 
@@ -277,39 +270,9 @@ func (r *statusRecorder) WriteHeader(status int) {
 	r.ResponseWriter.WriteHeader(status)
 }
 
-// proxyEntry is one proxy of a --config file, with the nodes it came
-// from for error positions.
-type proxyEntry struct {
-	cfg   proxy.ProxyConfig
-	index int                   // from 1
-	node  *yaml.Node            // the entry
-	at    map[string]*yaml.Node // the value of each field given
-}
-
-func (en proxyEntry) label() string {
-	if en.cfg.Name != "" {
-		return "proxy " + en.cfg.Name
-	}
-	return "proxy " + strconv.Itoa(en.index)
-}
-
-// pos is where in file the error err of the entry is: at the field it
-// names (listen or upstream), else at the entry.
-func (en proxyEntry) pos(file string, err error) string {
-	n := en.node
-	for _, field := range []string{"listen", "upstream"} {
-		if at := en.at[field]; at != nil && strings.HasPrefix(err.Error(), field+" ") {
-			n = at
-		}
-	}
-	return fmt.Sprintf("%s:%d:%d", file, n.Line, n.Column)
-}
-
-var proxyFields = []string{"name", "listen", "upstream", "enabled"}
-
 // loadProxyFile reads a --config file. Its problems are printed on
 // stderr, one per line as file:line:col: message, like a model's.
-func loadProxyFile(e *env, path string) ([]proxyEntry, error) {
+func loadProxyFile(e *env, path string) ([]model.ProxyEntry, error) {
 	data, err := e.readInput(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -317,144 +280,37 @@ func loadProxyFile(e *env, path string) ([]proxyEntry, error) {
 		}
 		return nil, usageError("--config: %v", err)
 	}
-	entries, problems := parseProxyFile(path, data)
-	if len(problems) > 0 {
-		for _, p := range problems {
+	entries, err := model.ParseProxies(path, data)
+	var list model.ErrorList
+	if errors.As(err, &list) {
+		n := len(list)
+		for _, p := range list {
 			fmt.Fprintln(e.stderr, p)
 		}
-		return nil, usageError("%d error%s in %s", len(problems), plural(len(problems)), path)
+		var more *model.TooManyErrors
+		if errors.As(err, &more) {
+			fmt.Fprintf(e.stderr, "… and %d more error%s\n", more.More, plural(more.More))
+			n += more.More
+		}
+		return nil, usageError("%d error%s in %s", n, plural(n), path)
 	}
-	return entries, nil
+	return entries, err
 }
 
-// parseProxyFile decodes a list of proxies in Toxiproxy's configuration
-// format, JSON or YAML, strictly: unknown fields, wrong types, missing
-// names or upstreams and duplicate names are problems, each with its
-// position. Addresses are checked when the proxies are created.
-func parseProxyFile(file string, data []byte) (entries []proxyEntry, problems []string) {
-	type fileProblem struct {
-		line, col int
-		msg       string
-	}
-	var found []fileProblem
-	problemAt := func(n *yaml.Node, format string, args ...any) {
-		found = append(found, fileProblem{n.Line, n.Column, fmt.Sprintf(format, args...)})
-	}
-	defer func() {
-		slices.SortStableFunc(found, func(a, b fileProblem) int { return cmp.Or(a.line-b.line, a.col-b.col) })
-		for _, p := range found {
-			problems = append(problems, fmt.Sprintf("%s:%d:%d: %s", file, p.line, p.col, p.msg))
-		}
-	}()
-	if strings.EqualFold(filepath.Ext(file), ".json") {
-		// The YAML parser reads JSON too, but more leniently (trailing
-		// commas): hold a .json file to JSON's syntax.
-		var v any
-		if err := json.Unmarshal(data, &v); err != nil {
-			var se *json.SyntaxError
-			if errors.As(err, &se) {
-				line, col := lineCol(data, int(se.Offset)-1)
-				return nil, []string{fmt.Sprintf("%s:%d:%d: invalid JSON: %v", file, line, col, se)}
-			}
-			return nil, []string{fmt.Sprintf("%s: invalid JSON: %v", file, err)}
-		}
-	}
-	root, err := model.YAMLDocument(file, data)
-	if err != nil {
-		return nil, []string{err.Error()}
-	}
-	if root == nil {
-		return nil, nil // an empty file: no proxies
-	}
-	root = model.ResolveAlias(root)
-	if root.Kind != yaml.SequenceNode {
-		problemAt(root, "want a list of proxies, each with name, listen, upstream and enabled (Toxiproxy's format)")
-		return nil, nil
-	}
-	names := map[string]*yaml.Node{}
-	for i, item := range root.Content {
-		item = model.ResolveAlias(item)
-		en := proxyEntry{index: i + 1, node: item, at: map[string]*yaml.Node{}, cfg: proxy.ProxyConfig{Enabled: true}}
-		if item.Kind != yaml.MappingNode {
-			problemAt(item, "%s: want a mapping with name, listen, upstream and enabled", en.label())
-			continue
-		}
-		// The name first, so that every message can use it.
-		for j := 0; j+1 < len(item.Content); j += 2 {
-			if v := model.ResolveAlias(item.Content[j+1]); item.Content[j].Value == "name" {
-				if v.Kind == yaml.ScalarNode && v.ShortTag() == "!!str" {
-					en.cfg.Name = v.Value
-				}
-				break
-			}
-		}
-		bad := map[string]bool{} // fields of the wrong type, already reported
-		for j := 0; j+1 < len(item.Content); j += 2 {
-			k, v := item.Content[j], model.ResolveAlias(item.Content[j+1])
-			if first := en.at[k.Value]; first != nil {
-				problemAt(k, "%s: %s given twice (first at line %d)", en.label(), k.Value, first.Line)
-				continue
-			}
-			switch k.Value {
-			case "name", "listen", "upstream":
-				en.at[k.Value] = v
-				if v.ShortTag() == "!!null" {
-					continue // reported as missing below, or the default
-				}
-				if v.Kind != yaml.ScalarNode || v.ShortTag() != "!!str" {
-					want := "a string"
-					if k.Value != "name" {
-						want = "host:port as a string, such as 127.0.0.1:6379"
-					}
-					problemAt(v, "%s: %s: want %s, got %s", en.label(), k.Value, want, model.DescribeNode(v))
-					bad[k.Value] = true
-					continue
-				}
-				switch k.Value {
-				case "listen":
-					en.cfg.Listen = v.Value
-				case "upstream":
-					en.cfg.Upstream = v.Value
-				}
-			case "enabled":
-				en.at[k.Value] = v
-				if v.Kind != yaml.ScalarNode || v.ShortTag() != "!!bool" {
-					problemAt(v, "%s: enabled: want true or false, got %s", en.label(), model.DescribeNode(v))
-					continue
-				}
-				v.Decode(&en.cfg.Enabled)
-			case "toxics":
-				problemAt(k, "%s: toxics cannot be set in a config file: add them through the API, with a ttl", en.label())
-			default:
-				if c := model.Closest(k.Value, proxyFields); c != "" {
-					problemAt(k, "%s: unknown field %q (did you mean %q?)", en.label(), k.Value, c)
-				} else {
-					problemAt(k, "%s: unknown field %q (a proxy has %s)", en.label(), k.Value, strings.Join(proxyFields, ", "))
-				}
-			}
-		}
-		switch {
-		case en.cfg.Name == "" && !bad["name"]:
-			problemAt(item, "%s: missing name", en.label())
-		case en.cfg.Name == "":
-		case names[en.cfg.Name] != nil:
-			problemAt(en.at["name"], "%s: name given twice (first at line %d)", en.label(), names[en.cfg.Name].Line)
-		default:
-			names[en.cfg.Name] = en.at["name"]
-		}
-		if en.cfg.Upstream == "" && !bad["upstream"] {
-			problemAt(item, "%s: missing upstream (host:port of the service to proxy)", en.label())
-		}
-		entries = append(entries, en)
-	}
-	return entries, nil
+// proxyConfig is the proxy an entry of a --config file describes.
+func proxyConfig(en model.ProxyEntry) proxy.ProxyConfig {
+	return proxy.ProxyConfig{Name: en.Name, Listen: en.Listen, Upstream: en.Upstream, Enabled: en.Enabled}
 }
 
-// lineCol converts a byte offset of data to a line and a column in
-// characters, both from 1.
-func lineCol(data []byte, off int) (line, col int) {
-	off = max(0, min(off, len(data)))
-	line = 1 + bytes.Count(data[:off], []byte("\n"))
-	col = 1 + utf8.RuneCount(data[bytes.LastIndexByte(data[:off], '\n')+1:off])
-	return line, col
+// createError is err, the error of creating the proxy of en, at the
+// field it names (listen or upstream), else at the entry.
+func createError(en model.ProxyEntry, err error) error {
+	pos := en.Pos
+	switch {
+	case strings.HasPrefix(err.Error(), "listen ") && en.ListenPos.Line > 0:
+		pos = en.ListenPos
+	case strings.HasPrefix(err.Error(), "upstream ") && en.UpstreamPos.Line > 0:
+		pos = en.UpstreamPos
+	}
+	return usageError("%s: %s: %v", pos, en.Path, err)
 }
