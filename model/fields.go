@@ -455,3 +455,8 @@ func validName(s string) bool {
 	}
 	return true
 }
+
+// ValidName reports whether s may name a zone, component, flow, person or
+// hazard: it starts with a letter or digit and has only letters, digits,
+// ".", "_" and "-".
+func ValidName(s string) bool { return validName(s) }

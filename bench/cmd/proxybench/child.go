@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -90,4 +91,38 @@ func (b *tailBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return string(b.buf)
+}
+
+// clockTicks is the unit of the CPU times in /proc/PID/stat: USER_HZ,
+// which is 100 on every Linux architecture Go supports.
+const clockTicks = 100
+
+// cpuTime is the CPU time the child has used so far, user and system,
+// over all its threads (from /proc, so Linux only).
+func (c *child) cpuTime() (time.Duration, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", c.cmd.Process.Pid))
+	if err != nil {
+		return 0, fmt.Errorf("CPU time: %w", err)
+	}
+	return parseCPUTime(string(data))
+}
+
+// parseCPUTime reads utime and stime, fields 14 and 15 of a
+// /proc/PID/stat line, counted after the command name in parentheses
+// (which may hold spaces).
+func parseCPUTime(stat string) (time.Duration, error) {
+	i := strings.LastIndexByte(stat, ')')
+	fields := strings.Fields(stat[i+1:]) // from field 3, the state
+	if i < 0 || len(fields) < 13 {
+		return 0, fmt.Errorf("CPU time: cannot read %q", stat)
+	}
+	var ticks int64
+	for _, f := range fields[11:13] {
+		n, err := strconv.ParseInt(f, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("CPU time: cannot read %q", stat)
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * time.Second / clockTicks, nil
 }

@@ -53,3 +53,15 @@ func absDiff(a, b uint64) uint64 {
 	}
 	return b - a
 }
+
+func TestParseCPUTime(t *testing.T) {
+	// A command name with spaces and a parenthesis, as /proc shows it.
+	stat := "4242 (spof (x) proxy) S 1 4242 4242 0 -1 4194560 1200 0 0 0 250 130 0 0 20 0 9 0 100 0 0"
+	got, err := parseCPUTime(stat)
+	if err != nil || got != 3800*time.Millisecond {
+		t.Fatalf("got %v, %v; want 3.8s (380 ticks)", got, err)
+	}
+	if _, err := parseCPUTime("4242 (x) S 1"); err == nil {
+		t.Fatal("a short line: no error")
+	}
+}

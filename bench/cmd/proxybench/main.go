@@ -21,8 +21,10 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -212,7 +214,8 @@ func measureAll(ctx context.Context, o options, targets []*target, progress io.W
 
 	bulk := res.addTable(fmt.Sprintf("Bulk throughput: %s client → target → sink, one connection, MB/s (higher is better)", sizeString(o.bulkBytes)))
 	bulkRow := bulk.addRow("MB/s", true)
-	type ppRows struct{ rate, p50, p99 *row }
+	bulkCPU := bulk.addRow("CPU ms/GB", false)
+	type ppRows struct{ rate, p50, p99, cpu *row }
 	pp := res.addTable(fmt.Sprintf("Ping-pong: %d-byte request and response, %v per cell; requests/s (higher is better), round trip µs (lower is better)", messageSize, o.duration))
 	var rows []ppRows
 	for _, c := range o.conns {
@@ -221,6 +224,7 @@ func measureAll(ctx context.Context, o options, targets []*target, progress io.W
 			rate: pp.addRow(conns+" req/s", true),
 			p50:  pp.addRow(conns+" p50 µs", false),
 			p99:  pp.addRow(conns+" p99 µs", false),
+			cpu:  pp.addRow(conns+" CPU µs/req", false),
 		})
 	}
 
@@ -229,8 +233,10 @@ func measureAll(ctx context.Context, o options, targets []*target, progress io.W
 			if t.Err != nil || ctx.Err() != nil {
 				continue
 			}
+			cpu := t.startCPU()
 			v, err := measureBulk(ctx, t.Addr, o.bulkBytes)
 			bulkRow.add(t.Name, v, err)
+			cpu.per(bulkCPU, err, float64(o.bulkBytes)/1e9, time.Millisecond)
 			fmt.Fprintf(progress, "run %d/%d  %-10s %-10s %s\n", run, o.runs, "bulk", t.Name, formatOrError(v, "%.0f MB/s", err))
 		}
 		for i, c := range o.conns {
@@ -238,16 +244,49 @@ func measureAll(ctx context.Context, o options, targets []*target, progress io.W
 				if t.Err != nil || ctx.Err() != nil {
 					continue
 				}
+				cpu := t.startCPU()
 				r, err := measurePingPong(ctx, t.Addr, c, o.duration)
 				rows[i].rate.add(t.Name, r.RequestsPerSec, err)
 				rows[i].p50.add(t.Name, micros(r.P50), err)
 				rows[i].p99.add(t.Name, micros(r.P99), err)
+				cpu.per(rows[i].cpu, err, float64(r.All), time.Microsecond)
 				fmt.Fprintf(progress, "run %d/%d  %-10s %-10s %s\n", run, o.runs, connsLabel(c), t.Name,
 					formatOrError(r.RequestsPerSec, fmt.Sprintf("%%.0f req/s  p50 %.1f µs  p99 %.1f µs", micros(r.P50), micros(r.P99)), err))
 			}
 		}
 	}
 	return res
+}
+
+// A cpuMeter measures the CPU time a target's process uses for one cell.
+type cpuMeter struct {
+	t     *target
+	start time.Duration
+	err   error
+}
+
+// startCPU starts measuring t's CPU time; direct, which has no process
+// of its own, has none.
+func (t *target) startCPU() cpuMeter {
+	m := cpuMeter{t: t}
+	if t.child != nil {
+		m.start, m.err = t.child.cpuTime()
+	}
+	return m
+}
+
+// per adds to r the CPU time used since startCPU, in unit, per one of
+// units (bytes in GB, requests), unless the cell failed with cellErr.
+func (m cpuMeter) per(r *row, cellErr error, units float64, unit time.Duration) {
+	if m.t.child == nil || cellErr != nil {
+		return
+	}
+	end, err := m.t.child.cpuTime()
+	if err = cmp.Or(m.err, err); err != nil || units <= 0 {
+		r.add(m.t.Name, 0, cmp.Or(err, errors.New("nothing measured")))
+		return
+	}
+	r.add(m.t.Name, float64(end-m.start)/float64(unit)/units, nil)
 }
 
 func connsLabel(n int) string {

@@ -21,6 +21,9 @@ const warmup = 300 * time.Millisecond
 type pingPongResult struct {
 	RequestsPerSec float64
 	P50, P99       time.Duration
+	// All is every round trip, the warm-up's included, for the CPU cost
+	// per request (the CPU time measured covers the warm-up too).
+	All int64
 }
 
 // measurePingPong opens conns connections to addr, then for warmup and
@@ -52,20 +55,23 @@ func measurePingPong(ctx context.Context, addr string, conns int, duration time.
 	defer stop()
 
 	hists := make([]histogram, len(cs))
+	counts := make([]int64, len(cs))
 	errs := make([]error, len(cs))
 	var wg sync.WaitGroup
 	for i, c := range cs {
 		c.SetDeadline(deadline)
-		wg.Go(func() { errs[i] = pingPong(c, from, until, &hists[i]) })
+		wg.Go(func() { counts[i], errs[i] = pingPong(c, from, until, &hists[i]) })
 	}
 	wg.Wait()
 
 	var all histogram
+	var count int64
 	for i := range hists {
 		if errs[i] != nil {
 			return pingPongResult{}, fmt.Errorf("ping-pong, connection %d of %d: %w", i+1, len(cs), errs[i])
 		}
 		all.merge(&hists[i])
+		count += counts[i]
 	}
 	return pingPongResult{
 		// The round trips counted are those that start in the window: its
@@ -73,6 +79,7 @@ func measurePingPong(ctx context.Context, addr string, conns int, duration time.
 		RequestsPerSec: float64(all.total) / duration.Seconds(),
 		P50:            all.quantile(0.50),
 		P99:            all.quantile(0.99),
+		All:            count,
 	}, nil
 }
 
@@ -107,20 +114,20 @@ func dialEcho(ctx context.Context, addr string, n int) ([]net.Conn, error) {
 }
 
 // pingPong runs round trips on c until until, recording in h those that
-// start at or after from.
-func pingPong(c net.Conn, from, until time.Time, h *histogram) error {
+// start at or after from, and returns how many it ran in all.
+func pingPong(c net.Conn, from, until time.Time, h *histogram) (int64, error) {
 	req := make([]byte, messageSize)
 	resp := make([]byte, messageSize)
-	for {
+	for n := int64(0); ; n++ {
 		start := time.Now()
 		if !start.Before(until) {
-			return nil
+			return n, nil
 		}
 		if _, err := c.Write(req); err != nil {
-			return err
+			return n, err
 		}
 		if _, err := io.ReadFull(c, resp); err != nil {
-			return err
+			return n, err
 		}
 		if !start.Before(from) {
 			h.record(time.Since(start))
