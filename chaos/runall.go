@@ -183,7 +183,11 @@ func RunAll(ctx context.Context, m *model.Model, xs []Experiment, opts RunAllOpt
 		return nil, err
 	}
 	if len(open) > 0 {
-		return nil, notReady("the chaos journal %s records %d fault(s) not restored (first: %s): run spof chaos recover first", j.Path(), len(open), open[0].Experiment)
+		what := "a fault"
+		if len(open) > 1 {
+			what = fmt.Sprintf("%d faults", len(open))
+		}
+		return nil, notReady("the chaos journal %s records %s not restored (first: %s): run spof chaos recover first", j.Path(), what, open[0].Experiment)
 	}
 
 	byFlow := map[string]*model.Probe{}
