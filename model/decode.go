@@ -3,6 +3,7 @@ package model
 import (
 	"fmt"
 	"net"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -304,6 +305,7 @@ func (d *decoder) zone(p pair) *Zone {
 		return nil
 	}
 	z.Region = vs.get("region").str
+	z.Source = d.source(vs)
 	return z
 }
 
@@ -322,6 +324,7 @@ func (d *decoder) component(id int32, p pair) *Component {
 		MinHealthy:  1,
 		Zones:       vs.get("zones").list,
 		Pos:         d.pos(p.key),
+		Source:      d.source(vs),
 	}
 	replicas, minHealthy := vs.get("replicas"), vs.get("min_healthy")
 	if replicas.ok {
@@ -459,6 +462,7 @@ func (d *decoder) edge(from string, n *yamltree.Node, path string) (e *Edge, tar
 	e.AsyncVia = asyncVia.str
 	e.When = When(when.str)
 	e.Flows = vs.get("flows").list
+	e.Source = d.source(vs)
 	if b := vs.get("breaker"); b.ok {
 		e.Breaker = d.breaker(b.node, join(path, "breaker"), b.key)
 	}
@@ -505,6 +509,7 @@ func (d *decoder) flow(p pair) *Flow {
 		Steps:       steps.list,
 		StepsPos:    d.positions(steps.items),
 		Pos:         d.pos(p.key),
+		Source:      d.source(vs),
 	}
 	if probe := vs.get("probe"); probe.ok {
 		f.Probe = d.probe(probe.node, join(path, "probe"), probe.key)
@@ -554,6 +559,7 @@ func (d *decoder) person(p pair) *Person {
 		Pos:      d.pos(p.key),
 		KnowsPos: d.positions(knows.items),
 		HoldsPos: d.positions(holds.items),
+		Source:   d.source(vs),
 	}
 }
 
@@ -568,7 +574,17 @@ func (d *decoder) hazard(p pair) *Hazard {
 		Breaks:      vs.get("breaks").list,
 		Fix:         vs.get("fix").str,
 		Pos:         d.pos(p.key),
+		Source:      d.source(vs),
 	}
+}
+
+// source reads an object's source: key, relative to the model's directory.
+func (d *decoder) source(vs *values) Pos {
+	v := vs.get("source")
+	if !v.ok || v.str == "" {
+		return Pos{}
+	}
+	return ParseSource(v.str, filepath.Dir(d.file))
 }
 
 // positions returns the position of each node, or nil for none.

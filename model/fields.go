@@ -169,6 +169,8 @@ var zoneObject = &object{
 			desc: "The region the zone belongs to; a region's failure takes down all its zones."},
 		{key: "description", typ: typeString,
 			desc: "What the zone is."},
+		{key: "source", typ: typeString, nonEmpty: true,
+			desc: "Where spof import found this (file:line, relative to the model file); reports point there. Written by spof import; leave it out by hand."},
 	},
 }
 
@@ -194,6 +196,8 @@ var componentObject = &object{
 			desc: "What the component needs. Each entry is a component name (a hard dependency) or a mapping with one key, the component name, whose value holds options."},
 		{key: "chaos", typ: typeObject, object: bindingObject,
 			desc: "How chaos experiments make the component fail: exactly one of proxy, process, iptables, docker, kubectl, command."},
+		{key: "source", typ: typeString, nonEmpty: true,
+			desc: "Where spof import found this (file:line, relative to the model file); reports point there. Written by spof import; leave it out by hand."},
 	},
 }
 
@@ -213,6 +217,8 @@ var edgeObject = &object{
 			desc: "The dependency is needed only at this time, not while running; its loss is a recovery SPOF."},
 		{key: "flows", typ: typeList, ref: refFlow, noun: "flow", nonEmpty: true,
 			desc: "The flows the dependency applies to (default: all)."},
+		{key: "source", typ: typeString, nonEmpty: true,
+			desc: "Where spof import found this (file:line, relative to the model file); reports point there. Written by spof import; leave it out by hand."},
 	},
 }
 
@@ -243,6 +249,8 @@ var flowObject = &object{
 			desc: "The components a request passes through, outermost first. Their dependencies are followed."},
 		{key: "probe", typ: typeObject, object: probeObject,
 			desc: "How to observe the flow live, for chaos experiments."},
+		{key: "source", typ: typeString, nonEmpty: true,
+			desc: "Where spof import found this (file:line, relative to the model file); reports point there. Written by spof import; leave it out by hand."},
 	},
 }
 
@@ -416,6 +424,8 @@ var personObject = &object{
 			desc: "Components this person knows how to operate and recover (runbooks, manual failover)."},
 		{key: "holds", typ: typeList, noun: "resource",
 			desc: "Credentials, accounts and keys this person holds (free names, not components)."},
+		{key: "source", typ: typeString, nonEmpty: true,
+			desc: "Where spof import found this (file:line, relative to the model file); reports point there. Written by spof import; leave it out by hand."},
 	},
 }
 
@@ -429,6 +439,8 @@ var hazardObject = &object{
 			desc: "The components that go down entirely when it happens."},
 		{key: "fix", typ: typeString,
 			desc: "The mitigation, if known."},
+		{key: "source", typ: typeString, nonEmpty: true,
+			desc: "Where spof import found this (file:line, relative to the model file); reports point there. Written by spof import; leave it out by hand."},
 	},
 }
 

@@ -69,6 +69,9 @@ type Zone struct {
 	Name   string
 	Region string // may be empty: the zone belongs to no declared region
 	Pos    Pos
+	// Source is where an importer found this fact (the source: key);
+	// zero for what was written by hand. Reports point there.
+	Source Pos
 }
 
 // Kind is what a component is. It decides defaults (failover) and fixes.
@@ -147,6 +150,18 @@ type Component struct {
 
 	Pos         Pos // the component's key
 	ProviderPos Pos // the provider value, when set
+	// Source is where an importer found this fact (the source: key);
+	// zero for what was written by hand. Reports point there.
+	Source Pos
+}
+
+// At is where reports point for the component: its source when it was
+// imported, else its declaration.
+func (c *Component) At() Pos {
+	if c.Source.File != "" {
+		return c.Source
+	}
+	return c.Pos
 }
 
 // NeedsPrimary reports whether the component is down when replica 0 is down:
@@ -191,6 +206,9 @@ type Edge struct {
 	Flows      []string // scope: the edge applies only to these flows (all when empty)
 
 	Pos Pos // the list entry
+	// Source is where an importer found this fact (the source: key);
+	// zero for what was written by hand. Reports point there.
+	Source Pos
 }
 
 // Running reports whether the edge is needed while the system runs.
@@ -293,6 +311,9 @@ type Flow struct {
 
 	Pos      Pos
 	StepsPos []Pos // position of each step
+	// Source is where an importer found this fact (the source: key);
+	// zero for what was written by hand. Reports point there.
+	Source Pos
 }
 
 // Probe is a live check: of a flow (Flow.Probe) or of the whole system
@@ -510,6 +531,9 @@ type Person struct {
 	Pos      Pos
 	KnowsPos []Pos
 	HoldsPos []Pos
+	// Source is where an importer found this fact (the source: key);
+	// zero for what was written by hand. Reports point there.
+	Source Pos
 }
 
 // Hazard is a common-cause event: one thing that takes several components
@@ -521,6 +545,9 @@ type Hazard struct {
 	Fix         string   // the mitigation, if the modeller knows it
 
 	Pos Pos
+	// Source is where an importer found this fact (the source: key);
+	// zero for what was written by hand. Reports point there.
+	Source Pos
 }
 
 // Component returns the named component, or nil.
