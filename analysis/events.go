@@ -404,40 +404,49 @@ func knowers(m *model.Model, name string) []string {
 	return out
 }
 
-// eventPos is where an event is declared, for SARIF and editors.
+// orSource is source when an importer set it, else pos.
+func orSource(source, pos model.Pos) model.Pos {
+	if source.File != "" {
+		return source
+	}
+	return pos
+}
+
+// eventPos is where an event is declared, for SARIF and editors: where an
+// importer found it when it was imported.
 func (a *analyzer) eventPos(e Event) model.Pos {
 	m := a.m
 	switch e.Kind {
 	case EventComponent, EventInstance:
 		if x, ok := a.g.comp[e.Name]; ok {
-			return m.Components[x].Pos
+			return m.Components[x].At()
 		}
 	case EventZone:
 		if z := m.Zone(e.Name); z != nil {
-			return z.Pos
+			return orSource(z.Source, z.Pos)
 		}
 	case EventRegion:
 		for _, z := range m.Zones {
 			if z.Region == e.Name {
-				return z.Pos
+				return orSource(z.Source, z.Pos)
 			}
 		}
 	case EventProvider:
 		for _, c := range m.Components {
 			if c.Provider == e.Name {
-				if c.ProviderPos.Line > 0 {
+				if c.ProviderPos.Line > 0 && c.Source.File == "" {
 					return c.ProviderPos
 				}
-				return c.Pos
+				return c.At()
 			}
 		}
 	case EventHazard:
 		if h := m.Hazard(e.Name); h != nil {
-			return h.Pos
+			return orSource(h.Source, h.Pos)
 		}
 	case EventPerson:
 		if p := m.Person(e.Name); p != nil {
-			return p.Pos
+			return orSource(p.Source, p.Pos)
 		}
 	}
 	return model.Pos{File: m.File}
