@@ -465,4 +465,3 @@ func blockEnds(root *yaml.Node, nlines int) map[*yaml.Node]int {
 	walk(root, nlines)
 	return ends
 }
-
