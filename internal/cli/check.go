@@ -22,6 +22,8 @@ type checkFlags struct {
 	failOn   string
 	baseline string
 	summary  bool
+	from     []string
+	imp      importFlags
 }
 
 func newCheckCmd(e *env) *cobra.Command {
@@ -51,10 +53,19 @@ Actions), else to the current directory: run spof from the repository root.`,
   spof check --flow checkout --fail-on high
   spof check --summary                             # one line per finding
   spof check --format sarif -o spof.sarif          # for GitHub code scanning
-  spof baseline -o .spof-baseline.json && spof check --baseline .spof-baseline.json`,
+  spof baseline -o .spof-baseline.json && spof check --baseline .spof-baseline.json
+  spof check --from kubernetes:deploy/ --from traces:spans.jsonl   # no model file at all
+  spof check spof.yaml --from compose:docker-compose.yml          # the file, with the import merged in`,
 		Args: cobra.MaximumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error { return runCheck(e, &f, modelArg(args)) },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			m, path, err := e.modelFrom(cmd, args, f.from, &f.imp, f.quiet)
+			if err != nil {
+				return err
+			}
+			return runCheck(e, &f, path, m)
+		},
 	}
+	registerFrom(c, &f.from, &f.imp)
 	f.register(c, "text", "text, json, markdown, sarif, junit")
 	c.Flags().StringSliceVar(&f.flows, "flow", nil, "analyse only these `flows` (repeat or separate with commas)")
 	c.Flags().StringVar(&f.failOn, "fail-on", "critical", "exit 1 on findings at or above this `severity`: critical, high, medium, low or none")
@@ -63,7 +74,7 @@ Actions), else to the current directory: run spof from the repository root.`,
 	return c
 }
 
-func runCheck(e *env, f *checkFlags, path string) error {
+func runCheck(e *env, f *checkFlags, path string, m *model.Model) error {
 	failOn, ok := model.ParseCriticality(f.failOn)
 	if !ok {
 		return usageError("--fail-on %q: want critical, high, medium, low or none", f.failOn)
@@ -80,10 +91,6 @@ func runCheck(e *env, f *checkFlags, path string) error {
 		if g.Baseline, err = readBaseline(e, f.baseline); err != nil {
 			return err
 		}
-	}
-	m, err := e.loadModel(path)
-	if err != nil {
-		return err
 	}
 	collectLoadGarbage(m)
 	if err := analysis.CheckFlows(m, f.flows); err != nil {

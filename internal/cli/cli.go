@@ -121,6 +121,11 @@ func printError(w io.Writer, err error) {
 		fmt.Fprintf(w, "spof: %d error%s in the model\n", n, plural(n))
 		return
 	}
+	var ie inputErrors
+	if errors.As(err, &ie) {
+		fmt.Fprintln(w, ie.Error())
+		return
+	}
 	msg := err.Error()
 	if !strings.HasPrefix(msg, "spof:") {
 		msg = "spof: " + msg
@@ -184,6 +189,7 @@ internal error (a bug in spof: please report it).`,
 		newGenCmd(e),
 		newProxyCmd(e),
 		newChaosCmd(e),
+		newImportCmd(e),
 	)
 	return root
 }
