@@ -114,7 +114,9 @@ output file behind.`,
 			}
 			return nil
 		},
-		RunE: func(cmd *cobra.Command, args []string) error { return runImport(cmd.Context(), e, &f, args[0], args[1:]) },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runImport(cmd.Context(), e, &f, args[0], args[1:])
+		},
 	}
 	f.register(c)
 	c.Flags().StringVarP(&f.output, "output", "o", "", "write the model to `FILE` (atomically) instead of standard output")
