@@ -25,6 +25,9 @@ type Options struct {
 	Verified map[string]Verification
 	// Now dates the verifications: older than StaleAfter is stale.
 	Now time.Time
+	// Drift, when the model was compared with its sources (spof drift,
+	// check with --from), decides checklist item 3.
+	Drift *DriftReport
 }
 
 // StaleAfter is how long a passed experiment keeps a fallback verified.

@@ -154,6 +154,9 @@ func fallbackText(e *model.Edge) string {
 }
 
 func checkMap(a *analyzer) ChecklistItem {
+	if a.opts.Drift != nil {
+		return driftItem(a, a.opts.Drift)
+	}
 	edges, fallbacks := 0, 0
 	var unused []string
 	for x, c := range a.m.Components {
@@ -168,7 +171,7 @@ func checkMap(a *analyzer) ChecklistItem {
 		}
 	}
 	it := ChecklistItem{Status: Unknown, Evidence: []string{
-		"comparing the model with what really runs needs imports or traces (spof drift), which this version does not have yet",
+		"not compared with what really runs: spof drift --from kubernetes:DIR (or compose, terraform, traces) compares it",
 		fmt.Sprintf("the model declares %s and %s, %d of them with a fallback or async path",
 			countNoun(len(a.m.Components), "component", "components"), countNoun(edges, "dependency", "dependencies"), fallbacks),
 	}}
