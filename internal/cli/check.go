@@ -58,11 +58,11 @@ Actions), else to the current directory: run spof from the repository root.`,
   spof check spof.yaml --from compose:docker-compose.yml          # the file, with the import merged in`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			m, path, err := e.modelFrom(cmd, args, f.from, &f.imp, f.quiet)
+			m, path, drift, err := e.modelFrom(cmd, args, f.from, &f.imp, f.quiet)
 			if err != nil {
 				return err
 			}
-			return runCheck(e, &f, path, m)
+			return runCheck(e, &f, path, m, drift)
 		},
 	}
 	registerFrom(c, &f.from, &f.imp)
@@ -74,7 +74,7 @@ Actions), else to the current directory: run spof from the repository root.`,
 	return c
 }
 
-func runCheck(e *env, f *checkFlags, path string, m *model.Model) error {
+func runCheck(e *env, f *checkFlags, path string, m *model.Model, drift *analysis.DriftReport) error {
 	failOn, ok := model.ParseCriticality(f.failOn)
 	if !ok {
 		return usageError("--fail-on %q: want critical, high, medium, low or none", f.failOn)
@@ -101,7 +101,7 @@ func runCheck(e *env, f *checkFlags, path string, m *model.Model) error {
 		return err
 	}
 	stop := progress(e, fmt.Sprintf("analysing %d components", len(m.Components)))
-	res, err := analysis.Check(m, analysis.Options{Flows: f.flows, Verified: verified, Now: time.Now()})
+	res, err := analysis.Check(m, analysis.Options{Flows: f.flows, Verified: verified, Now: time.Now(), Drift: drift})
 	stop()
 	if err != nil {
 		return err

@@ -190,6 +190,7 @@ internal error (a bug in spof: please report it).`,
 		newProxyCmd(e),
 		newChaosCmd(e),
 		newImportCmd(e),
+		newDriftCmd(e),
 	)
 	return root
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spofhq/spof/analysis"
 	"github.com/spofhq/spof/importer"
 	"github.com/spofhq/spof/internal/atomicfile"
 	"github.com/spofhq/spof/model"
@@ -332,32 +334,35 @@ func registerFrom(c *cobra.Command, from *[]string, f *importFlags) {
 // modelFrom loads the model a command analyses: the file of its argument
 // (default ./spof.yaml), the imports of --from, or the file with the
 // imports merged in (in memory). Notes go to standard error unless quiet.
-// path is the model's file, or the name the imported model goes by.
-func (e *env) modelFrom(cmd *cobra.Command, args []string, from []string, f *importFlags, quiet bool) (*model.Model, string, error) {
-	path := modelArg(args)
+// path is the model's file, or the name the imported model goes by;
+// drift compares the file with the imports, when there are both.
+func (e *env) modelFrom(cmd *cobra.Command, args []string, from []string, f *importFlags, quiet bool) (m *model.Model, path string, drift *analysis.DriftReport, err error) {
+	path = modelArg(args)
 	if len(from) == 0 {
 		m, err := e.loadModel(path)
-		return m, path, err
+		return m, path, nil, err
 	}
 	res, err := e.importModel(cmd.Context(), from, f)
 	if err != nil {
-		return nil, "", err
+		return nil, "", nil, err
 	}
 	if !quiet {
 		printNotes(e.stderr, res.Notes)
 	}
 	var data []byte
 	if len(args) > 0 {
+		file, err := e.loadModel(path)
+		if err != nil {
+			return nil, "", nil, err
+		}
+		drift = analysis.Drift(file, res.Model, res.Sources)
 		old, err := e.readInput(path)
 		if err != nil {
-			return nil, "", usageError("reading the model: %v", err)
+			return nil, "", nil, usageError("reading the model: %v", err)
 		}
 		mr, err := model.Merge(path, old, res.Model, res.Sources, filepath.Dir(path))
 		if err != nil {
-			if model.IsInvalid(err) {
-				return nil, "", &exitError{code: ExitBadInput, err: err}
-			}
-			return nil, "", err
+			return nil, "", nil, err
 		}
 		if !quiet {
 			for _, c := range mr.Conflicts {
@@ -368,12 +373,92 @@ func (e *env) modelFrom(cmd *cobra.Command, args []string, from []string, f *imp
 	} else {
 		path = "imported.yaml"
 		if data, err = model.Marshal(res.Model, model.MarshalOptions{Dir: "."}); err != nil {
-			return nil, "", err
+			return nil, "", nil, err
 		}
 	}
-	m, err := model.Parse(path, data)
-	if err != nil {
-		return nil, "", fmt.Errorf("internal error: the imported model does not load: %w", err)
+	if m, err = model.Parse(path, data); err != nil {
+		return nil, "", nil, fmt.Errorf("internal error: the imported model does not load: %w", err)
 	}
-	return m, path, nil
+	return m, path, drift, nil
+}
+
+type driftFlags struct {
+	outputFlags
+	from        []string
+	imp         importFlags
+	failOnDrift bool
+}
+
+func newDriftCmd(e *env) *cobra.Command {
+	var f driftFlags
+	c := &cobra.Command{
+		Use:   "drift [FILE] --from FORMAT:PATH...",
+		Short: "Compare the model with what really runs: manifests, compose, Terraform, traces",
+		Long: `drift imports the sources given with --from, as spof import would, and
+compares them with the model (default ./spof.yaml): dependencies the
+sources show that the model does not declare (hidden dependencies, such
+as a call found in traces), components deployed but not modelled,
+components the model imported from these files that they no longer have,
+and replica and zone counts that differ. People, CI and what the sources
+cannot show are not drift.
+
+The same comparison decides item 3 of the checklist ("the dependency map
+is complete and matches reality") when spof check runs on a model file
+with --from. --fail-on-drift exits 1 when there is any difference.`,
+		Example: `  spof drift --from kubernetes:deploy/
+  spof drift spof.yaml --from traces:spans.jsonl --fail-on-drift
+  spof drift --from compose:docker-compose.yml --format json -o drift.json`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error { return runDrift(cmd, e, &f, args) },
+	}
+	f.register(c, "text", "text, json")
+	registerFrom(c, &f.from, &f.imp)
+	c.Flags().BoolVar(&f.failOnDrift, "fail-on-drift", false, "exit 1 when the model and the sources differ")
+	return c
+}
+
+func runDrift(cmd *cobra.Command, e *env, f *driftFlags, args []string) error {
+	if f.format != "text" && f.format != "json" {
+		return usageError("--format %q: want text or json", f.format)
+	}
+	if len(f.from) == 0 {
+		return usageError("give the sources to compare with: --from FORMAT:PATH (formats: %s)", strings.Join(importFormatNames(), ", "))
+	}
+	m, err := e.loadModel(modelArg(args))
+	if err != nil {
+		return err
+	}
+	res, err := e.importModel(cmd.Context(), f.from, &f.imp)
+	if err != nil {
+		return err
+	}
+	if !f.quiet {
+		printNotes(e.stderr, res.Notes)
+	}
+	d := analysis.Drift(m, res.Model, res.Sources)
+	err = f.emit(e, func(w io.Writer) error {
+		if f.format == "json" {
+			enc := json.NewEncoder(w)
+			enc.SetIndent("", "  ")
+			return enc.Encode(d)
+		}
+		if len(d.Items) == 0 {
+			_, err := fmt.Fprintf(w, "no drift: the model matches its sources (%s read, %s compared)\n",
+				countOf(len(d.Sources), "file", "files"), countOf(d.Compared, "component", "components"))
+			return err
+		}
+		for _, it := range d.Items {
+			fmt.Fprintf(w, "%-22s %s\n", it.Kind, it)
+		}
+		_, err := fmt.Fprintf(w, "\n%s between %s and its sources (%s read)\n",
+			countOf(len(d.Items), "difference", "differences"), modelArg(args), countOf(len(d.Sources), "file", "files"))
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if f.failOnDrift && len(d.Items) > 0 {
+		return &exitError{code: ExitFindings}
+	}
+	return nil
 }
