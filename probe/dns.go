@@ -165,7 +165,7 @@ func DNS(ctx context.Context, domain string, opts DNSOptions) (*DNSReport, error
 	if err != nil {
 		return nil, err
 	}
-	site := registrable(zone)
+	site := registrable(strings.TrimSuffix(zone, "."))
 	r := &DNSReport{
 		Domain:      strings.TrimSuffix(zone, "."),
 		Resolver:    resolver,
@@ -355,10 +355,13 @@ func (q querier) soa(ctx context.Context, ns *NameServer, zone, port string) {
 		in, err := q.exchange(ctx, m, net.JoinHostPort(addr, port))
 		switch {
 		case err != nil:
+			if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
+				err = fmt.Errorf("no answer within %s", q.timeout)
+			}
 			why = append(why, fmt.Sprintf("%s: %v", addr, err))
 			continue
 		case in.Rcode != dns.RcodeSuccess:
-			why = append(why, fmt.Sprintf("%s: answered %s", addr, dns.RcodeToString[in.Rcode]))
+			why = append(why, fmt.Sprintf("%s: answered %s (it does not serve the zone: lame delegation)", addr, dns.RcodeToString[in.Rcode]))
 			continue
 		case !in.Authoritative:
 			why = append(why, addr+": answered without authority (lame delegation)")
