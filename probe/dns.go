@@ -82,6 +82,15 @@ type DNSProvider struct {
 	NameServers []string `json:"name_servers"`
 }
 
+// String is the name, and the ID when it differs: "AWS Route 53
+// (awsdns)", "example.net".
+func (p DNSProvider) String() string {
+	if p.Name == p.ID {
+		return p.Name
+	}
+	return p.Name + " (" + p.ID + ")"
+}
+
 // dnsProviders are the well-known DNS hosts, matched on the registrable
 // domain (eTLD+1) of a name server: ns-123.awsdns-45.com is awsdns-45.com.
 var dnsProviders = []struct {
@@ -124,7 +133,7 @@ func providerOf(host, zoneSite string) (id, name string) {
 		}
 	}
 	if site == zoneSite {
-		return site, site + " (self-hosted)"
+		return site, "self-hosted"
 	}
 	return site, site
 }
@@ -417,7 +426,7 @@ func (r *DNSReport) judge() {
 	if len(r.Providers) == 1 && len(r.NameServers) > 1 {
 		p := r.Providers[0]
 		r.Findings = append(r.Findings, Finding{SeverityError, "single-provider",
-			fmt.Sprintf("every name server of %s is at %s (%s): an outage, an account problem or an attack there takes the domain's DNS down", r.Domain, p.Name, strings.Join(p.NameServers, ", ")),
+			fmt.Sprintf("every name server of %s is at %s: an outage, an account problem or an attack there takes the domain's DNS down", r.Domain, p),
 			"add a secondary DNS provider (zone transfers or a multi-provider setup), with NS records at both"})
 	}
 	for _, ns := range r.NameServers {
@@ -532,7 +541,7 @@ func (r *DNSReport) Text(w io.Writer) error {
 	}
 	ew.printf("providers:\n")
 	for _, p := range r.Providers {
-		ew.printf("  %s (%s): %d name server(s)\n", p.ID, p.Name, len(p.NameServers))
+		ew.printf("  %s: %d name server(s)\n", p, len(p.NameServers))
 	}
 	ew.printf("serials agree: %t\nfindings:\n", r.SerialsAgree)
 	writeFindings(ew, r.Findings)
