@@ -180,6 +180,7 @@ func DNS(ctx context.Context, domain string, opts DNSOptions) (*DNSReport, error
 		Resolver:    resolver,
 		NameServers: make([]NameServer, len(names)),
 		Component:   cmp.Or(opts.Component, "dns-"+strings.TrimSuffix(zone, ".")),
+		Findings:    []Finding{},
 	}
 	var wg sync.WaitGroup
 	for i, name := range names {

@@ -1,6 +1,7 @@
 package probe
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"crypto/tls"
@@ -10,6 +11,7 @@ import (
 	"io"
 	"math"
 	"net"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -59,8 +61,8 @@ type TLSReport struct {
 	Subject   string    `json:"subject,omitempty"`
 	Issuer    string    `json:"issuer,omitempty"`
 	SANs      []string  `json:"sans,omitempty"` // DNS names, then IPs
-	NotBefore time.Time `json:"not_before"`
-	NotAfter  time.Time `json:"not_after"`
+	NotBefore time.Time `json:"not_before,omitzero"`
+	NotAfter  time.Time `json:"not_after,omitzero"`
 	// DaysLeft is the whole days until the leaf expires, negative once
 	// it has.
 	DaysLeft int `json:"days_left"`
@@ -96,7 +98,7 @@ func TLS(ctx context.Context, addrs []string, opts TLSOptions) ([]TLSReport, err
 			continue
 		}
 		name := cmp.Or(opts.ServerName, host)
-		reports[i] = TLSReport{Addr: addr, ServerName: name, Component: importer.Name(name)}
+		reports[i] = TLSReport{Addr: addr, ServerName: name, Component: importer.Name(name), Findings: []Finding{}}
 	}
 	if len(bad) > 0 {
 		return nil, errors.Join(bad...)
@@ -118,6 +120,9 @@ func TLS(ctx context.Context, addrs []string, opts TLSOptions) ([]TLSReport, err
 // checkAddr returns the host of a "host:port" address, or an error saying
 // what is wrong with it.
 func checkAddr(addr string) (string, error) {
+	if u, err := url.Parse(addr); err == nil && u.Scheme != "" && u.Host != "" {
+		return "", badInput("probe tls: %q is a URL: give host:port (%s)", addr, net.JoinHostPort(u.Hostname(), cmp.Or(u.Port(), "443")))
+	}
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		hint := "give host:port, e.g. example.com:443 or [2001:db8::1]:443"
@@ -223,7 +228,10 @@ func judgeCert(r *TLSReport, chain []*x509.Certificate, opts TLSOptions, now tim
 	}
 	_, err := leaf.Verify(x509.VerifyOptions{Roots: opts.RootCAs, Intermediates: inter, CurrentTime: at})
 	r.ChainValid = err == nil
-	if err != nil {
+	if err != nil && bytes.Equal(leaf.RawIssuer, leaf.RawSubject) && leaf.CheckSignature(leaf.SignatureAlgorithm, leaf.RawTBSCertificate, leaf.Signature) == nil {
+		add(SeverityError, "untrusted", "use a certificate from a public CA, or give clients (and this probe) this certificate as a root",
+			"the certificate of %s is self-signed: clients that verify refuse it", r.Addr)
+	} else if err != nil {
 		add(SeverityError, "untrusted", "serve the full chain from a public CA, or give clients (and this probe) the private root",
 			"the certificate chain of %s is not trusted: %v", r.Addr, err)
 	}
