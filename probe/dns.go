@@ -99,7 +99,8 @@ var dnsProviders = []struct {
 }{
 	{"awsdns", "AWS Route 53", regexp.MustCompile(`^awsdns-\d+\.(com|net|org|co\.uk)$`)},
 	{"cloudflare", "Cloudflare", regexp.MustCompile(`^cloudflare\.com$`)},
-	{"google", "Google Cloud DNS", regexp.MustCompile(`^(googledomains|google)\.com$`)},
+	{"google", "Google Cloud DNS", regexp.MustCompile(`^googledomains\.com$`)},
+	{"google", "Google", regexp.MustCompile(`^google\.com$`)}, // Google's own zones
 	{"azure-dns", "Azure DNS", regexp.MustCompile(`^azure-dns\.(com|net|org|info)$`)},
 	{"nsone", "NS1", regexp.MustCompile(`^nsone\.net$`)},
 	{"ultradns", "UltraDNS", regexp.MustCompile(`^ultradns\.(com|net|org|biz|info|co\.uk)$`)},
@@ -307,6 +308,12 @@ func (q querier) nameServers(ctx context.Context, resolver, zone string) ([]stri
 	}
 	if len(names) == 0 {
 		hint := "probe the zone's apex"
+		for _, rr := range in.Answer {
+			if cname, ok := rr.(*dns.CNAME); ok && strings.EqualFold(cname.Hdr.Name, zone) {
+				hint = fmt.Sprintf("it is an alias of %s: probe the zone it is in, or that of its target", strings.TrimSuffix(cname.Target, "."))
+				return nil, nil, badInput("probe dns: %s has no NS records (%s)", strings.TrimSuffix(zone, "."), hint)
+			}
+		}
 		for _, rr := range in.Ns {
 			if soa, ok := rr.(*dns.SOA); ok {
 				hint = fmt.Sprintf("it is inside zone %s: probe that", strings.TrimSuffix(soa.Hdr.Name, "."))

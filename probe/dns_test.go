@@ -40,6 +40,7 @@ type dnsWorld struct {
 	addrs    map[string]string            // name server name → IPv4
 	serials  map[string]map[string]uint32 // name server IP → zone → serial; other zones get REFUSED
 	silent   []string                     // IPs that read queries and never answer
+	cnames   map[string]string            // aliases
 }
 
 // world is the shared test fixture: providers and faults named by zone.
@@ -55,10 +56,13 @@ var world = dnsWorld{
 		"dead.test.": {ns: []string{"ns1.google.com.", "ns1.gone.example."}},
 		// Self-hosted, with glue; one of them refuses the zone (lame).
 		"self.test.": {ns: []string{"ns1.self.test.", "ns2.self.test."}, glue: true},
+		// Nobody answers with authority.
+		"down.test.": {ns: []string{"ns1.gone.example.", "ns2.self.test."}},
 		// One name server only.
 		"solo.test.": {ns: []string{"ns.solo-dns.example."}},
 	},
 	subzones: map[string]string{"www.shop.test.": "shop.test."},
+	cnames:   map[string]string{"www.bank.test.": "bank-prod.cdn.example."},
 	addrs: map[string]string{
 		"ns-1204.awsdns-22.org.":   "127.0.0.11",
 		"ns-1899.awsdns-45.co.uk.": "127.0.0.12",
@@ -202,6 +206,8 @@ func (w dnsWorld) resolve(req *dns.Msg) *dns.Msg {
 				m.Extra = append(m.Extra, &dns.A{Hdr: hdr(ns, dns.TypeA), A: net.ParseIP(w.addrs[ns])})
 			}
 		}
+	case w.cnames[name] != "":
+		m.Answer = append(m.Answer, &dns.CNAME{Hdr: hdr(name, dns.TypeCNAME), Target: w.cnames[name]})
 	case w.subzones[name] != "":
 		m.Ns = append(m.Ns, soa(w.subzones[name], 1))
 	case w.addrs[name] != "":
@@ -259,6 +265,7 @@ func TestDNS(t *testing.T) {
 		{"drift.test", []string{"cloudflare", "nsone"}, false, []string{"serial-mismatch"}, "", 2, nil},
 		{"dead.test", []string{"gone.example", "google"}, true, []string{"no-answer"}, "", 1, nil},
 		{"self.test", []string{"self.test"}, true, []string{"single-provider", "no-answer"}, "self.test", 1, []string{"dns-self.test-single-provider"}},
+		{"down.test", []string{"gone.example", "self.test"}, false, []string{"no-answer", "no-answer", "no-authority"}, "", 1, []string{"dns-down.test-no-authority"}},
 		{"solo.test", []string{"solo-dns.example"}, true, []string{"single-name-server"}, "solo-dns.example", 1, []string{"dns-solo.test-single-name-server"}},
 	}
 	for _, tt := range tests {
@@ -385,6 +392,7 @@ func TestDNSErrors(t *testing.T) {
 		{"shop test", resolver, ErrBadInput, `"shop test" is not a domain name`},
 		{"missing.test", resolver, ErrBadInput, "missing.test does not exist (NXDOMAIN"},
 		{"www.shop.test", resolver, ErrBadInput, "www.shop.test has no NS records (it is inside zone shop.test: probe that)"},
+		{"www.bank.test", resolver, ErrBadInput, "www.bank.test has no NS records (it is an alias of bank-prod.cdn.example: probe the zone it is in, or that of its target)"},
 		{"shop.test", "127.0.0.1:99999", ErrBadInput, `resolver "127.0.0.1:99999"`},
 		{"shop.test", silent, ErrUnreachable, "asking resolver " + silent},
 	}
