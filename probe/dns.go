@@ -437,6 +437,11 @@ func (r *DNSReport) judge() {
 			fmt.Sprintf("every name server of %s is at %s: an outage, an account problem or an attack there takes the domain's DNS down", r.Domain, p),
 			"add a secondary DNS provider (zone transfers or a multi-provider setup), with NS records at both"})
 	}
+	if addrs := distinctAddresses(r.NameServers); len(addrs) == 1 && len(r.NameServers) > 1 {
+		r.Findings = append(r.Findings, Finding{SeverityError, "one-address",
+			fmt.Sprintf("every name server of %s is at one address, %s: one machine or one link down takes the domain's DNS down", r.Domain, addrs[0]),
+			"put the name servers on separate machines in separate networks"})
+	}
 	for _, ns := range r.NameServers {
 		if !ns.Answered {
 			r.Findings = append(r.Findings, Finding{SeverityWarning, "no-answer",
@@ -460,6 +465,16 @@ func (r *DNSReport) judge() {
 	}
 }
 
+// distinctAddresses lists the addresses of servers, each once, sorted.
+func distinctAddresses(servers []NameServer) []string {
+	var out []string
+	for _, ns := range servers {
+		out = append(out, ns.Addresses...)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
 func mapKeys[K comparable, V any](m map[K]V) func(func(K) bool) {
 	return func(yield func(K) bool) {
 		for k := range m {
@@ -471,25 +486,26 @@ func mapKeys[K comparable, V any](m map[K]V) func(func(K) bool) {
 }
 
 // ModelComponent is the domain's DNS as a model component: kind dns, one
-// replica per name server that answered (at least one), any one of them
+// replica per name server that answered (at least one; name servers
+// sharing their addresses count once), any one of them
 // enough, and the provider when every name server is at one, so that the
 // model's provider:P event is the outage of that provider. Name servers at
 // several providers get no provider: no one provider's outage takes them
 // all.
 func (r *DNSReport) ModelComponent() *model.Component {
-	answered := 0
 	var names []string
+	var answered []NameServer
 	for _, ns := range r.NameServers {
 		names = append(names, ns.Name)
 		if ns.Answered {
-			answered++
+			answered = append(answered, ns)
 		}
 	}
 	c := &model.Component{
 		Name:        r.Component,
 		Kind:        model.KindDNS,
 		Description: fmt.Sprintf("name servers of %s: %s", r.Domain, strings.Join(names, ", ")),
-		Replicas:    max(answered, 1),
+		Replicas:    max(min(len(answered), len(distinctAddresses(answered))), 1),
 		MinHealthy:  1,
 		Failover:    model.DefaultFailover(model.KindDNS),
 	}

@@ -56,6 +56,8 @@ var world = dnsWorld{
 		"dead.test.": {ns: []string{"ns1.google.com.", "ns1.gone.example."}},
 		// Self-hosted, with glue; one of them refuses the zone (lame).
 		"self.test.": {ns: []string{"ns1.self.test.", "ns2.self.test."}, glue: true},
+		// Two names, one machine.
+		"twin.test.": {ns: []string{"ns1.twin.test.", "ns2.twin.test."}, glue: true},
 		// Nobody answers with authority.
 		"down.test.": {ns: []string{"ns1.gone.example.", "ns2.self.test."}},
 		// One name server only.
@@ -76,6 +78,8 @@ var world = dnsWorld{
 		"ns1.gone.example.":        "127.0.0.99",
 		"ns1.self.test.":           "127.0.0.51",
 		"ns2.self.test.":           "127.0.0.52",
+		"ns1.twin.test.":           "127.0.0.51",
+		"ns2.twin.test.":           "127.0.0.51",
 		"ns.solo-dns.example.":     "127.0.0.61",
 	},
 	serials: map[string]map[string]uint32{
@@ -88,7 +92,7 @@ var world = dnsWorld{
 		"127.0.0.22": {"drift.test.": 2025010203},
 		"127.0.0.32": {"drift.test.": 2024122901},
 		"127.0.0.41": {"dead.test.": 12},
-		"127.0.0.51": {"self.test.": 3},
+		"127.0.0.51": {"self.test.": 3, "twin.test.": 9},
 		"127.0.0.52": {}, // lame: not configured for self.test
 		"127.0.0.61": {"solo.test.": 1},
 	},
@@ -265,6 +269,7 @@ func TestDNS(t *testing.T) {
 		{"drift.test", []string{"cloudflare", "nsone"}, false, []string{"serial-mismatch"}, "", 2, nil},
 		{"dead.test", []string{"gone.example", "google"}, true, []string{"no-answer"}, "", 1, nil},
 		{"self.test", []string{"self.test"}, true, []string{"single-provider", "no-answer"}, "self.test", 1, []string{"dns-self.test-single-provider"}},
+		{"twin.test", []string{"twin.test"}, true, []string{"single-provider", "one-address"}, "twin.test", 1, []string{"dns-twin.test-single-provider", "dns-twin.test-one-address"}},
 		{"down.test", []string{"gone.example", "self.test"}, false, []string{"no-answer", "no-answer", "no-authority"}, "", 1, []string{"dns-down.test-no-authority"}},
 		{"solo.test", []string{"solo-dns.example"}, true, []string{"single-name-server"}, "solo-dns.example", 1, []string{"dns-solo.test-single-name-server"}},
 	}
