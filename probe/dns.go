@@ -290,6 +290,9 @@ func (q querier) nameServers(ctx context.Context, resolver, zone string) ([]stri
 	m.SetQuestion(zone, dns.TypeNS)
 	m.SetEdns0(4096, false)
 	in, err := q.exchange(ctx, m, resolver)
+	if err != nil && ctx.Err() != nil {
+		return nil, nil, fmt.Errorf("probe dns %s: %w", strings.TrimSuffix(zone, "."), ctx.Err())
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("probe dns: asking resolver %s for the NS records of %s: %w: %w", resolver, zone, ErrUnreachable, err)
 	}

@@ -414,6 +414,16 @@ func TestDNSErrors(t *testing.T) {
 	}
 }
 
+func TestDNSCanceled(t *testing.T) {
+	resolver, port := startWorld(t, world)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := DNS(ctx, "shop.test", DNSOptions{Resolver: resolver, NameServerPort: port})
+	if !errors.Is(err, context.Canceled) || errors.Is(err, ErrUnreachable) {
+		t.Errorf("DNS with a canceled context = %v, want context.Canceled, not unreachable", err)
+	}
+}
+
 func TestResolverAddr(t *testing.T) {
 	for in, want := range map[string]string{
 		"1.1.1.1":          "1.1.1.1:53",

@@ -142,9 +142,9 @@ func checkAddr(addr string) (string, error) {
 
 // probeTLS fills r from one handshake; its error is for an address that
 // gave no certificate.
-func probeTLS(ctx context.Context, r *TLSReport, opts TLSOptions, now func() time.Time) error {
+func probeTLS(parent context.Context, r *TLSReport, opts TLSOptions, now func() time.Time) error {
 	timeout := cmp.Or(opts.Timeout, DefaultTLSTimeout)
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel := context.WithTimeout(parent, timeout)
 	defer cancel()
 	d := tls.Dialer{
 		NetDialer: &net.Dialer{},
@@ -154,6 +154,10 @@ func probeTLS(ctx context.Context, r *TLSReport, opts TLSOptions, now func() tim
 		Config: &tls.Config{ServerName: r.ServerName, InsecureSkipVerify: true}, //nolint:gosec
 	}
 	conn, err := d.DialContext(ctx, "tcp", r.Addr)
+	if err != nil && parent.Err() != nil {
+		r.Error = parent.Err().Error()
+		return fmt.Errorf("probe tls %s: %w", r.Addr, parent.Err())
+	}
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
 			err = fmt.Errorf("no handshake within %s", timeout)

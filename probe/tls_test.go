@@ -352,6 +352,16 @@ func TestTLSNoHandshake(t *testing.T) {
 	}
 }
 
+func TestTLSCanceled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	addr := "127.0.0.1:" + closedPort(t)
+	_, err := TLS(ctx, []string{addr}, TLSOptions{})
+	if !errors.Is(err, context.Canceled) || errors.Is(err, ErrUnreachable) || !strings.Contains(err.Error(), addr) {
+		t.Errorf("TLS with a canceled context = %v, want context.Canceled naming %s, not unreachable", err, addr)
+	}
+}
+
 func TestTLSBadInput(t *testing.T) {
 	for _, tt := range []struct {
 		addrs []string
