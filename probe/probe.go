@@ -1,6 +1,11 @@
 // Package probe samples a model.Probe once: an HTTP request, a TCP connect
 // or a shell command, judged Up, Degraded or Down. Callers that watch a
 // flow over time call Run every Probe.IntervalOrDefault.
+//
+// It also looks at what a model cannot see from inside: DNS checks a
+// domain's name servers (providers, SOA serials) and TLS the certificates
+// served at addresses (expiry, chain, host name). Both return reports with
+// findings and suggest model components and hazards.
 package probe
 
 import (
