@@ -191,6 +191,7 @@ internal error (a bug in spof: please report it).`,
 		newChaosCmd(e),
 		newImportCmd(e),
 		newDriftCmd(e),
+		newProbeCmd(e),
 	)
 	return root
 }
@@ -204,7 +205,9 @@ func HelpExamples() map[string][]string {
 	walk = func(c *cobra.Command) {
 		for _, line := range strings.Split(c.Example, "\n") {
 			line = strings.TrimSpace(line)
-			if strings.HasPrefix(line, "spof ") {
+			// "# live: ..." marks an example that needs the network or a
+			// running system: the tests do not run it.
+			if strings.HasPrefix(line, "spof ") && !strings.Contains(line, "# live:") {
 				out[c.Name()] = append(out[c.Name()], line)
 			}
 		}

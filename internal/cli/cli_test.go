@@ -81,6 +81,7 @@ func TestScripts(t *testing.T) {
 			"sigterm":  cmdSigterm,
 			"tcpecho":  cmdTCPEcho,
 			"tcpconn":  cmdTCPConn,
+			"tlsserve": cmdTLSServe,
 		},
 	})
 }
