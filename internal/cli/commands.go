@@ -47,13 +47,16 @@ one-line summary and exits 0.`,
 
 func newChecklistCmd(e *env) *cobra.Command {
 	var o outputFlags
+	var from []string
+	var imp importFlags
 	c := &cobra.Command{
 		Use:   "checklist [FILE]",
 		Short: "The seven-item SPOF elimination checklist, with evidence",
 		Long: `checklist evaluates the SPOF elimination checklist against the model:
   1 stateful components have a replica in another zone with automatic failover
   2 every external dependency has a circuit breaker and a fallback
-  3 the dependency map is complete (needs imports or traces: unknown for now)
+  3 the dependency map is complete (unknown unless --from names the sources
+    to compare the model with: manifests, compose, Terraform, traces)
   4 chaos experiments verified every fallback recently (needs chaos history)
   5 no single person holds critical credentials or knowledge
   6 a CI/CD failure does not block every team
@@ -68,8 +71,7 @@ one). It exits 1 if an item fails.`,
 			if err := report.CheckFormat(report.OutputChecklist, o.format); err != nil {
 				return usageError("--format: %v", err)
 			}
-			path := modelArg(args)
-			m, err := e.loadModel(path)
+			m, path, drift, err := e.modelFrom(cmd, args, from, &imp, o.quiet)
 			if err != nil {
 				return err
 			}
@@ -77,7 +79,7 @@ one). It exits 1 if an item fails.`,
 			if err != nil {
 				return err
 			}
-			res, err := analysis.Check(m, analysis.Options{Verified: verified, Now: time.Now()})
+			res, err := analysis.Check(m, analysis.Options{Verified: verified, Now: time.Now(), Drift: drift})
 			if err != nil {
 				return err
 			}
@@ -94,6 +96,7 @@ one). It exits 1 if an item fails.`,
 		},
 	}
 	o.register(c, "text", "text, json, markdown")
+	registerFrom(c, &from, &imp)
 	return c
 }
 
@@ -221,6 +224,8 @@ to start, deploy or recover.`,
 
 func newGraphCmd(e *env) *cobra.Command {
 	var o outputFlags
+	var from []string
+	var imp importFlags
 	c := &cobra.Command{
 		Use:   "graph [FILE]",
 		Short: "The dependency graph with SPOFs marked, as Graphviz DOT, Mermaid or JSON",
@@ -231,7 +236,7 @@ func newGraphCmd(e *env) *cobra.Command {
 			if err := report.CheckFormat(report.OutputGraph, o.format); err != nil {
 				return usageError("--format: %v", err)
 			}
-			m, err := e.loadModel(modelArg(args))
+			m, _, _, err := e.modelFrom(cmd, args, from, &imp, o.quiet)
 			if err != nil {
 				return err
 			}
@@ -243,6 +248,7 @@ func newGraphCmd(e *env) *cobra.Command {
 		},
 	}
 	o.register(c, "dot", "dot, mermaid, json")
+	registerFrom(c, &from, &imp)
 	return c
 }
 
