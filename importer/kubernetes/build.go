@@ -49,6 +49,7 @@ func (ix *index) build(b *importer.Builder) error {
 	for _, w := range ix.live() {
 		ix.edges(b, w)
 	}
+	ix.breakCycles(b)
 	ix.workers(b)
 	ix.loadGeneratorEntries(b)
 	ix.noteUnknown(b)
@@ -346,7 +347,7 @@ func failoverEvidence(w *workload, replicas int) string {
 	base := imageBase(main.Image)
 	for _, s := range clustered {
 		if base == s || strings.HasPrefix(base, s+"-") || strings.HasPrefix(w.name(), s) {
-			return "a " + s + " cluster of " + strconv.Itoa(replicas)
+			return "a cluster of " + strconv.Itoa(replicas) + " " + s + " nodes"
 		}
 	}
 	for _, a := range append(main.Command, main.Args...) {

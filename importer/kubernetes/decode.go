@@ -301,12 +301,47 @@ func (o *object) wrap(err error) error {
 		if m := lineRe.FindStringSubmatch(e); m != nil {
 			pos.Line, _ = strconv.Atoi(m[1])
 			pos.Col = 1
-			msg = m[2]
+			msg = friendly(m[2])
 		}
 		list = append(list, &model.Error{Pos: pos, Path: o.subject(), Msg: msg,
 			Hint: "check the manifest against the Kubernetes API (kubectl apply --dry-run=client -f FILE)"})
 	}
 	return list
+}
+
+var unmarshalRe = regexp.MustCompile("^cannot unmarshal !!(\\w+) (`[^`]*` )?into (.*)$")
+
+// friendly rewords "cannot unmarshal !!str `three` into int" without Go's
+// type names: "got a string (three), want a number".
+func friendly(msg string) string {
+	m := unmarshalRe.FindStringSubmatch(msg)
+	if m == nil {
+		return msg
+	}
+	got := map[string]string{"str": "a string", "int": "a number", "float": "a number", "bool": "a boolean",
+		"map": "a mapping", "seq": "a list", "null": "null"}[m[1]]
+	if got == "" {
+		got = m[1]
+	}
+	if v := strings.Trim(m[2], "` "); v != "" {
+		got += " (" + v + ")"
+	}
+	var want string
+	switch t := m[3]; {
+	case strings.HasPrefix(t, "[]"):
+		want = "a list"
+	case strings.HasPrefix(t, "map"), strings.Contains(t, "."):
+		want = "a mapping"
+	case strings.HasPrefix(t, "int"), strings.HasPrefix(t, "uint"), strings.HasPrefix(t, "float"):
+		want = "a number"
+	case t == "string":
+		want = "a string"
+	case t == "bool":
+		want = "a boolean"
+	default:
+		want = t
+	}
+	return "got " + got + ", want " + want
 }
 
 // maxDocuments bounds the documents of one file, so that a hostile stream
@@ -339,10 +374,17 @@ func parseStream(file string, data []byte) ([]*object, error) {
 		objs, errs = collect(file, root, objs, errs, 0)
 	}
 	if len(errs) > 0 {
+		if bytes.Contains(data, []byte("{{")) {
+			for _, e := range errs {
+				e.Hint = helmHint
+			}
+		}
 		return nil, errs
 	}
 	return objs, nil
 }
+
+const helmHint = "this looks like a Helm template: import its rendered output (helm template RELEASE CHART > manifests.yaml)"
 
 // collect adds the object at n (or the items of a List) to objs.
 func collect(file string, n *yaml.Node, objs []*object, errs model.ErrorList, depth int) ([]*object, model.ErrorList) {
@@ -410,8 +452,5 @@ func syntaxError(file string, data []byte, err error) *model.Error {
 		msg = m[2]
 	}
 	hint := "the file must be YAML or JSON Kubernetes manifests"
-	if bytes.Contains(data, []byte("{{")) {
-		hint = "this looks like a Helm template: import its rendered output (helm template RELEASE CHART > manifests.yaml)"
-	}
 	return &model.Error{Pos: pos, Msg: "invalid YAML: " + msg, Hint: hint}
 }

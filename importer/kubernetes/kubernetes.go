@@ -202,6 +202,9 @@ func importInputs(b *importer.Builder, inputs []input, opts Options) error {
 	if err != nil {
 		return err
 	}
+	if err := ix.checkAnnotations(); err != nil {
+		return err
+	}
 	for _, in := range inputs {
 		b.Source(in.file)
 	}
@@ -216,4 +219,28 @@ func (ix *index) noteUnknown(b *importer.Builder) {
 			Msg:  fmt.Sprintf("%s ×%d not modelled", u.kind, u.count),
 			Hint: "if it can fail, add what it stands for to the model by hand (--merge)"})
 	}
+}
+
+// checkAnnotations applies every workload's spof.dev/ annotations to a
+// scratch builder first, so that a bad one fails the import before
+// anything is added.
+func (ix *index) checkAnnotations() error {
+	scratch := importer.NewBuilder("check")
+	var errs model.ErrorList
+	for i, w := range ix.workloads {
+		ann := w.annotations()
+		if importer.Ignored(ann) {
+			continue
+		}
+		name := fmt.Sprintf("w%d", i)
+		scratch.Component(name, model.KindService, w.obj.Pos)
+		if err := scratch.Annotate(name, ann, w.obj.Pos); err != nil {
+			errs = append(errs, flatten(err)...)
+		}
+	}
+	if len(errs) > 0 {
+		errs.Sort()
+		return errs
+	}
+	return nil
 }

@@ -145,3 +145,102 @@ func assertNote(t *testing.T, res *importer.Result, kind importer.NoteKind, subj
 	}
 	t.Errorf("no %s note on %s saying %q", kind, subject, text)
 }
+
+// TestOtelDemoJudgement: from the demo's Helm output alone, the path
+// through frontend-proxy is made of single points, but telemetry
+// (otel-collector, jaeger, grafana) and flagd are not SPOFs, and the
+// kafka consumers are workers of their own low flows.
+func TestOtelDemoJudgement(t *testing.T) {
+	res := importPaths(t, "testdata/otel-demo")
+	got := findings(t, res)
+	for _, c := range []string{"frontend-proxy", "frontend", "cart", "valkey-cart", "checkout", "kafka", "product-catalog", "payment"} {
+		if f := got["component:"+c]; f.Category != analysis.CategorySPOF || !slices.Contains(f.Flows, "frontend-proxy") {
+			t.Errorf("component:%s: %+v, want a SPOF of flow frontend-proxy", c, f)
+		}
+	}
+	for _, c := range []string{"otel-collector", "jaeger", "grafana", "flagd", "flagd-ui", "load-generator"} {
+		if f, ok := got["component:"+c]; ok && f.Category == analysis.CategorySPOF && slices.Contains(f.Flows, "frontend-proxy") {
+			t.Errorf("component:%s is a SPOF of the user-facing flow: %+v", c, f)
+		}
+	}
+	crit := map[string]string{}
+	for _, f := range res.Model.Flows {
+		crit[f.Name] = f.Criticality.String()
+	}
+	want := map[string]string{"frontend-proxy": "critical", "accounting": "low", "fraud-detection": "low"}
+	if d := cmp.Diff(want, crit); d != "" {
+		t.Errorf("flows (-want +got):\n%s", d)
+	}
+	if f := got["component:postgresql"]; !slices.Equal(f.Flows, []string{"accounting"}) {
+		t.Errorf("postgresql stops %v, want only the accounting worker's flow", f.Flows)
+	}
+}
+
+// TestHAJudgement: zone spread, PDB and HPA make shop-api redundant; a
+// plain postgres StatefulSet still needs its primary; Sentinel-managed
+// Redis fails over.
+func TestHAJudgement(t *testing.T) {
+	res := importPaths(t, "testdata/ha")
+	got := findings(t, res)
+	if f := got["instance:postgres/0"]; f.Category != analysis.CategorySPOF {
+		t.Errorf("instance:postgres/0: %+v, want a SPOF (no failover)", f)
+	}
+	for _, e := range []string{"instance:shop-api.shop/0", "instance:redis-node/0", "zone:zone-2"} {
+		if f, ok := got[e]; ok && f.Category == analysis.CategorySPOF {
+			t.Errorf("%s is a SPOF: %+v", e, f)
+		}
+	}
+	c := res.Model.Component("shop-api.shop")
+	if c.Replicas != 4 || len(c.Zones) != 3 {
+		t.Errorf("shop-api.shop: replicas %d zones %v, want 4 (HPA) over 3 zones", c.Replicas, c.Zones)
+	}
+	if e := c.DependsOn; len(e) != 3 || e[2].To != "payments" || e[2].Fallback == "" {
+		t.Errorf("shop-api.shop's edges: %+v, want payments optional (spof.dev/optional)", e)
+	}
+	if pg := res.Model.Component("postgres"); pg.MinHealthy != 2 || pg.Failover != model.FailoverNone {
+		t.Errorf("postgres: min_healthy %d failover %s, want 2 (PDB) and none", pg.MinHealthy, pg.Failover)
+	}
+	if res.Model.Component("legacy-admin") != nil || res.Model.Component("shop-api-7d9f8c") != nil {
+		t.Error("an ignored workload or an owned ReplicaSet was imported")
+	}
+}
+
+// TestCycle: services naming each other would make a cycle the model
+// refuses; the edge that closes it is left out with a note.
+func TestCycle(t *testing.T) {
+	var doc strings.Builder
+	for _, p := range [][2]string{{"orders", "billing:80"}, {"billing", "http://orders"}} {
+		doc.WriteString(`---
+apiVersion: v1
+kind: Service
+metadata: {name: ` + p[0] + `}
+spec: {type: LoadBalancer, selector: {app: ` + p[0] + `}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: ` + p[0] + `}
+spec:
+  template:
+    metadata: {labels: {app: ` + p[0] + `}}
+    spec:
+      containers:
+        - name: app
+          image: example/` + p[0] + `
+          env:
+            - {name: PEER_URL, value: "` + p[1] + `"}
+`)
+	}
+	file := filepath.Join(t.TempDir(), "cycle.yaml")
+	if err := os.WriteFile(file, []byte(doc.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res := importPaths(t, file)
+	findings(t, res) // no cycle error
+	if e := res.Model.Component("orders").DependsOn; len(e) != 1 || e[0].To != "billing" {
+		t.Errorf("orders' edges: %+v, want billing", e)
+	}
+	if e := res.Model.Component("billing").DependsOn; len(e) != 0 {
+		t.Errorf("billing's edges: %+v, want none", e)
+	}
+	assertNote(t, res, importer.NoteAssumption, "billing", "closes a cycle")
+}

@@ -1,6 +1,7 @@
 package kubernetes
 
 import (
+	"fmt"
 	"regexp"
 	"slices"
 	"strings"
@@ -100,6 +101,11 @@ func expand(s string, vars map[string]string) string {
 	})
 }
 
+// keywordHostRe finds the host of keyword connection strings:
+// "Host=postgresql;Username=otelu" (.NET), "host=db port=5432" (libpq),
+// "Server=sql;Database=shop".
+var keywordHostRe = regexp.MustCompile(`(?i)(^|[;\s])(?:host|hostname|server|address|data source)\s*=\s*([^;\s,:]+)`)
+
 var bareHostRe = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$`)
 
 // refEdges adds an edge from w to what each address in value names. name
@@ -112,20 +118,25 @@ func (ix *index) refEdges(b *importer.Builder, w *workload, name, value string, 
 	for _, r := range importer.FindRefs(value) {
 		hosts = append(hosts, r.Host)
 	}
+	for _, m := range keywordHostRe.FindAllStringSubmatch(value, -1) {
+		hosts = append(hosts, m[2])
+	}
 	if len(hosts) == 0 && name != "" && importer.IsAddressVar(name) {
-		for _, h := range strings.Split(value, ",") {
-			h = strings.ToLower(strings.TrimSpace(h))
-			if bareHostRe.MatchString(h) && h != "localhost" {
-				hosts = append(hosts, h)
-			}
-		}
+		hosts = strings.Split(value, ",")
 	}
 	for _, h := range hosts {
+		h = strings.ToLower(strings.TrimSpace(h))
+		if !bareHostRe.MatchString(h) || h == "localhost" {
+			continue // ${SHELL_VAR}, *, an IP address's neighbours ...
+		}
 		targets, cluster := ix.resolve(b, h, w.ns(), 0)
 		if !cluster {
 			continue
 		}
 		for _, t := range targets {
+			if importer.IsLoadGenerator(t) {
+				continue // a route to its UI: nobody needs a load generator
+			}
 			e := &model.Edge{From: w.comp, To: t, When: when, Pos: pos}
 			if b.Lookup(t) != nil {
 				e.Fallback = ix.fallback(b, name, b.Lookup(t))
@@ -142,8 +153,6 @@ func (ix *index) fallback(b *importer.Builder, varName string, target *model.Com
 	switch {
 	case strings.HasPrefix(varName, "OTEL_") || target.Kind == model.KindMonitoring:
 		return "telemetry: lost while " + target.Name + " is down, the caller works on"
-	case importer.IsLoadGenerator(target.Name):
-		return "only the route to the load generator is lost"
 	case importer.IsTelemetryOrAdmin(target.Name):
 		return "only the route to this admin UI is lost"
 	case ix.flagd[target.Name]:
@@ -234,4 +243,53 @@ func (ix *index) external(b *importer.Builder, s *service) string {
 		c.Description = "Service without selector: its endpoints are managed outside the manifests"
 	}
 	return s.external
+}
+
+// breakCycles drops the edges that close a cycle of running-time
+// dependencies (services that name each other in their env), which the
+// model cannot hold, each with a note. Edges with a fallback are followed
+// last, so that a hard edge is the last to go.
+func (ix *index) breakCycles(b *importer.Builder) {
+	const (
+		unseen = iota
+		onStack
+		done
+	)
+	state := map[string]int{}
+	var visit func(c *model.Component)
+	visit = func(c *model.Component) {
+		state[c.Name] = onStack
+		edges := slices.Clone(c.DependsOn)
+		slices.SortStableFunc(edges, func(x, y *model.Edge) int {
+			return boolInt(x.Degrades()) - boolInt(y.Degrades())
+		})
+		for _, e := range edges {
+			t := b.Lookup(e.To)
+			if t == nil || !e.Running() {
+				continue
+			}
+			switch state[t.Name] {
+			case onStack:
+				c.DependsOn = slices.DeleteFunc(c.DependsOn, func(x *model.Edge) bool { return x == e })
+				b.Note(importer.Note{Pos: e.Pos, Kind: importer.NoteAssumption, Subject: c.Name,
+					Msg:  fmt.Sprintf("the reference to %s closes a cycle of dependencies: left out", t.Name),
+					Hint: "if " + c.Name + " needs " + t.Name + " only to start, or not at all, nothing is lost; otherwise add the edge by hand with --merge"})
+			case unseen:
+				visit(t)
+			}
+		}
+		state[c.Name] = done
+	}
+	for _, w := range ix.live() {
+		if c := b.Lookup(w.comp); c != nil && state[c.Name] == unseen {
+			visit(c)
+		}
+	}
+}
+
+func boolInt(v bool) int {
+	if v {
+		return 1
+	}
+	return 0
 }
