@@ -60,6 +60,36 @@ func (ix *index) build(b *importer.Builder) error {
 	return nil
 }
 
+// selected returns the live workloads of namespace ns a label selector
+// selects, in input order. Candidates come from an index on one label,
+// so that matching every Service is not quadratic.
+func (ix *index) selected(ns string, selector map[string]string) []*workload {
+	if len(selector) == 0 {
+		return nil
+	}
+	if ix.byLabel == nil {
+		ix.byLabel = map[string][]*workload{}
+		for _, w := range ix.live() {
+			for k, v := range w.template.Labels {
+				key := w.ns() + "\x00" + k + "=" + v
+				ix.byLabel[key] = append(ix.byLabel[key], w)
+			}
+		}
+	}
+	var k0 string
+	for k := range selector {
+		k0 = k
+		break
+	}
+	var out []*workload
+	for _, w := range ix.byLabel[ns+"\x00"+k0+"="+selector[k0]] {
+		if selects(selector, w.template.Labels) {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
 // live returns the workloads not ignored.
 func (ix *index) live() []*workload {
 	out := make([]*workload, 0, len(ix.workloads))
@@ -246,10 +276,7 @@ func (ix *index) disruptionBudgets(b *importer.Builder) {
 		if spec.MinAvailable == nil {
 			continue
 		}
-		for _, w := range ix.live() {
-			if w.ns() != o.Meta.Namespace || !selects(spec.Selector.MatchLabels, w.template.Labels) {
-				continue
-			}
+		for _, w := range ix.selected(o.Meta.Namespace, spec.Selector.MatchLabels) {
 			c := b.Lookup(w.comp)
 			n, ok := minAvailable(*spec.MinAvailable, c.Replicas)
 			switch {
@@ -399,12 +426,10 @@ func (ix *index) noteData(b *importer.Builder, w *workload) {
 // port, and LoadBalancer and NodePort Services are entry points.
 func (ix *index) serve(b *importer.Builder) {
 	for _, s := range ix.svcOrder {
-		for _, w := range ix.live() {
-			if w.ns() == s.obj.Meta.Namespace && selects(s.spec.Selector, w.template.Labels) {
-				s.targets = append(s.targets, w)
-				w.served = true
-				b.ServesPort(w.comp)
-			}
+		for _, w := range ix.selected(s.obj.Meta.Namespace, s.spec.Selector) {
+			s.targets = append(s.targets, w)
+			w.served = true
+			b.ServesPort(w.comp)
 		}
 		if s.spec.Type != "LoadBalancer" && s.spec.Type != "NodePort" {
 			continue

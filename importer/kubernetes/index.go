@@ -73,8 +73,9 @@ type index struct {
 	secrets    map[nsName]map[string]posString
 	namespaces map[string]bool
 	unknown    []*unknownKind
-	comps      map[string]bool // component names taken
-	flagd      map[string]bool // components running flagd
+	comps      map[string]bool        // component names taken
+	flagd      map[string]bool        // components running flagd
+	byLabel    map[string][]*workload // ns\x00key=value → live workloads with that pod label
 	entries    int
 }
 
