@@ -244,3 +244,20 @@ spec:
 	}
 	assertNote(t, res, importer.NoteAssumption, "billing", "closes a cycle")
 }
+
+// TestStdinAndMissingPath: "-" reads Options.Stdin (helm template ... |),
+// and a path that does not exist is a positioned error.
+func TestStdinAndMissingPath(t *testing.T) {
+	b := importer.NewBuilder("test")
+	in := strings.NewReader("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\n")
+	if err := Import(b, []string{"-"}, Options{Stdin: in, Namespace: "shop"}); err != nil {
+		t.Fatal(err)
+	}
+	if c := b.Lookup("web"); c == nil || c.Pos.File != "-" || c.Pos.Line != 2 {
+		t.Errorf("web: %+v, want it at -:2", c)
+	}
+	err := Import(importer.NewBuilder("test"), []string{"testdata/nope"}, Options{})
+	if err == nil || !strings.HasPrefix(err.Error(), "testdata/nope: no such file or directory") {
+		t.Errorf("missing path: %v", err)
+	}
+}
