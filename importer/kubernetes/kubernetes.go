@@ -36,11 +36,12 @@
 //     configMapKeyRef/secretKeyRef, command and args: URLs and host:port,
 //     and bare host names in *_HOST/*_ADDR/*_URL variables or
 //     --x-host=... flags. References from init containers are start-up
-//     needs (when: startup). A call to a telemetry or admin component, or
-//     to a load generator, has a fallback (its loss loses telemetry or a
-//     route, not the caller); so has a call to flagd (flags evaluate to
-//     their defaults). An ExternalName Service, or one without a
-//     selector, is an external component.
+//     needs (when: startup). A call to a telemetry or admin component has
+//     a fallback (its loss loses telemetry or a route, not the caller); so
+//     has a call to flagd (flags evaluate to their defaults). Calls to a
+//     load generator (a proxy's route to its UI) are left out. An edge
+//     that closes a cycle is left out with a note. An ExternalName
+//     Service, or one without a selector, is an external component.
 //   - Entry points: LoadBalancer and NodePort Services and Ingress
 //     backends. Without any, what a load generator calls is taken as what
 //     users reach. Every workload a Service selects serves a port.
