@@ -254,3 +254,12 @@ func isLoadGenerator(name string) bool {
 	}
 	return false
 }
+
+// IsTelemetryOrAdmin reports whether a component name is a well-known
+// telemetry, admin or developer UI's (grafana, jaeger, flagd-ui ...):
+// importers use it to tell a route to such a UI from a user-facing call.
+func IsTelemetryOrAdmin(name string) bool { return isTelemetryOrAdmin(name) }
+
+// IsLoadGenerator reports whether a component name is a load generator's
+// (loadgenerator, locust, k6 ...): what it calls is what users would reach.
+func IsLoadGenerator(name string) bool { return isLoadGenerator(name) }
