@@ -137,6 +137,7 @@ func (b *Builder) Finish(opts Options) *Result {
 				Steps:       []string{c.Name}, Pos: c.Pos, StepsPos: []model.Pos{c.Pos}})
 		}
 	}
+	setSources(m)
 	if len(b.entries) == 0 && len(m.Flows) > 0 {
 		b.Note(Note{Kind: NoteAssumption, Msg: fmt.Sprintf("no entry point found: each of the %d components nothing depends on is assumed critical", len(m.Flows)),
 			Hint: "mark what users reach (a LoadBalancer Service, an Ingress, a published port), or write the flows with --merge"})
@@ -263,3 +264,38 @@ func IsTelemetryOrAdmin(name string) bool { return isTelemetryOrAdmin(name) }
 // IsLoadGenerator reports whether a component name is a load generator's
 // (loadgenerator, locust, k6 ...): what it calls is what users would reach.
 func IsLoadGenerator(name string) bool { return isLoadGenerator(name) }
+
+// setSources records, as each fact's Source, the position in the source
+// files the importer gave it, so that a written model keeps it (source:).
+func setSources(m *model.Model) {
+	for _, z := range m.Zones {
+		if z.Source.File == "" {
+			z.Source = z.Pos
+		}
+	}
+	for _, c := range m.Components {
+		if c.Source.File == "" {
+			c.Source = c.Pos
+		}
+		for _, e := range c.DependsOn {
+			if e.Source.File == "" {
+				e.Source = e.Pos
+			}
+		}
+	}
+	for _, f := range m.Flows {
+		if f.Source.File == "" {
+			f.Source = f.Pos
+		}
+	}
+	for _, p := range m.People {
+		if p.Source.File == "" {
+			p.Source = p.Pos
+		}
+	}
+	for _, h := range m.Hazards {
+		if h.Source.File == "" {
+			h.Source = h.Pos
+		}
+	}
+}

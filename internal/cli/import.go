@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spofhq/spof/analysis"
 	"github.com/spofhq/spof/importer"
+	"github.com/spofhq/spof/importer/kubernetes"
 	"github.com/spofhq/spof/internal/atomicfile"
 	"github.com/spofhq/spof/model"
 )
@@ -45,7 +46,12 @@ type importFormat struct {
 }
 
 // importFormats are the formats of spof import and --from, in help order.
-var importFormats []importFormat
+var importFormats = []importFormat{
+	{name: "kubernetes", desc: "manifests: YAML or JSON files and directories, helm template or kustomize output (- reads standard input)",
+		run: func(ctx context.Context, e *env, b *importer.Builder, paths []string, f *importFlags) error {
+			return kubernetes.Import(b, paths, kubernetes.Options{})
+		}},
+}
 
 func importFormatNames() []string {
 	var names []string
@@ -248,7 +254,10 @@ func (e *env) importModel(ctx context.Context, specs []string, f *importFlags) (
 		if err != nil {
 			return nil, err
 		}
-		if _, err := os.Stat(path); err != nil {
+		if path == "-" && fm.name != "kubernetes" {
+			return nil, usageError("%s: - (standard input) is read only by the kubernetes format", s)
+		}
+		if _, err := os.Stat(path); err != nil && path != "-" {
 			if errors.Is(err, os.ErrNotExist) {
 				return nil, usageError("%s: no such file or directory", path)
 			}
