@@ -1,0 +1,105 @@
+package terraform
+
+import (
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/spofhq/spof/analysis"
+	"github.com/spofhq/spof/importer"
+	"github.com/spofhq/spof/model"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+// importAll imports paths into a fresh builder and finishes it.
+func importAll(t *testing.T, opts Options, paths ...string) *importer.Result {
+	t.Helper()
+	b := importer.NewBuilder("infra")
+	if err := Import(b, paths, opts); err != nil {
+		t.Fatalf("Import(%v): %v", paths, err)
+	}
+	return b.Finish(importer.Options{})
+}
+
+// spofs returns the events the analysis finds to stop a flow on their own.
+func spofs(t *testing.T, res *importer.Result) []string {
+	t.Helper()
+	out, err := analysis.Check(res.Model, analysis.Options{})
+	if err != nil {
+		t.Fatalf("analysis of the imported model: %v\n%s", err, importer.Summary(res))
+	}
+	var events []string
+	for _, f := range out.Findings {
+		if f.Category == analysis.CategorySPOF {
+			events = append(events, f.Event)
+		}
+	}
+	slices.Sort(events)
+	return events
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	file := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.WriteFile(file, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatalf("%v (run go test -update)", err)
+	}
+	if d := cmp.Diff(string(want), got); d != "" {
+		t.Errorf("%s (-want +got):\n%s", file, d)
+	}
+}
+
+func TestImport(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		paths []string
+		spofs []string
+	}{
+		{"shop-single", []string{"testdata/shop-single"}, []string{
+			"component:module.db.module.db_instance.aws_db_instance.this-0",
+			"component:module.redis.aws_elasticache_replication_group.this-0",
+			"component:module.vpc.aws_nat_gateway.this-0",
+			"region:eu-west-1",
+			"zone:local.azs-0",
+		}},
+		{"shop-ha", []string{"testdata/shop-ha"}, []string{"region:eu-west-1"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := importAll(t, Options{}, tc.paths...)
+			golden(t, tc.name, importer.Summary(res))
+			if d := cmp.Diff(tc.spofs, spofs(t, res)); d != "" {
+				t.Errorf("SPOFs (-want +got):\n%s\n%s", d, importer.Summary(res))
+			}
+		})
+	}
+}
+
+func TestMalformed(t *testing.T) {
+	b := importer.NewBuilder("infra")
+	err := Import(b, []string{"testdata/malformed"}, Options{})
+	var l model.ErrorList
+	if !errors.As(err, &l) || len(l) == 0 {
+		t.Fatalf("Import: %v; want a model.ErrorList", err)
+	}
+	for _, e := range l {
+		if e.Pos.File == "" || e.Pos.Line == 0 || e.Hint == "" {
+			t.Errorf("error without position or hint: %v", e)
+		}
+	}
+	if !strings.Contains(l.Error(), "testdata/malformed/main.tf:") {
+		t.Errorf("errors: %v", l)
+	}
+}
