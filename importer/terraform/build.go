@@ -286,11 +286,14 @@ func (m *modeler) replicated(g *group) {
 		case "aws_instance":
 			if c == nil {
 				c = m.component(res, name, model.KindService, res.Pos)
+				// Not assumed to serve a port: a lone instance that no
+				// load balancer reaches (a bastion, a runner) gets a low
+				// flow of its own rather than a place on the user-facing
+				// flows.
 				c.Description = "EC2 instance"
 				if len(g.insts) > 1 {
 					c.Description = fmt.Sprintf("%d EC2 instances", len(g.insts))
 				}
-				m.b.ServesPort(name)
 			}
 			if zs := m.subnetZones([]any{res.Attrs["subnet_id"]}, res.Pos); len(zs) > 0 {
 				z = zs[0]
@@ -857,10 +860,14 @@ func (m *modeler) records() {
 		}
 		c.Description = "Route 53 record " + label + " (managed, answered from many locations)"
 		var targets []string
+		// Failover routing needs a health check on the primary only;
+		// other policies on every record.
 		checked := true
 		for _, r := range recs {
 			m.comp[r.res] = name
-			checked = checked && r.checked
+			if r.role != "SECONDARY" {
+				checked = checked && r.checked
+			}
 			for _, t := range r.targets {
 				if !slices.Contains(targets, t) {
 					targets = append(targets, t)

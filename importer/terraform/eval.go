@@ -204,11 +204,14 @@ func (r *reader) expand(blk *hclsyntax.Block, ctx *hcl.EvalContext, addr string)
 	}
 	if a := blk.Body.Attributes["for_each"]; a != nil {
 		v := eval(a.Expr, ctx)
-		if v.IsWhollyKnown() && !v.IsNull() && v.CanIterateElements() {
+		set := v.Type().IsSetType() || v.Type().IsListType() || v.Type().IsTupleType()
+		// Only the keys must be known: for_each = aws_subnet.private
+		// iterates over objects whose attributes are not.
+		if v.IsKnown() && !v.IsNull() && v.CanIterateElements() && (!set || v.IsWhollyKnown()) {
 			var out []instance
 			for it := v.ElementIterator(); it.Next(); {
 				k, e := it.Element()
-				if v.Type().IsSetType() || v.Type().IsListType() || v.Type().IsTupleType() {
+				if set {
 					k = e
 				}
 				ks, ok := str(fromCty(k))

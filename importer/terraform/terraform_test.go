@@ -103,3 +103,19 @@ func TestMalformed(t *testing.T) {
 		t.Errorf("errors: %v", l)
 	}
 }
+
+func TestLocalModule(t *testing.T) {
+	res := importAll(t, Options{}, "testdata/local-module")
+	golden(t, "local-module", importer.Summary(res))
+	want := []string{
+		"component:aws_mq_broker.events",
+		"component:aws_nat_gateway.egress",
+		"component:module.web.aws_instance.bastion", // on a low flow of its own
+		"instance:aws_db_instance.orders/0",         // single-AZ; its read replica must be promoted by hand
+		"region:us-east-1",
+		"zone:us-east-1a",
+	}
+	if d := cmp.Diff(want, spofs(t, res)); d != "" {
+		t.Errorf("SPOFs (-want +got):\n%s\n%s", d, importer.Summary(res))
+	}
+}
