@@ -551,6 +551,7 @@ func (m *modeler) azureZones(a map[string]any, v any, pos model.Pos) []string {
 		if s := strOf(z); s != "" {
 			if loc != "" {
 				s = loc + "-" + s
+				m.b.Zone(importer.Name(s), loc, pos)
 			}
 			out = append(out, s)
 		}

@@ -265,25 +265,45 @@ func fillFromConfig(resources []*resource, root *configModule) {
 				index = n
 			}
 		}
-		for name, e := range cfg.Expressions {
-			if v, ok := res.Attrs[name]; ok && v != nil {
-				continue
-			}
-			em, ok := e.(map[string]any)
-			if !ok {
-				continue
-			}
-			refs, _ := em["references"].([]any)
-			many := listAttrs[name]
-			for _, ref := range refs {
-				s, _ := ref.(string)
-				if v := resolve(modPrefix, instPrefix, s, index, many, 0); v != nil {
-					if many {
-						res.Attrs[name] = v
-					} else {
-						res.Attrs[name] = v[0]
+		fill := func(attrs map[string]any, exprs map[string]any) {
+			for name, e := range exprs {
+				if v, ok := attrs[name]; ok && v != nil {
+					continue
+				}
+				em, ok := e.(map[string]any)
+				if !ok {
+					continue
+				}
+				refs, _ := em["references"].([]any)
+				many := listAttrs[name]
+				for _, ref := range refs {
+					s, _ := ref.(string)
+					if v := resolve(modPrefix, instPrefix, s, index, many, 0); v != nil {
+						if many {
+							attrs[name] = v
+						} else {
+							attrs[name] = v[0]
+						}
+						break
 					}
-					break
+				}
+			}
+		}
+		fill(res.Attrs, cfg.Expressions)
+		// Nested blocks (default_action { target_group_arn = ... }): the
+		// configuration has a list of expression objects, the values a
+		// list of blocks, in the same order.
+		for name, e := range cfg.Expressions {
+			blocks, ok := e.([]any)
+			vals, _ := res.Attrs[name].([]any)
+			if !ok || len(blocks) != len(vals) {
+				continue
+			}
+			for i, blk := range blocks {
+				em, ok1 := blk.(map[string]any)
+				vm, ok2 := vals[i].(map[string]any)
+				if ok1 && ok2 {
+					fill(vm, em)
 				}
 			}
 		}

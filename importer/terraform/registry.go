@@ -115,13 +115,6 @@ func (g *gen) boolArg(name string, def bool) bool {
 	return def
 }
 
-func (g *gen) numArg(name string, def float64) (float64, bool) {
-	if n, ok := number(g.args[name]); ok {
-		return n, true
-	}
-	return def, g.args[name] == nil
-}
-
 // listArg returns a list input; ok is false when it is unknown.
 func (g *gen) listArg(name string) ([]any, bool) { return list(g.args[name]) }
 

@@ -181,7 +181,16 @@ func (r *reader) parse(dir string, files []string) (*module, error) {
 		_ = hclsyntax.VisitAll(body, func(n hclsyntax.Node) hcl.Diagnostics {
 			switch n := n.(type) {
 			case *hclsyntax.ScopeTraversalExpr:
-				for _, s := range n.Traversal[1:] {
+				// aws_lb.web.dns_name: the attributes read after a
+				// resource's type and name (not var.x, local.y, ...).
+				switch n.Traversal.RootName() {
+				case "var", "local", "module", "data", "count", "each", "path", "terraform", "self":
+					return nil
+				}
+				if len(n.Traversal) < 3 {
+					return nil
+				}
+				for _, s := range n.Traversal[2:] {
 					if a, ok := s.(hcl.TraverseAttr); ok {
 						refAttrs[a.Name] = true
 					}

@@ -76,6 +76,23 @@ func TestImport(t *testing.T) {
 			"zone:local.azs-0",
 		}},
 		{"shop-ha", []string{"testdata/shop-ha"}, []string{"region:eu-west-1"}},
+		{"plan", []string{"testdata/plan.json"}, []string{
+			"component:aws_db_instance.orders",
+			"component:module.vpc.aws_nat_gateway.this-0",
+			"region:us-west-2",
+			"zone:us-west-2a",
+		}},
+		{"gcp", []string{"testdata/gcp"}, []string{
+			"component:google_redis_instance.sessions",
+			"component:google_sql_database_instance.orders",
+			"region:europe-west1",
+			"zone:europe-west1-b",
+		}},
+		{"azure", []string{"testdata/azure"}, []string{
+			"component:azurerm_mssql_database.orders",
+			"component:azurerm_redis_cache.scratch",
+			"region:westeurope",
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res := importAll(t, Options{}, tc.paths...)

@@ -113,8 +113,6 @@ func list(v any) ([]any, bool) {
 	return []any{v}, true
 }
 
-func isUnknown(v any) bool { _, ok := v.(unknown); return ok }
-
 // fromCty turns a cty value into a plain one.
 func fromCty(v cty.Value) any {
 	if !v.IsKnown() {
