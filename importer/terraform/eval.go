@@ -193,7 +193,7 @@ func (r *reader) expand(blk *hclsyntax.Block, ctx *hcl.EvalContext, addr string)
 	if a := blk.Body.Attributes["count"]; a != nil {
 		v := eval(a.Expr, ctx)
 		if n, ok := number(fromCty(v)); ok {
-			out := make([]instance, 0, max(int(n), 0))
+			out := make([]instance, 0, max(min(int(n), 1000), 0))
 			for i := range max(min(int(n), 1000), 0) {
 				out = append(out, instance{key: fmt.Sprintf("[%d]", i), count: cty.NumberIntVal(int64(i))})
 			}
