@@ -1,0 +1,138 @@
+package terraform
+
+import (
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/spofhq/spof/analysis"
+	"github.com/spofhq/spof/importer"
+	"github.com/spofhq/spof/model"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+// importAll imports paths into a fresh builder and finishes it.
+func importAll(t *testing.T, opts Options, paths ...string) *importer.Result {
+	t.Helper()
+	b := importer.NewBuilder("infra")
+	if err := Import(b, paths, opts); err != nil {
+		t.Fatalf("Import(%v): %v", paths, err)
+	}
+	return b.Finish(importer.Options{})
+}
+
+// spofs returns the events the analysis finds to stop a flow on their own.
+func spofs(t *testing.T, res *importer.Result) []string {
+	t.Helper()
+	out, err := analysis.Check(res.Model, analysis.Options{})
+	if err != nil {
+		t.Fatalf("analysis of the imported model: %v\n%s", err, importer.Summary(res))
+	}
+	var events []string
+	for _, f := range out.Findings {
+		if f.Category == analysis.CategorySPOF {
+			events = append(events, f.Event)
+		}
+	}
+	slices.Sort(events)
+	return events
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	file := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.WriteFile(file, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatalf("%v (run go test -update)", err)
+	}
+	if d := cmp.Diff(string(want), got); d != "" {
+		t.Errorf("%s (-want +got):\n%s", file, d)
+	}
+}
+
+func TestImport(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		paths []string
+		spofs []string
+	}{
+		{"shop-single", []string{"testdata/shop-single"}, []string{
+			"component:module.db.module.db_instance.aws_db_instance.this-0",
+			"component:module.redis.aws_elasticache_replication_group.this-0",
+			"component:module.vpc.aws_nat_gateway.this-0",
+			"region:eu-west-1",
+			"zone:local.azs-0",
+		}},
+		{"shop-ha", []string{"testdata/shop-ha"}, []string{"region:eu-west-1"}},
+		{"plan", []string{"testdata/plan.json"}, []string{
+			"component:aws_db_instance.orders",
+			"component:module.vpc.aws_nat_gateway.this-0",
+			"region:us-west-2",
+			"zone:us-west-2a",
+		}},
+		{"gcp", []string{"testdata/gcp"}, []string{
+			"component:google_redis_instance.sessions",
+			"component:google_sql_database_instance.orders",
+			"region:europe-west1",
+			"zone:europe-west1-b",
+		}},
+		{"azure", []string{"testdata/azure"}, []string{
+			"component:azurerm_mssql_database.orders",
+			"component:azurerm_redis_cache.scratch",
+			"region:westeurope",
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := importAll(t, Options{}, tc.paths...)
+			golden(t, tc.name, importer.Summary(res))
+			if d := cmp.Diff(tc.spofs, spofs(t, res)); d != "" {
+				t.Errorf("SPOFs (-want +got):\n%s\n%s", d, importer.Summary(res))
+			}
+		})
+	}
+}
+
+func TestMalformed(t *testing.T) {
+	b := importer.NewBuilder("infra")
+	err := Import(b, []string{"testdata/malformed"}, Options{})
+	var l model.ErrorList
+	if !errors.As(err, &l) || len(l) == 0 {
+		t.Fatalf("Import: %v; want a model.ErrorList", err)
+	}
+	for _, e := range l {
+		if e.Pos.File == "" || e.Pos.Line == 0 || e.Hint == "" {
+			t.Errorf("error without position or hint: %v", e)
+		}
+	}
+	if !strings.Contains(l.Error(), "testdata/malformed/main.tf:") {
+		t.Errorf("errors: %v", l)
+	}
+}
+
+func TestLocalModule(t *testing.T) {
+	res := importAll(t, Options{}, "testdata/local-module")
+	golden(t, "local-module", importer.Summary(res))
+	want := []string{
+		"component:aws_mq_broker.events",
+		"component:aws_nat_gateway.egress",
+		"component:module.web.aws_instance.bastion", // on a low flow of its own
+		"instance:aws_db_instance.orders/0",         // single-AZ; its read replica must be promoted by hand
+		"region:us-east-1",
+		"zone:us-east-1a",
+	}
+	if d := cmp.Diff(want, spofs(t, res)); d != "" {
+		t.Errorf("SPOFs (-want +got):\n%s\n%s", d, importer.Summary(res))
+	}
+}
