@@ -1,0 +1,285 @@
+package compose
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/spofhq/spof/model"
+	"go.yaml.in/yaml/v3"
+)
+
+// positions finds where in the source files a service and its entries are
+// declared. compose-go gives no line numbers, so the files are parsed a
+// second time as plain YAML nodes, for positions only: what a service means
+// comes from compose-go's merged project, never from these nodes.
+type positions struct {
+	files  []*sourceFile // in priority order: the last -f file first
+	loaded []string      // the files read, as shown, in the order read
+}
+
+// A sourceFile is one parsed compose file.
+type sourceFile struct {
+	name     string // as shown to the user
+	abs      string
+	root     *yaml.Node // the top-level mapping; nil for an empty file
+	services map[string]serviceNode
+}
+
+type serviceNode struct {
+	key, value *yaml.Node
+}
+
+// parseSource parses one compose file for positions. A file that is not
+// YAML is an error at the line the parser names.
+func parseSource(name, abs string, content []byte) (*sourceFile, error) {
+	f := &sourceFile{name: name, abs: abs, services: map[string]serviceNode{}}
+	dec := yaml.NewDecoder(bytes.NewReader(content))
+	for {
+		var doc yaml.Node
+		err := dec.Decode(&doc)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, yamlError(name, err)
+		}
+		if len(doc.Content) == 0 {
+			continue
+		}
+		root := doc.Content[0]
+		if root.Kind != yaml.MappingNode {
+			if root.Kind == yaml.ScalarNode && root.Tag == "!!null" {
+				continue
+			}
+			return nil, &model.Error{Pos: nodePos(name, root), Msg: "a compose file must be a mapping (services:, volumes:, ...)",
+				Hint: "start the file with services:"}
+		}
+		if f.root == nil {
+			f.root = root
+		}
+		if svcs := mapValue(root, "services"); svcs != nil && svcs.Kind == yaml.MappingNode {
+			for i := 0; i+1 < len(svcs.Content); i += 2 {
+				k := svcs.Content[i]
+				f.services[k.Value] = serviceNode{key: k, value: svcs.Content[i+1]}
+			}
+		}
+	}
+	return f, nil
+}
+
+var yamlLineRe = regexp.MustCompile(`(?:yaml: )?line (\d+)(?::(\d+))?: (.*)`)
+
+// yamlError turns a YAML parser error into a positioned error.
+func yamlError(file string, err error) error {
+	msg := err.Error()
+	pos := model.Pos{File: file}
+	if m := yamlLineRe.FindStringSubmatch(msg); m != nil {
+		pos.Line, _ = strconv.Atoi(m[1])
+		pos.Col = 1
+		if m[2] != "" {
+			pos.Col, _ = strconv.Atoi(m[2])
+		}
+		msg = m[3]
+	}
+	msg = strings.TrimPrefix(msg, "yaml: ")
+	return &model.Error{Pos: pos, Msg: "invalid YAML: " + msg,
+		Hint: "check the indentation and the quoting on that line"}
+}
+
+func nodePos(file string, n *yaml.Node) model.Pos {
+	if n == nil {
+		return model.Pos{File: file}
+	}
+	return model.Pos{File: file, Line: n.Line, Col: n.Column}
+}
+
+// mapValue returns the value of key in a mapping node, or nil.
+func mapValue(m *yaml.Node, key string) *yaml.Node {
+	if m == nil || m.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i+1]
+		}
+	}
+	return nil
+}
+
+// mapKey returns the key node of key in a mapping node, or nil.
+func mapKey(m *yaml.Node, key string) *yaml.Node {
+	if m == nil || m.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i]
+		}
+	}
+	return nil
+}
+
+// service returns the position of the services.NAME key in the file of
+// highest priority that declares it.
+func (p *positions) service(name string) model.Pos {
+	for _, f := range p.files {
+		if s, ok := f.services[name]; ok {
+			return nodePos(f.name, s.key)
+		}
+	}
+	if len(p.files) > 0 {
+		return model.Pos{File: p.files[0].name}
+	}
+	return model.Pos{}
+}
+
+// entry returns the position of an entry of a service's attribute: a
+// depends_on or labels key, an environment variable (in list or map form),
+// a links or ports item starting with item. It looks in every file that
+// declares the service, by priority, then falls back to the attribute, then
+// to the service.
+func (p *positions) entry(service, attr, item string) model.Pos {
+	var attrPos model.Pos
+	for _, f := range p.files {
+		s, ok := f.services[service]
+		if !ok {
+			continue
+		}
+		v := mapValue(s.value, attr)
+		if v == nil {
+			continue
+		}
+		if attrPos.File == "" {
+			attrPos = nodePos(f.name, mapKey(s.value, attr))
+		}
+		if item == "" {
+			return attrPos
+		}
+		switch v.Kind {
+		case yaml.MappingNode:
+			if k := mapKey(v, item); k != nil {
+				return nodePos(f.name, k)
+			}
+		case yaml.SequenceNode:
+			for _, it := range v.Content {
+				if it.Kind != yaml.ScalarNode {
+					continue
+				}
+				if matchesItem(it.Value, item) {
+					return nodePos(f.name, it)
+				}
+			}
+		}
+	}
+	if attrPos.File != "" {
+		return attrPos
+	}
+	return p.service(service)
+}
+
+// matchesItem reports whether a list item ("KEY=value", "db:alias",
+// "8080:80") is the one named item.
+func matchesItem(value, item string) bool {
+	if value == item {
+		return true
+	}
+	for _, sep := range []string{"=", ":"} {
+		if k, _, ok := strings.Cut(value, sep); ok && k == item {
+			return true
+		}
+	}
+	return false
+}
+
+// path returns the node a dotted compose path names ("services.web.ports.0"),
+// as far as the file has it: the deepest node found, and whether the whole
+// path was found. Keys may contain dots, so the longest key matching a
+// prefix of the rest wins.
+func (f *sourceFile) path(path string) (*yaml.Node, bool) {
+	n := f.root
+	rest := path
+	for rest != "" && n != nil {
+		switch n.Kind {
+		case yaml.MappingNode:
+			best := -1
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				k := n.Content[i].Value
+				if (rest == k || strings.HasPrefix(rest, k+".")) && (best < 0 || len(k) > len(n.Content[best].Value)) {
+					best = i
+				}
+			}
+			if best < 0 {
+				return n, false
+			}
+			k := n.Content[best].Value
+			rest = strings.TrimPrefix(strings.TrimPrefix(rest, k), ".")
+			if rest == "" {
+				return n.Content[best], true // the key: where a user looks
+			}
+			n = n.Content[best+1]
+		case yaml.SequenceNode:
+			idx, after, _ := strings.Cut(rest, ".")
+			i, err := strconv.Atoi(idx)
+			if err != nil || i < 0 || i >= len(n.Content) {
+				return n, false
+			}
+			n, rest = n.Content[i], after
+			if rest == "" {
+				return n, true
+			}
+		default:
+			return n, false
+		}
+	}
+	return n, rest == ""
+}
+
+// locate returns the position of a dotted compose path in the files, the
+// most precise one found.
+func (p *positions) locate(path string) (model.Pos, bool) {
+	var best model.Pos
+	for _, f := range p.files {
+		n, ok := f.path(path)
+		if n == nil {
+			continue
+		}
+		if ok {
+			return nodePos(f.name, n), true
+		}
+		if best.File == "" && n != f.root {
+			best = nodePos(f.name, n)
+		}
+	}
+	return best, best.File != ""
+}
+
+// publishedPort returns the position of a service's first ports item that
+// publishes a host port ("8080:80", or a mapping with published:).
+func (p *positions) publishedPort(service string) model.Pos {
+	for _, f := range p.files {
+		s, ok := f.services[service]
+		if !ok {
+			continue
+		}
+		v := mapValue(s.value, "ports")
+		if v == nil || v.Kind != yaml.SequenceNode {
+			continue
+		}
+		for _, it := range v.Content {
+			if it.Kind == yaml.ScalarNode && strings.Contains(it.Value, ":") || mapValue(it, "published") != nil {
+				return nodePos(f.name, it)
+			}
+		}
+	}
+	return p.entry(service, "ports", "")
+}
+
+// locateJob returns the position of jobs.NAME.
+func (p *positions) locateJob(name string) model.Pos {
+	pos, _ := p.locate("jobs." + name)
+	return pos
+}
