@@ -103,10 +103,14 @@ func Import(ctx context.Context, b *importer.Builder, paths []string, opts Optio
 		b.Source(f)
 	}
 	imp := &importState{b: b, pos: pos, project: project, first: paths[0]}
-	if len(unset) > 0 {
-		b.Note(importer.Note{Pos: model.Pos{File: paths[0]}, Kind: importer.NoteAssumption,
-			Msg:  "variables not set, taken as empty or as their default: " + strings.Join(unset, ", "),
-			Hint: "pass them in an env file or Options.Environ if they matter"})
+	for _, v := range unset {
+		// A variable used with a default everywhere is the author's
+		// choice, not a gap.
+		if at, ok := pos.blankVariable(v); ok {
+			b.Note(importer.Note{Pos: at, Kind: importer.NoteAssumption,
+				Msg:  fmt.Sprintf("variable %s is not set: taken as an empty string", v),
+				Hint: "set it in an env file or in Options.Environ"})
+		}
 	}
 	if err := imp.resolveEnvironment(); err != nil {
 		return pos.explain(err)
@@ -359,6 +363,9 @@ func (s *importState) resolveEnvironment() error {
 		kept := svc.EnvFiles[:0]
 		for _, ef := range svc.EnvFiles {
 			if st, err := os.Stat(ef.Path); err != nil || !st.Mode().IsRegular() {
+				if !bool(ef.Required) {
+					continue // the file says it may be missing
+				}
 				s.b.Note(importer.Note{Pos: s.pos.entry(name, "env_file", ""), Kind: importer.NoteAssumption, Subject: importer.Name(name),
 					Msg:  fmt.Sprintf("env_file %s not found: the addresses it may hold are unknown", s.display(ef.Path)),
 					Hint: "import from a checkout that has it, or declare the edges with spof.dev/depends-on"})

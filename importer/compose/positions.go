@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -25,6 +26,7 @@ type positions struct {
 type sourceFile struct {
 	name     string // as shown to the user
 	abs      string
+	content  []byte
 	root     *yaml.Node // the top-level mapping; nil for an empty file
 	services map[string]serviceNode
 }
@@ -36,7 +38,7 @@ type serviceNode struct {
 // parseSource parses one compose file for positions. A file that is not
 // YAML is an error at the line the parser names.
 func parseSource(name, abs string, content []byte) (*sourceFile, error) {
-	f := &sourceFile{name: name, abs: abs, services: map[string]serviceNode{}}
+	f := &sourceFile{name: name, abs: abs, content: content, services: map[string]serviceNode{}}
 	dec := yaml.NewDecoder(bytes.NewReader(content))
 	for {
 		var doc yaml.Node
@@ -140,21 +142,17 @@ func (p *positions) service(name string) model.Pos {
 // entry returns the position of an entry of a service's attribute: a
 // depends_on or labels key, an environment variable (in list or map form),
 // a links or ports item starting with item. It looks in every file that
-// declares the service, by priority, then falls back to the attribute, then
-// to the service.
+// declares the service, by priority, then in the services it extends, then
+// falls back to the attribute, then to the service.
 func (p *positions) entry(service, attr, item string) model.Pos {
 	var attrPos model.Pos
-	for _, f := range p.files {
-		s, ok := f.services[service]
-		if !ok {
-			continue
-		}
-		v := mapValue(s.value, attr)
+	for _, l := range p.chain(service) {
+		v := mapValue(l.node.value, attr)
 		if v == nil {
 			continue
 		}
 		if attrPos.File == "" {
-			attrPos = nodePos(f.name, mapKey(s.value, attr))
+			attrPos = nodePos(l.file.name, mapKey(l.node.value, attr))
 		}
 		if item == "" {
 			return attrPos
@@ -162,15 +160,12 @@ func (p *positions) entry(service, attr, item string) model.Pos {
 		switch v.Kind {
 		case yaml.MappingNode:
 			if k := mapKey(v, item); k != nil {
-				return nodePos(f.name, k)
+				return nodePos(l.file.name, k)
 			}
 		case yaml.SequenceNode:
 			for _, it := range v.Content {
-				if it.Kind != yaml.ScalarNode {
-					continue
-				}
-				if matchesItem(it.Value, item) {
-					return nodePos(f.name, it)
+				if it.Kind == yaml.ScalarNode && matchesItem(it.Value, item) {
+					return nodePos(l.file.name, it)
 				}
 			}
 		}
@@ -179,6 +174,91 @@ func (p *positions) entry(service, attr, item string) model.Pos {
 		return attrPos
 	}
 	return p.service(service)
+}
+
+// A located service node is a declaration of a service in a file.
+type located struct {
+	file *sourceFile
+	node serviceNode
+}
+
+// chain returns a service's declarations by priority: in each file that
+// declares it, then the services these extend, transitively.
+func (p *positions) chain(service string) []located {
+	var out []located
+	seen := map[*yaml.Node]bool{}
+	for _, f := range p.files {
+		if s, ok := f.services[service]; ok {
+			out = append(out, located{f, s})
+			seen[s.value] = true
+		}
+	}
+	for i := 0; i < len(out) && len(out) < 32; i++ {
+		base, file := extendsOf(out[i].node.value)
+		if base == "" {
+			continue
+		}
+		f := out[i].file
+		if file != "" {
+			f = p.file(filepath.Join(filepath.Dir(out[i].file.abs), file))
+			if filepath.IsAbs(file) {
+				f = p.file(file)
+			}
+		}
+		if f == nil {
+			continue
+		}
+		if s, ok := f.services[base]; ok && !seen[s.value] {
+			seen[s.value] = true
+			out = append(out, located{f, s})
+		}
+	}
+	return out
+}
+
+// extendsOf returns what a service node extends: a service, and the file
+// it is in ("" for the same file).
+func extendsOf(svc *yaml.Node) (service, file string) {
+	ext := mapValue(svc, "extends")
+	switch {
+	case ext == nil:
+		return "", ""
+	case ext.Kind == yaml.ScalarNode:
+		return ext.Value, ""
+	}
+	if s := mapValue(ext, "service"); s != nil {
+		service = s.Value
+	}
+	if f := mapValue(ext, "file"); f != nil {
+		file = f.Value
+	}
+	return service, file
+}
+
+// file returns the parsed file at an absolute path, or nil.
+func (p *positions) file(abs string) *sourceFile {
+	for _, f := range p.files {
+		if f.abs == abs {
+			return f
+		}
+	}
+	return nil
+}
+
+// declared returns where a service is first declared, in the order the
+// files were read: the order components are listed in.
+func (p *positions) declared(service string) (fileIndex, line int) {
+	for i, name := range p.loaded {
+		for _, f := range p.files {
+			if f.name != name {
+				continue
+			}
+			if s, ok := f.services[service]; ok {
+				return i, s.key.Line
+			}
+		}
+	}
+	return len(p.loaded), 0
 }
 
 // matchesItem reports whether a list item ("KEY=value", "db:alias",
@@ -282,4 +362,33 @@ func (p *positions) publishedPort(service string) model.Pos {
 func (p *positions) locateJob(name string) model.Pos {
 	pos, _ := p.locate("jobs." + name)
 	return pos
+}
+
+// blankVariable returns where a variable is first used without a default
+// (${X}, $X, ${X:?err}; not ${X:-default} or ${X-default}), in the order
+// the files were read.
+func (p *positions) blankVariable(name string) (model.Pos, bool) {
+	re := regexp.MustCompile(`\$(?:\{` + regexp.QuoteMeta(name) + `([:?}-])|` + regexp.QuoteMeta(name) + `\b)`)
+	for _, fname := range p.loaded {
+		for _, f := range p.files {
+			if f.name != fname {
+				continue
+			}
+			for _, m := range re.FindAllSubmatchIndex(f.content, -1) {
+				if m[0] > 0 && f.content[m[0]-1] == '$' {
+					continue // $$X is a literal
+				}
+				if m[2] >= 0 {
+					rest := f.content[m[2]:]
+					if rest[0] == '-' || bytes.HasPrefix(rest, []byte(":-")) {
+						continue // has a default
+					}
+				}
+				line := 1 + bytes.Count(f.content[:m[0]], []byte("\n"))
+				col := m[0] - bytes.LastIndexByte(f.content[:m[0]], '\n')
+				return model.Pos{File: f.name, Line: line, Col: col}, true
+			}
+		}
+	}
+	return model.Pos{}, false
 }

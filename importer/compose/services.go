@@ -143,19 +143,17 @@ func (s *importState) build() error {
 	return nil
 }
 
-// ordered returns service names in the order the files declare them.
+// ordered returns service names in the order the files first declare
+// them.
 func (s *importState) ordered(services types.Services) []string {
-	order := map[string]int{}
-	for i, f := range s.pos.loaded {
-		order[f] = i
-	}
 	names := sortedKeys(services)
 	slices.SortStableFunc(names, func(a, b string) int {
-		pa, pb := s.pos.service(a), s.pos.service(b)
-		if oa, ob := order[pa.File], order[pb.File]; oa != ob {
-			return oa - ob
+		fa, la := s.pos.declared(a)
+		fb, lb := s.pos.declared(b)
+		if fa != fb {
+			return fa - fb
 		}
-		return pa.Line - pb.Line
+		return la - lb
 	})
 	return names
 }
@@ -222,7 +220,7 @@ var kindHints = []string{"ui", "exporter", "commander", "admin", "insight", "con
 // monorepo image (ghcr.io/open-telemetry/demo:2.0.2-kafka), then from its
 // name.
 func guessKind(name, image string) model.Kind {
-	if k, ok := importer.KindFromImage(image); ok {
+	if k, ok := importer.KindFromImage(image); ok && !hasRoleWord(imageBase(image)) {
 		return k
 	}
 	var candidates []string
@@ -237,8 +235,7 @@ func guessKind(name, image string) model.Kind {
 		if importer.IsTelemetryOrAdmin(n) {
 			return model.KindMonitoring
 		}
-		words := strings.FieldsFunc(strings.ToLower(n), func(r rune) bool { return r == '-' || r == '_' || r == '.' })
-		if slices.ContainsFunc(words, func(w string) bool { return slices.Contains(kindHints, w) }) {
+		if hasRoleWord(n) {
 			continue
 		}
 		if k, ok := importer.KindFromImage(n); ok {
@@ -246,6 +243,29 @@ func guessKind(name, image string) model.Kind {
 		}
 	}
 	return model.KindService
+}
+
+// hasRoleWord reports whether a name holds one of kindHints.
+func hasRoleWord(name string) bool {
+	return slices.ContainsFunc(nameWords(name), func(w string) bool { return slices.Contains(kindHints, w) })
+}
+
+func nameWords(name string) []string {
+	return strings.FieldsFunc(strings.ToLower(name), func(r rune) bool { return r == '-' || r == '_' || r == '.' })
+}
+
+// imageBase is an image's last path element without tag or digest.
+func imageBase(image string) string {
+	if i := strings.IndexByte(image, '@'); i >= 0 {
+		image = image[:i]
+	}
+	if i := strings.LastIndexByte(image, '/'); i >= 0 {
+		image = image[i+1:]
+	}
+	if i := strings.IndexByte(image, ':'); i >= 0 {
+		image = image[:i]
+	}
+	return image
 }
 
 var versionRe = regexp.MustCompile(`^v?[0-9]+(\.[0-9]+)*$|^latest$|^main$|^dev$`)
@@ -489,8 +509,7 @@ func (s *importState) worker(name string, svc types.ServiceConfig, set *edgeSet,
 		s.b.Worker(s.names[name], "consume from "+strings.Join(queues, ", "))
 		return
 	}
-	words := strings.FieldsFunc(strings.ToLower(name), func(r rune) bool { return r == '-' || r == '_' || r == '.' })
-	if slices.ContainsFunc(words, func(w string) bool { return slices.Contains(workerWords, w) }) {
+	if slices.ContainsFunc(nameWords(name), func(w string) bool { return slices.Contains(workerWords, w) }) {
 		s.b.Worker(s.names[name], "background work of "+s.names[name])
 	}
 }
