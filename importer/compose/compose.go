@@ -25,8 +25,8 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/compose-spec/compose-go/v2/dotenv"
@@ -349,7 +349,7 @@ type remoteRefused struct{}
 func (remoteRefused) Accept(p string) bool { return isRemote(p) }
 
 func (remoteRefused) Load(_ context.Context, p string) (string, error) {
-	return "", fmt.Errorf("remote resource %s: not fetched, spof reads no network (vendor the file and include it by path)", p)
+	return "", fmt.Errorf("remote resource %s: not fetched: spof reads no network", p)
 }
 
 func (remoteRefused) Dir(p string) string { return p }

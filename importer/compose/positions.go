@@ -11,6 +11,7 @@ import (
 
 	"github.com/spofhq/spof/model"
 	"go.yaml.in/yaml/v3"
+	yamlv4 "go.yaml.in/yaml/v4"
 )
 
 // positions finds where in the source files a service and its entries are
@@ -47,7 +48,7 @@ func parseSource(name, abs string, content []byte) (*sourceFile, error) {
 			break
 		}
 		if err != nil {
-			return nil, yamlError(name, err)
+			return nil, yamlError(name, content, err)
 		}
 		if len(doc.Content) == 0 {
 			continue
@@ -73,19 +74,29 @@ func parseSource(name, abs string, content []byte) (*sourceFile, error) {
 	return f, nil
 }
 
-var yamlLineRe = regexp.MustCompile(`(?:yaml: )?line (\d+)(?::(\d+))?: (.*)`)
+var (
+	yamlLineRe = regexp.MustCompile(`(?:yaml: )?line (\d+): (.*)`)
+	// yaml/v4's problem mark: a 0-based line and a 1-based column.
+	yamlMarkRe = regexp.MustCompile(`line (\d+), column (\d+): ([^:]*)$`)
+)
 
-// yamlError turns a YAML parser error into a positioned error.
-func yamlError(file string, err error) error {
+// yamlError turns a YAML parser error into a positioned error. yaml/v3
+// often names the line a block starts on; yaml/v4 (compose-go's parser)
+// gives the line and column of the problem, so it is asked too.
+func yamlError(file string, content []byte, err error) error {
 	msg := err.Error()
-	pos := model.Pos{File: file}
+	pos := model.Pos{File: file, Line: 1, Col: 1}
 	if m := yamlLineRe.FindStringSubmatch(msg); m != nil {
 		pos.Line, _ = strconv.Atoi(m[1])
-		pos.Col = 1
-		if m[2] != "" {
-			pos.Col, _ = strconv.Atoi(m[2])
+		msg = m[2]
+	}
+	var n yamlv4.Node
+	if err4 := yamlv4.Unmarshal(content, &n); err4 != nil {
+		if m := yamlMarkRe.FindStringSubmatch(err4.Error()); m != nil {
+			line, _ := strconv.Atoi(m[1])
+			col, _ := strconv.Atoi(m[2])
+			pos.Line, pos.Col, msg = line+1, col, m[3]
 		}
-		msg = m[3]
 	}
 	msg = strings.TrimPrefix(msg, "yaml: ")
 	return &model.Error{Pos: pos, Msg: "invalid YAML: " + msg,
