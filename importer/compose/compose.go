@@ -287,7 +287,17 @@ func environment(first string, opts Options) (types.Mapping, error) {
 // interpolated and normalised, with the services of inactive profiles in
 // DisabledServices. It fetches nothing and checks no reference to files a
 // build would need. unset lists the variables interpolation did not find.
-func load(ctx context.Context, paths []string, contents [][]byte, env types.Mapping, profiles []string) (*types.Project, []string, error) {
+func load(ctx context.Context, paths []string, contents [][]byte, env types.Mapping, profiles []string) (project *types.Project, unset []string, err error) {
+	// compose-go panics on some malformed files (env_file: [{path: null}]):
+	// that is bad input, not a crash.
+	defer func() {
+		if r := recover(); r != nil {
+			project, unset = nil, nil
+			err = &model.Error{Pos: model.Pos{File: paths[0], Line: 1, Col: 1},
+				Msg:  fmt.Sprintf("compose-go could not read this project: %v", r),
+				Hint: "a key has a value of the wrong shape (null, or a list where a string is expected); check it against the compose specification"}
+		}
+	}()
 	wd, err := filepath.Abs(filepath.Dir(paths[0]))
 	if err != nil {
 		return nil, nil, err
@@ -304,8 +314,8 @@ func load(ctx context.Context, paths []string, contents [][]byte, env types.Mapp
 	if name == "" {
 		name = "compose"
 	}
-	unset := map[string]bool{}
-	project, err := loader.LoadWithContext(ctx, details, func(o *loader.Options) {
+	blank := map[string]bool{}
+	project, err = loader.LoadWithContext(ctx, details, func(o *loader.Options) {
 		o.SetProjectName(name, false)
 		o.Profiles = profiles
 		// Consistency is checked here, leniently: a dangling reference
@@ -319,7 +329,7 @@ func load(ctx context.Context, paths []string, contents [][]byte, env types.Mapp
 			o.Interpolate.LookupValue = func(k string) (string, bool) {
 				v, ok := lookup(k)
 				if !ok {
-					unset[k] = true
+					blank[k] = true
 				}
 				return v, ok
 			}
@@ -331,14 +341,13 @@ func load(ctx context.Context, paths []string, contents [][]byte, env types.Mapp
 	if err != nil {
 		return nil, nil, err
 	}
-	var names []string
-	for k := range unset {
+	for k := range blank {
 		if _, ok := env[k]; !ok && k != "COMPOSE_PROJECT_NAME" {
-			names = append(names, k)
+			unset = append(unset, k)
 		}
 	}
-	slices.Sort(names)
-	return project, names, nil
+	slices.Sort(unset)
+	return project, unset, nil
 }
 
 // remoteRefused stands for the git and OCI loaders docker compose has:
