@@ -47,6 +47,8 @@ func (b *Builder) Finish(opts Options) *Result {
 	}
 	b.applyAnnotations()
 	b.dropDangling()
+	b.dropLoadGeneratorEdges()
+	b.breakCycles()
 	for _, c := range b.components {
 		for _, z := range c.Zones {
 			b.Zone(z, "", model.Pos{})
@@ -115,7 +117,7 @@ func (b *Builder) Finish(opts Options) *Result {
 				Description: "assumed: nothing in the sources says what users reach",
 				Steps:       []string{c.Name}, Pos: c.Pos, StepsPos: []model.Pos{c.Pos}})
 		case b.ports[c.Name]:
-			hint := "if nothing calls it, import with --assume-unreached unused; if something does, declare the edge (spof.dev/depends-on) or add traces"
+			hint := "if nothing calls it, import with --assume-unreached unused; if something does, declare the edge (spof.dev/depends-on next to the source, or the model with --merge) or add traces"
 			msg := "serves a port, but no entry point reaches it: assumed needed by every user-facing flow"
 			if opts.AssumeUnreached == UnreachedUnused {
 				msg = "serves a port, but no entry point reaches it: left off every flow (--assume-unreached unused)"
@@ -298,4 +300,71 @@ func setSources(m *model.Model) {
 			h.Source = h.Pos
 		}
 	}
+}
+
+// dropLoadGeneratorEdges removes the edges to load generators: nothing
+// needs one (a proxy that routes to its UI included), and such an edge
+// would put it on the flows it loads.
+func (b *Builder) dropLoadGeneratorEdges() {
+	for _, c := range b.components {
+		c.DependsOn = slices.DeleteFunc(c.DependsOn, func(e *model.Edge) bool {
+			return isLoadGenerator(e.To) && !isLoadGenerator(c.Name)
+		})
+	}
+}
+
+// breakCycles drops the edges that close a cycle of running-time
+// dependencies, which a model cannot hold (several sources together, or
+// services that name each other), each with a note. Hard edges are
+// followed first, so that an edge with a fallback is the one to go.
+func (b *Builder) breakCycles() {
+	const (
+		unseen = iota
+		onStack
+		done
+	)
+	state := map[string]int{}
+	var visit func(c *model.Component)
+	visit = func(c *model.Component) {
+		state[c.Name] = onStack
+		edges := slices.Clone(c.DependsOn)
+		slices.SortStableFunc(edges, func(x, y *model.Edge) int {
+			return boolInt(x.Degrades()) - boolInt(y.Degrades())
+		})
+		for _, e := range edges {
+			if !e.Running() {
+				continue
+			}
+			for _, to := range []string{e.To, e.FallbackTo, e.AsyncVia} {
+				t := b.byName[to]
+				if t == nil {
+					continue
+				}
+				switch state[to] {
+				case onStack:
+					if slices.Contains(c.DependsOn, e) {
+						c.DependsOn = slices.DeleteFunc(c.DependsOn, func(x *model.Edge) bool { return x == e })
+						b.Note(Note{Pos: e.Pos, Kind: NoteAssumption, Subject: c.Name,
+							Msg:  fmt.Sprintf("the dependency on %s closes a cycle of dependencies: left out", e.To),
+							Hint: "if " + c.Name + " needs " + e.To + " only to start, or not at all, nothing is lost; otherwise add it by hand, with when: startup on another edge of the cycle"})
+					}
+				case unseen:
+					visit(t)
+				}
+			}
+		}
+		state[c.Name] = done
+	}
+	for _, c := range b.components {
+		if state[c.Name] == unseen {
+			visit(c)
+		}
+	}
+}
+
+func boolInt(v bool) int {
+	if v {
+		return 1
+	}
+	return 0
 }

@@ -29,10 +29,12 @@ type importState struct {
 	project *types.Project
 	first   string // the first compose file, as given
 
-	names   map[string]string // service → component name
-	kinds   map[string]model.Kind
-	hosts   map[string]string // host name, container_name, alias → service
-	ignored map[string]bool
+	names    map[string]string // service → component name
+	kinds    map[string]model.Kind
+	hosts    map[string]string // host name, container_name, alias → service
+	ignored  map[string]bool
+	pinned   []string  // components pinned to one container by container_name
+	firstPin model.Pos // where the first of them sets it
 }
 
 // edge is an edge being gathered: the first fact that gives it sets its
@@ -100,6 +102,19 @@ func (s *importState) build() error {
 				s.hosts[h] = name
 			}
 		}
+	}
+	if n := len(s.pinned); n > 0 {
+		names := strings.Join(s.pinned, ", ")
+		if n > 8 {
+			names = strings.Join(s.pinned[:8], ", ") + fmt.Sprintf(" and %d more", n-8)
+		}
+		subject := ""
+		if n == 1 {
+			subject = s.pinned[0]
+		}
+		s.b.Note(importer.Note{Pos: s.firstPin, Kind: importer.NoteCannotScale, Subject: subject,
+			Msg:  fmt.Sprintf("container_name pins %s to one container each: they cannot be scaled out (%s)", countNoun(n, "service", "services"), names),
+			Hint: "remove container_name where a service should run several replicas"})
 	}
 	if len(errs) > 0 {
 		slices.SortStableFunc(errs, func(a, b *model.Error) int { return strings.Compare(a.Pos.String(), b.Pos.String()) })
@@ -169,9 +184,12 @@ func (s *importState) replicas(c *model.Component, name string, svc types.Servic
 				Msg:  fmt.Sprintf("asks for %d replicas, but container_name %q pins it to one container (docker compose refuses to scale it): imported with 1", n, svc.ContainerName),
 				Hint: "remove container_name to run several replicas"})
 		} else {
-			s.b.Note(importer.Note{Pos: at, Kind: importer.NoteCannotScale, Subject: c.Name,
-				Msg:  fmt.Sprintf("container_name %q pins it to one container: it cannot be scaled out", svc.ContainerName),
-				Hint: "remove container_name if it should run several replicas"})
+			// One note for them all (build): most files set it on every
+			// service, and one line per service would drown the rest.
+			if len(s.pinned) == 0 {
+				s.firstPin = at
+			}
+			s.pinned = append(s.pinned, c.Name)
 		}
 		n = 1
 	}
@@ -553,4 +571,11 @@ func persistent(vols []types.ServiceVolumeConfig) bool {
 		}
 	}
 	return false
+}
+
+func countNoun(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }

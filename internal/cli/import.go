@@ -14,7 +14,9 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spofhq/spof/analysis"
 	"github.com/spofhq/spof/importer"
+	"github.com/spofhq/spof/importer/compose"
 	"github.com/spofhq/spof/importer/kubernetes"
+	"github.com/spofhq/spof/importer/terraform"
 	"github.com/spofhq/spof/internal/atomicfile"
 	"github.com/spofhq/spof/model"
 )
@@ -50,6 +52,14 @@ var importFormats = []importFormat{
 	{name: "kubernetes", desc: "manifests: YAML or JSON files and directories, helm template or kustomize output (- reads standard input)",
 		run: func(ctx context.Context, e *env, b *importer.Builder, paths []string, f *importFlags) error {
 			return kubernetes.Import(b, paths, kubernetes.Options{})
+		}},
+	{name: "compose", desc: "docker compose files, merged in the order given as docker compose -f does (.env, profiles, extends, include)",
+		run: func(ctx context.Context, e *env, b *importer.Builder, paths []string, f *importFlags) error {
+			return compose.Import(ctx, b, paths, compose.Options{Profiles: f.profiles, EnvFiles: f.envFiles})
+		}},
+	{name: "terraform", desc: "a root module's directory or .tf file, or terraform show -json of a plan or state",
+		run: func(ctx context.Context, e *env, b *importer.Builder, paths []string, f *importFlags) error {
+			return terraform.Import(b, paths, terraform.Options{VarFiles: f.varFiles})
 		}},
 }
 

@@ -1,0 +1,2 @@
+# staging: save money
+db_multi_az = false
