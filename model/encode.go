@@ -99,7 +99,7 @@ func ZoneNode(z *Zone, dir string) *yaml.Node {
 	addStr(n, "region", z.Region)
 	addSource(n, z.Source, dir)
 	if len(n.Content) == 0 {
-		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Value: "null"}
+		n.Style = yaml.FlowStyle // {}
 	}
 	return n
 }

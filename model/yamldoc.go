@@ -260,3 +260,18 @@ func (d *decoder) checkAliases(root *yaml.Node) bool {
 	}
 	return true
 }
+
+// YAMLSyntaxError positions err, an error go.yaml.in/yaml/v3 returned for
+// data (the contents of file), as Parse positions a model's syntax errors:
+// yaml.v3's parser counts lines from 0 and its scanner from 1, it gives no
+// column, and it says what is wrong with a bad character but not where.
+// Importers that read YAML with yaml.v3 use it, so that their errors point
+// where the model's would.
+func YAMLSyntaxError(file string, data []byte, err error) *Error {
+	d := &decoder{file: file}
+	d.syntaxError(data, err)
+	if len(d.errs) == 0 {
+		return &Error{Pos: Pos{File: file}, Msg: "syntax error: " + strings.TrimPrefix(err.Error(), "yaml: ")}
+	}
+	return d.errs[0]
+}

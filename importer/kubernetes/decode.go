@@ -444,13 +444,10 @@ func flatten(err error) model.ErrorList {
 // syntaxError positions a YAML syntax error, with a hint for the usual
 // cause: a Helm chart given instead of its rendered output.
 func syntaxError(file string, data []byte, err error) *model.Error {
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	pos := model.Pos{File: file}
-	if m := lineRe.FindStringSubmatch(msg); m != nil {
-		pos.Line, _ = strconv.Atoi(m[1])
-		pos.Col = 1
-		msg = m[2]
+	e := model.YAMLSyntaxError(file, data, err)
+	if e.Hint == "" {
+		e.Hint = "the file must be YAML or JSON Kubernetes manifests"
 	}
-	hint := "the file must be YAML or JSON Kubernetes manifests"
-	return &model.Error{Pos: pos, Msg: "invalid YAML: " + msg, Hint: hint}
+	e.Msg = "invalid YAML: " + strings.TrimPrefix(e.Msg, "syntax error: ")
+	return e
 }

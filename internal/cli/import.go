@@ -196,7 +196,7 @@ func runImport(ctx context.Context, e *env, f *importCmdFlags, format string, pa
 	if err := atomicfile.WriteFile(out, data, 0o644); err != nil {
 		return usageError("writing %s: %v", out, err)
 	}
-	if !f.quiet {
+	if !f.quiet && f.merge == "" {
 		fmt.Fprintf(e.stderr, "spof: wrote %s: %s\n", out, importSummary(res))
 	}
 	return nil
