@@ -119,16 +119,18 @@ type serviceStat struct {
 // collector turns spans into aggregates, holding at most max spans of
 // traces that may not be complete yet.
 type collector struct {
-	opts   Options
-	files  []string
-	names  []string
-	ids    map[string]int32
-	kinds  map[int32]model.Kind // of names that are targets, not traced services
-	svc    map[int32]*serviceStat
-	edges  map[edgeKey]*edgeStat
-	traces map[traceID]*openTrace
-	lru    *list.List // of *openTrace, least recently extended first
-	open   int        // spans in the window
+	opts  Options
+	files []string
+	names []string
+	ids   map[string]int32
+	// serviceIDs caches the interned component names of service names.
+	serviceIDs map[string]int32
+	kinds      map[int32]model.Kind // of names that are targets, not traced services
+	svc        map[int32]*serviceStat
+	edges      map[edgeKey]*edgeStat
+	traces     map[traceID]*openTrace
+	lru        *list.List // of *openTrace, least recently extended first
+	open       int        // spans in the window
 
 	empty   []string // files without a span
 	spans   uint64
@@ -136,14 +138,14 @@ type collector struct {
 	evicted uint64 // traces resolved because the window was full
 
 	// scratch space of resolve, reused from trace to trace
-	index map[spanKey]int32
+	index    map[spanKey]int32
 	calls    []call
 	answered []bool
-	group map[groupKey]*groupStat
+	group    map[groupKey]*groupStat
 }
 
 func newCollector(opts Options) *collector {
-	return &collector{opts: opts, ids: map[string]int32{}, kinds: map[int32]model.Kind{},
+	return &collector{opts: opts, ids: map[string]int32{}, serviceIDs: map[string]int32{}, kinds: map[int32]model.Kind{},
 		svc: map[int32]*serviceStat{}, edges: map[edgeKey]*edgeStat{}, traces: map[traceID]*openTrace{},
 		lru: list.New(), index: map[spanKey]int32{}, group: map[groupKey]*groupStat{}}
 }
@@ -161,7 +163,7 @@ func (c *collector) intern(s string) int32 {
 // add takes one span into the window.
 func (c *collector) add(f *facts) {
 	c.spans++
-	s := span{id: f.id, parent: f.parent, service: c.intern(componentName(f.service)), peer: -1, dest: -1, kind: f.kind, at: f.at}
+	s := span{id: f.id, parent: f.parent, service: c.serviceID(f.service), peer: -1, dest: -1, kind: f.kind, at: f.at}
 	if f.failed {
 		s.flags |= flagFailed
 	}
@@ -227,6 +229,16 @@ func (c *collector) flush() {
 	for c.lru.Len() > 0 {
 		c.close(c.lru.Front().Value.(*openTrace))
 	}
+}
+
+// serviceID interns the component name of a service.name.
+func (c *collector) serviceID(service string) int32 {
+	if id, ok := c.serviceIDs[service]; ok {
+		return id
+	}
+	id := c.intern(componentName(service))
+	c.serviceIDs[service] = id
+	return id
 }
 
 // service returns the stats of a service, first seen at at.

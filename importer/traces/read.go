@@ -41,9 +41,15 @@ func (c *collector) readFile(ctx context.Context, path string) error {
 		return fmt.Errorf("reading traces: %w", err)
 	}
 	defer f.Close()
+	return c.read(ctx, path, f)
+}
+
+// read reads one trace file of any format, from in, into the collector.
+// Errors are positioned by reading path again.
+func (c *collector) read(ctx context.Context, path string, in io.Reader) error {
 	file := int32(len(c.files))
 	c.files = append(c.files, path)
-	br := bufio.NewReaderSize(f, 1<<20)
+	br := bufio.NewReaderSize(in, 1<<20)
 	head, err := br.Peek(headSize)
 	if err != nil && !errors.Is(err, io.EOF) {
 		return fmt.Errorf("reading traces: %w", err)
@@ -249,16 +255,29 @@ func (f *facts) attr(key, value string) {
 // isHealth reports whether a span name or route is a health check or a
 // metrics scrape, which starts traces without being a user's request.
 func isHealth(s string) bool {
-	s = strings.ToLower(s)
-	if strings.Contains(s, "health") {
-		return true
-	}
-	for _, p := range []string{"/ready", "/readyz", "/live", "/livez", "/ping", "/metrics", "/status"} {
-		if strings.HasSuffix(s, p) || strings.Contains(s, p+"?") || strings.Contains(s, p+" ") {
-			return true
+	for _, p := range healthPaths {
+		if i := indexFold(s, p); i >= 0 {
+			rest := s[i+len(p):]
+			if p == "health" || rest == "" || rest[0] == '?' || rest[0] == ' ' || rest[0] == '/' {
+				return true
+			}
 		}
 	}
 	return false
+}
+
+var healthPaths = []string{"health", "/ready", "/readyz", "/live", "/livez", "/ping", "/metrics", "/status"}
+
+// indexFold is strings.Index for an ASCII lower-case sub, ignoring case.
+func indexFold(s, sub string) int {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if s[i] == sub[0] || s[i]|0x20 == sub[0] {
+			if strings.EqualFold(s[i:i+len(sub)], sub) {
+				return i
+			}
+		}
+	}
+	return -1
 }
 
 // parseID reads a hex trace or span ID into id, right-aligned (a 64-bit

@@ -64,20 +64,11 @@ const NoteCalls importer.NoteKind = "trace-calls"
 // each file is told from its content. Malformed input is a *model.Error
 // positioned at the file's line and column.
 func Import(ctx context.Context, b *importer.Builder, paths []string, opts Options) error {
-	if opts.MaxOpenSpans <= 0 {
-		opts.MaxOpenSpans = DefaultMaxOpenSpans
-	}
-	if opts.MinFailedCalls <= 0 {
-		opts.MinFailedCalls = DefaultMinFailedCalls
-	}
-	if opts.MinTolerated <= 0 {
-		opts.MinTolerated = DefaultMinTolerated
-	}
 	files, err := expand(paths)
 	if err != nil {
 		return err
 	}
-	c := newCollector(opts)
+	c := newCollector(withDefaults(opts))
 	for _, f := range files {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -89,6 +80,19 @@ func Import(ctx context.Context, b *importer.Builder, paths []string, opts Optio
 	}
 	c.flush()
 	return c.emit(b)
+}
+
+func withDefaults(opts Options) Options {
+	if opts.MaxOpenSpans <= 0 {
+		opts.MaxOpenSpans = DefaultMaxOpenSpans
+	}
+	if opts.MinFailedCalls <= 0 {
+		opts.MinFailedCalls = DefaultMinFailedCalls
+	}
+	if opts.MinTolerated <= 0 {
+		opts.MinTolerated = DefaultMinTolerated
+	}
+	return opts
 }
 
 // expand replaces directories by the trace files under them, sorted.
