@@ -49,13 +49,16 @@ func (c *collector) emit(b *importer.Builder) error {
 				Msg: "only starts traces and calls traced services (a browser, a load generator, a client outside the system): left out, and what it calls taken as entry points"})
 			continue
 		}
-		b.Component(name, model.KindService, pos(st.at))
+		// A traced service named like what it runs (HotROD's redis and
+		// mysql) is that.
+		kind, _ := importer.KindFromImage(name)
+		b.Component(name, kind, pos(st.at))
 		if st.servers > 0 {
 			b.ServesPort(name)
 		}
 		if st.rootServers > 0 {
 			b.Entry(importer.Entry{Component: name, Pos: pos(st.at),
-				Description: fmt.Sprintf("%d traces start at its server spans", st.rootServers)})
+				Description: plural(st.rootServers, "trace starts", "traces start") + " at its server spans"})
 		}
 		switch {
 		case st.servers == 0 && st.consumers > 0:
@@ -87,7 +90,7 @@ func (c *collector) emit(b *importer.Builder) error {
 		from, to := c.names[e.from], c.names[e.to]
 		if outside[e.from] {
 			b.Entry(importer.Entry{Component: to, Pos: pos(e.at),
-				Description: fmt.Sprintf("called by %s (%d calls in the traces)", from, e.calls)})
+				Description: fmt.Sprintf("called by %s (%s in the traces)", from, plural(e.calls, "call", "calls"))})
 			continue
 		}
 		if b.Lookup(to) == nil {
@@ -100,15 +103,15 @@ func (c *collector) emit(b *importer.Builder) error {
 			continue
 		}
 		me := b.Edge(&model.Edge{From: from, To: to, Pos: pos(e.at)})
-		msg := fmt.Sprintf("calls %s: %d calls in the traces", to, e.calls)
+		msg := fmt.Sprintf("calls %s: %s in the traces", to, plural(e.calls, "call", "calls"))
 		if e.failed > 0 {
 			msg += fmt.Sprintf(", %d failed (%.1f%%)", e.failed, 100*float64(e.failed)/float64(e.calls))
 		}
 		switch {
 		case e.failedCallers == 0:
 		case e.failedCallers < uint64(c.opts.MinFailedCalls):
-			msg += fmt.Sprintf("; %d failed calls with their caller's span seen: too few to tell whether it is optional (%d needed)",
-				e.failedCallers, c.opts.MinFailedCalls)
+			msg += fmt.Sprintf("; %s with the caller's span seen: too few to tell whether it is optional (%d needed)",
+				plural(e.failedCallers, "failed call", "failed calls"), c.opts.MinFailedCalls)
 		case float64(e.tolerated) >= c.opts.MinTolerated*float64(e.failedCallers):
 			evidence := fmt.Sprintf("optional: %d of %d failed calls left the caller's span OK (traces)", e.tolerated, e.failedCallers)
 			if me.Fallback == "" && me.FallbackTo == "" {
@@ -131,6 +134,13 @@ func (c *collector) emit(b *importer.Builder) error {
 		b.Note(importer.Note{Kind: importer.NoteAssumption, Msg: msg, Hint: hint})
 	}
 	return nil
+}
+
+func plural(n uint64, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 // reaches reports whether from reaches to over running-time edges.
@@ -215,7 +225,7 @@ func lineColumns(path string, offsets []int64) (map[int64][2]int, error) {
 		for off < want {
 			ch, err := r.ReadByte()
 			if err == io.EOF {
-				break
+				break // past the end: the end
 			}
 			if err != nil {
 				return nil, fmt.Errorf("reading traces: %w", err)
@@ -225,7 +235,7 @@ func lineColumns(path string, offsets []int64) (map[int64][2]int, error) {
 				line, lineStart = line+1, off
 			}
 		}
-		out[want] = [2]int{line, int(want-lineStart) + 1}
+		out[want] = [2]int{line, int(off-lineStart) + 1}
 	}
 	return out, nil
 }

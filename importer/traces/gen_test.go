@@ -25,7 +25,6 @@ func sp(service, name string, kind ptrace.SpanKind, children ...*gspan) *gspan {
 	return &gspan{service: service, name: name, kind: kind, children: children}
 }
 
-func (g *gspan) fail() *gspan             { g.failed = true; return g }
 func (g *gspan) with(kv ...string) *gspan { g.attrs = append(g.attrs, kv...); return g }
 func server(service, name string, children ...*gspan) *gspan {
 	return sp(service, name, ptrace.SpanKindServer, children...)
@@ -48,7 +47,6 @@ func rpc(from, to, method string, failed bool, children ...*gspan) *gspan {
 func otlpBatch(rng *rand.Rand, traces []*gspan) ptrace.Traces {
 	td := ptrace.NewTraces()
 	byService := map[string]ptrace.SpanSlice{}
-	var order []string
 	var walk func(g *gspan, tid pcommon.TraceID, parent pcommon.SpanID)
 	walk = func(g *gspan, tid pcommon.TraceID, parent pcommon.SpanID) {
 		var id pcommon.SpanID
@@ -65,7 +63,6 @@ func otlpBatch(rng *rand.Rand, traces []*gspan) ptrace.Traces {
 			scope.Scope().SetName("go.opentelemetry.io/contrib/instrumentation")
 			ss = scope.Spans()
 			byService[g.service] = ss
-			order = append(order, g.service)
 		}
 		s := ss.AppendEmpty()
 		s.SetTraceID(tid)
@@ -89,31 +86,7 @@ func otlpBatch(rng *rand.Rand, traces []*gspan) ptrace.Traces {
 		binary.BigEndian.PutUint64(tid[8:], rng.Uint64()|1)
 		walk(t, tid, pcommon.SpanID{})
 	}
-	_ = order
 	return td
-}
-
-// otlpLines writes batches of traces as OTLP JSON lines.
-func otlpLines(rng *rand.Rand, batches [][]*gspan) []byte {
-	var out bytes.Buffer
-	var m ptrace.JSONMarshaler
-	for _, b := range batches {
-		line, err := m.MarshalTraces(otlpBatch(rng, b))
-		if err != nil {
-			panic(err)
-		}
-		out.Write(line)
-		out.WriteByte('\n')
-	}
-	return out.Bytes()
-}
-
-func countSpans(g *gspan) int {
-	n := 1
-	for _, c := range g.children {
-		n += countSpans(c)
-	}
-	return n
 }
 
 // shopRequest is one checkout of a microservice shop, ten spans.

@@ -22,7 +22,7 @@ type jaegerSpan struct {
 	ProcessID string      `json:"processID"`
 	Process   *jaegerProc `json:"process"`
 	Tags      []jaegerTag `json:"tags"`
-	offset    int64       // where it ends in the file
+	offset    int64       // where it starts in the file
 }
 
 type jaegerProc struct {
@@ -103,14 +103,16 @@ func (r *reader) jaeger(ctx context.Context, br *bufio.Reader, deps bool) error 
 }
 
 func (r *reader) jaegerDependency(dec *json.Decoder) error {
-	var d jaegerDependency
-	if err := dec.Decode(&d); err != nil {
+	var raw json.RawMessage
+	if err := dec.Decode(&raw); err != nil {
 		return r.jsonError(err, dec.InputOffset(), "Jaeger dependencies JSON")
 	}
-	// The decoder has read past the element: the position of a
-	// dependency is that of its closing brace's line, close enough for an
-	// element written on one or a few lines.
-	at := r.at(dec.InputOffset() - 1)
+	start := dec.InputOffset() - int64(len(raw))
+	var d jaegerDependency
+	if err := json.Unmarshal(raw, &d); err != nil {
+		return r.jsonErrorWithin(err, start, start, "Jaeger dependencies JSON")
+	}
+	at := r.at(start)
 	if d.Parent == "" || d.Child == "" {
 		return r.errorAtLoc(at, "a dependency without parent or child")
 	}
@@ -140,11 +142,14 @@ func (r *reader) jaegerTrace(dec *json.Decoder) error {
 				return err
 			}
 			for dec.More() {
-				var s jaegerSpan
-				if err := dec.Decode(&s); err != nil {
+				var raw json.RawMessage
+				if err := dec.Decode(&raw); err != nil {
 					return r.jsonError(err, dec.InputOffset(), what)
 				}
-				s.offset = dec.InputOffset()
+				s := jaegerSpan{offset: dec.InputOffset() - int64(len(raw))}
+				if err := json.Unmarshal(raw, &s); err != nil {
+					return r.jsonErrorWithin(err, s.offset, s.offset, what)
+				}
 				spans = append(spans, s)
 			}
 			if err := r.expectDelim(dec, ']', what+": spans"); err != nil {
@@ -166,7 +171,7 @@ func (r *reader) jaegerTrace(dec *json.Decoder) error {
 	trace := make([]facts, 0, len(spans))
 	for i := range spans {
 		s := &spans[i]
-		at := r.at(s.offset - 1)
+		at := r.at(s.offset)
 		f := facts{at: at, health: isHealth(s.OperationName)}
 		if !parseID(s.TraceID, f.trace[:]) || !parseID(s.SpanID, f.id[:]) {
 			return r.errorAtLoc(at, "span %q has no valid traceID or spanID", s.OperationName)

@@ -31,8 +31,8 @@ func BenchmarkImportOTLP(b *testing.B) {
 // use at the end of reading (window full, before the final flush) does
 // not grow with the number of spans.
 func TestMemoryFlat(t *testing.T) {
-	if testing.Short() {
-		t.Skip("reads a million spans")
+	if testing.Short() || raceEnabled {
+		t.Skip("reads a million spans (run without -race or -short)")
 	}
 	heap := func(spans int) uint64 {
 		c := newCollector(withDefaults(Options{}))

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/url"
 	"os"
 	"strings"
@@ -186,15 +187,15 @@ func (r *reader) jsonErrorWithin(err error, start, offset int64, what string) er
 	msg := err.Error()
 	switch {
 	case errors.As(err, &syn):
-		offset = start + syn.Offset
+		offset = start + syn.Offset - 1 // the byte it stopped at
 	case errors.As(err, &typ):
-		offset = start + typ.Offset
+		offset = start + typ.Offset - 1 // the value's last byte
 		msg = fmt.Sprintf("%s is %s, want %s", typ.Field, typ.Value, typ.Type)
 		if typ.Field == "" {
 			msg = fmt.Sprintf("found %s, want %s", typ.Value, typ.Type)
 		}
 	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
-		msg = "unexpected end of file"
+		msg, offset = "unexpected end of file", math.MaxInt64-r.base
 	}
 	offset += r.base
 	lc, lerr := lineColumns(r.path, []int64{offset})

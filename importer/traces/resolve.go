@@ -212,15 +212,18 @@ func target(f *facts) (string, model.Kind) {
 	case f.msgSystem != "":
 		return first(f.peerService, host, f.msgSystem), model.KindQueue
 	case f.kind == kindClient || f.kind == kindProducer:
-		if f.peerService != "" {
-			return importer.Name(f.peerService), model.KindService
+		// A peer named like what it runs (mysql, redis, kafka) is that.
+		name := first(f.peerService, host)
+		if name == "" {
+			return "", ""
 		}
-		if host != "" {
-			if external {
-				return importer.Name(host), model.KindExternal
-			}
-			return importer.Name(host), model.KindService
+		if kind, ok := importer.KindFromImage(name); ok {
+			return name, kind
 		}
+		if f.peerService == "" && external {
+			return name, model.KindExternal
+		}
+		return name, model.KindService
 	}
 	return "", ""
 }
