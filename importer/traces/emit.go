@@ -98,7 +98,8 @@ func (c *collector) emit(b *importer.Builder) error {
 		}
 		if reaches(b, to, from) {
 			b.Note(importer.Note{Pos: pos(e.at), Kind: importer.NoteAssumption, Subject: from,
-				Msg:  fmt.Sprintf("calls %s (%d calls in the traces), which depends back on it: left out, since running-time edges may not form a cycle", to, e.calls),
+				Msg: fmt.Sprintf("calls %s (%s in the traces), which depends back on it: left out, since running-time edges may not form a cycle",
+					to, plural(e.calls, "call", "calls")),
 				Hint: "if it is only needed to start or recover, declare it with when: startup through --merge"})
 			continue
 		}

@@ -41,7 +41,7 @@ func (r *reader) zipkin(ctx context.Context, br *bufio.Reader) error {
 			return r.jsonError(err, dec.InputOffset(), what)
 		}
 		start := dec.InputOffset() - int64(len(raw))
-		spans = spans[:0]
+		spans = nil // json.Unmarshal would decode into the old elements
 		if raw[0] == '[' {
 			if err := json.Unmarshal(raw, &spans); err != nil {
 				return r.jsonErrorWithin(err, start, start, what)
