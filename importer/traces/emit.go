@@ -125,6 +125,10 @@ func (c *collector) emit(b *importer.Builder) error {
 		b.Note(importer.Note{Pos: pos(e.at), Kind: NoteCalls, Subject: from, Msg: msg})
 	}
 
+	for _, f := range c.empty {
+		b.Note(importer.Note{Pos: model.Pos{File: f}, Kind: importer.NoteAssumption,
+			Msg: "no spans or dependencies in this file", Hint: "check that the export is not empty or cut short"})
+	}
 	if c.orphans > 0 {
 		msg := fmt.Sprintf("%d of %d spans have a parent that was never seen", c.orphans, c.spans)
 		hint := "export the spans of every service; calls into those spans are unknown"

@@ -55,6 +55,7 @@ func (c *collector) read(ctx context.Context, path string, in io.Reader) error {
 	if err != nil && !errors.Is(err, io.EOF) {
 		return fmt.Errorf("reading traces: %w", err)
 	}
+	err = nil
 	var base int64
 	if bytes.HasPrefix(head, []byte("\xef\xbb\xbf")) {
 		base = 3
