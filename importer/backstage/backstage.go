@@ -41,6 +41,13 @@ func Import(b *importer.Builder, paths []string, opts Options) error {
 	if err != nil {
 		return err
 	}
+	for _, p := range paths {
+		if st, err := os.Stat(p); err == nil && st.IsDir() {
+			r.roots = append(r.roots, filepath.Clean(p))
+		} else {
+			r.roots = append(r.roots, filepath.Dir(filepath.Clean(p)))
+		}
+	}
 	for _, f := range files {
 		if err := r.readFile(f); err != nil {
 			return err
@@ -110,6 +117,7 @@ func (e *entity) key() entityKey { return entityKey{e.kind, e.namespace, strings
 type entityKey struct{ kind, namespace, name string }
 
 type reader struct {
+	roots    []string // the directories Locations may lead into
 	files    []string
 	seen     map[string]bool
 	entities []*entity
@@ -243,17 +251,38 @@ func (r *reader) location(file string, e *entity) {
 			continue // a URL: the catalog's own business, not a file here
 		}
 		path := filepath.Join(filepath.Dir(file), target)
+		if !r.within(path) {
+			r.errorf(t, file, "spec.targets", "import the other catalog too, by its own path", "%s is outside the catalog's directory: not followed", target)
+			continue
+		}
 		matches, err := filepath.Glob(path)
 		if err != nil || len(matches) == 0 {
 			r.errorf(t, file, "spec.targets", "a Location's targets are paths relative to its own file", "no file %s", path)
 			continue
 		}
 		for _, m := range matches {
+			if ext := strings.ToLower(filepath.Ext(m)); ext != ".yaml" && ext != ".yml" {
+				continue
+			}
+			if st, err := os.Stat(m); err != nil || !st.Mode().IsRegular() {
+				continue
+			}
 			if err := r.readFile(m); err != nil {
 				r.errorf(t, file, "spec.targets", "", "%v", err)
 			}
 		}
 	}
+}
+
+// within reports whether path is under one of the directories given.
+func (r *reader) within(path string) bool {
+	for _, root := range r.roots {
+		rel, err := filepath.Rel(root, path)
+		if err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			return true
+		}
+	}
+	return false
 }
 
 // get returns the value of key in mapping n, or nil.

@@ -108,6 +108,7 @@ func TestMalformed(t *testing.T) {
 		{"bad annotation", "kind: Component\nmetadata:\n  name: a\n  annotations:\n    spof.dev/criticality: urgent\nspec: {type: service}\n", 1, 1, "invalid value"},
 		{"unknown annotation", "kind: Component\nmetadata:\n  name: a\n  annotations:\n    spof.dev/optinal: b\nspec: {type: service}\n", 1, 1, "unknown annotation"},
 		{"location missing file", "kind: Location\nmetadata: {name: l}\nspec:\n  targets: [./nope.yaml]\n", 4, 13, "no file"},
+		{"location outside", "kind: Location\nmetadata: {name: l}\nspec:\n  target: ../../etc/*.yaml\n", 4, 11, "outside the catalog's directory"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "catalog-info.yaml")
@@ -137,8 +138,10 @@ func FuzzImport(f *testing.F) {
 		}
 		f.Add(data)
 	}
+	// One file, written again for each input: a t.TempDir per input
+	// stalls the fuzzing workers.
+	path := filepath.Join(f.TempDir(), "catalog-info.yaml")
 	f.Fuzz(func(t *testing.T, data []byte) {
-		path := filepath.Join(t.TempDir(), "catalog-info.yaml")
 		if err := os.WriteFile(path, data, 0o644); err != nil {
 			t.Fatal(err)
 		}

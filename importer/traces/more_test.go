@@ -184,8 +184,10 @@ func FuzzImport(f *testing.F) {
 	f.Add([]byte(slices.MinFunc(lines, func(a, b string) int { return len(a) - len(b) }) + "\n"))
 	f.Add([]byte(`{"data":[{"traceID":"1","spans":[{"traceID":"1","spanID":"2","references":[{"refType":"CHILD_OF","spanID":"2"}],"processID":"p"}],"processes":{"p":{"serviceName":"a"}}}]}`))
 	f.Add([]byte("{\n \"resourceSpans\": []\n}\n"))
+	// One file, written again for each input: a t.TempDir per input
+	// stalls the fuzzing workers.
+	path := filepath.Join(f.TempDir(), "in.json")
 	f.Fuzz(func(t *testing.T, data []byte) {
-		path := filepath.Join(t.TempDir(), "in.json")
 		if err := os.WriteFile(path, data, 0o644); err != nil {
 			t.Fatal(err)
 		}
