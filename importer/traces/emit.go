@@ -34,12 +34,16 @@ func (c *collector) emit(b *importer.Builder) error {
 		if st.servers > 0 || st.consumers > 0 || st.rootClients == 0 {
 			continue
 		}
-		outside[id] = true
+		calls, toServers := 0, 0
 		for k := range c.edges {
-			if k.from == id && (c.svc[k.to] == nil || c.svc[k.to].servers == 0) {
-				outside[id] = false
+			if k.from == id {
+				calls++
+				if c.svc[k.to] != nil && c.svc[k.to].servers > 0 {
+					toServers++
+				}
 			}
 		}
+		outside[id] = calls > 0 && calls == toServers
 	}
 
 	for _, id := range names {
