@@ -54,8 +54,8 @@ Actions), else to the current directory: run spof from the repository root.`,
   spof check --summary                             # one line per finding
   spof check --format sarif -o spof.sarif          # for GitHub code scanning
   spof baseline -o .spof-baseline.json && spof check --baseline .spof-baseline.json
-  spof check --from kubernetes:deploy/ --from traces:spans.jsonl   # no model file at all
-  spof check spof.yaml --from compose:docker-compose.yml          # the file, with the import merged in`,
+  spof check --from compose:examples/import/compose/docker-compose.yml --from traces:examples/import/traces/spans.jsonl   # no file
+  spof check spof.yaml --from compose:examples/import/compose/docker-compose.yml                           # merged in`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			m, path, drift, err := e.modelFrom(cmd, args, f.from, &f.imp, f.quiet)

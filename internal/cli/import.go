@@ -14,9 +14,11 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spofhq/spof/analysis"
 	"github.com/spofhq/spof/importer"
+	"github.com/spofhq/spof/importer/backstage"
 	"github.com/spofhq/spof/importer/compose"
 	"github.com/spofhq/spof/importer/kubernetes"
 	"github.com/spofhq/spof/importer/terraform"
+	"github.com/spofhq/spof/importer/traces"
 	"github.com/spofhq/spof/internal/atomicfile"
 	"github.com/spofhq/spof/model"
 )
@@ -61,6 +63,14 @@ var importFormats = []importFormat{
 		run: func(ctx context.Context, e *env, b *importer.Builder, paths []string, f *importFlags) error {
 			return terraform.Import(b, paths, terraform.Options{VarFiles: f.varFiles})
 		}},
+	{name: "traces", desc: "OTLP JSON (lines or a document), Jaeger traces or /api/dependencies, Zipkin v2 spans: files or directories, streamed",
+		run: func(ctx context.Context, e *env, b *importer.Builder, paths []string, f *importFlags) error {
+			return traces.Import(ctx, b, paths, traces.Options{})
+		}},
+	{name: "backstage", desc: "catalog-info.yaml files or directories (Locations followed inside them)",
+		run: func(ctx context.Context, e *env, b *importer.Builder, paths []string, f *importFlags) error {
+			return backstage.Import(b, paths, backstage.Options{})
+		}},
 }
 
 func importFormatNames() []string {
@@ -86,9 +96,10 @@ func findImportFormat(name string) (*importFormat, error) {
 
 type importCmdFlags struct {
 	importFlags
-	output string
-	merge  string
-	quiet  bool
+	output  string
+	merge   string
+	quiet   bool
+	verbose bool
 }
 
 func newImportCmd(e *env) *cobra.Command {
@@ -119,13 +130,15 @@ and the file is edited in place (comments and layout kept). It writes to
 Notes (no zone spread, dangling references, unknown resources ...) go to
 standard error. Malformed input exits 2 with file:line:col, and leaves no
 output file behind.`,
-		Example: `  spof import kubernetes deploy/ -o spof.yaml
-  helm template shop ./chart | spof import kubernetes /dev/stdin -o spof.yaml
-  spof import compose docker-compose.yml docker-compose.prod.yml -o spof.yaml
-  spof import terraform infra/ -o spof.yaml
-  terraform show -json plan.out > plan.json && spof import terraform plan.json -o spof.yaml
-  spof import traces spans.jsonl --merge spof.yaml     # add the calls traces show
-  spof check --from kubernetes:deploy/ --from traces:spans.jsonl`,
+		Example: `  spof import kubernetes examples/import/kubernetes -o shop.yaml
+  helm template shop ./chart | spof import kubernetes - -o shop.yaml
+  spof import compose examples/import/compose/docker-compose.yml -o shop.yaml
+  spof import compose docker-compose.yml docker-compose.prod.yml -o shop.yaml   # live: merged as docker compose -f does
+  spof import terraform examples/import/terraform -o infra.yaml
+  terraform show -json plan.out > plan.json && spof import terraform plan.json -o infra.yaml
+  spof import traces examples/import/traces/spans.jsonl --merge shop.yaml       # add the calls traces show
+  spof import backstage examples/import/backstage -o catalog.yaml
+  spof check --from compose:examples/import/compose/docker-compose.yml --from traces:examples/import/traces/spans.jsonl`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) < 2 {
 				return fmt.Errorf("want a format (%s) and at least one path", strings.Join(importFormatNames(), ", "))
@@ -140,6 +153,7 @@ output file behind.`,
 	c.Flags().StringVarP(&f.output, "output", "o", "", "write the model to `FILE` (atomically) instead of standard output")
 	c.Flags().StringVar(&f.merge, "merge", "", "merge into this model `FILE`, keeping everything it says")
 	c.Flags().BoolVarP(&f.quiet, "quiet", "q", false, "print no notes or summary on standard error")
+	c.Flags().BoolVarP(&f.verbose, "verbose", "v", false, "print every note, the call counts and error rates traces show for each dependency too")
 	return c
 }
 
@@ -153,7 +167,7 @@ func runImport(ctx context.Context, e *env, f *importCmdFlags, format string, pa
 		return err
 	}
 	if !f.quiet {
-		printNotes(e.stderr, res.Notes)
+		printNotes(e.stderr, res.Notes, f.verbose)
 	}
 	out := f.output
 	if out == "" {
@@ -222,8 +236,13 @@ func importSummary(res *importer.Result) string {
 		countOf(len(res.Notes), "note", "notes"))
 }
 
-func printNotes(w io.Writer, notes []importer.Note) {
+// printNotes prints the notes, but those that only count what traces show
+// (one per edge) with verbose only.
+func printNotes(w io.Writer, notes []importer.Note, verbose bool) {
 	for _, n := range notes {
+		if n.Kind == traces.NoteCalls && !verbose {
+			continue
+		}
 		fmt.Fprintf(w, "note: %s\n", n)
 	}
 }
@@ -366,7 +385,7 @@ func (e *env) modelFrom(cmd *cobra.Command, args []string, from []string, f *imp
 		return nil, "", nil, err
 	}
 	if !quiet {
-		printNotes(e.stderr, res.Notes)
+		printNotes(e.stderr, res.Notes, false)
 	}
 	var data []byte
 	if len(args) > 0 {
@@ -424,9 +443,9 @@ cannot show are not drift.
 The same comparison decides item 3 of the checklist ("the dependency map
 is complete and matches reality") when spof check runs on a model file
 with --from. --fail-on-drift exits 1 when there is any difference.`,
-		Example: `  spof drift --from kubernetes:deploy/
-  spof drift spof.yaml --from traces:spans.jsonl --fail-on-drift
-  spof drift --from compose:docker-compose.yml --format json -o drift.json`,
+		Example: `  spof drift --from kubernetes:deploy/                                   # live: ./spof.yaml against deploy/
+  spof import compose examples/import/compose/docker-compose.yml -o shop.yaml && spof drift shop.yaml --from traces:examples/import/traces/spans.jsonl
+  spof drift shop.yaml --from kubernetes:examples/import/kubernetes --format json -o drift.json --fail-on-drift`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return runDrift(cmd, e, &f, args) },
 	}
@@ -452,7 +471,7 @@ func runDrift(cmd *cobra.Command, e *env, f *driftFlags, args []string) error {
 		return err
 	}
 	if !f.quiet {
-		printNotes(e.stderr, res.Notes)
+		printNotes(e.stderr, res.Notes, false)
 	}
 	d := analysis.Drift(m, res.Model, res.Sources)
 	err = f.emit(e, func(w io.Writer) error {
