@@ -115,6 +115,8 @@ type Builder struct {
 	people     []*model.Person
 	notes      []Note
 	sources    []string
+
+	maxFileSize int64 // see SetMaxFileSize
 }
 
 // NewBuilder starts a model of the named system.

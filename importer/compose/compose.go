@@ -79,7 +79,7 @@ func Import(ctx context.Context, b *importer.Builder, paths []string, opts Optio
 	if len(paths) == 0 {
 		return errors.New("compose: no file given")
 	}
-	pos, contents, err := readSources(paths)
+	pos, contents, err := readSources(b, paths)
 	if err != nil {
 		return err
 	}
@@ -120,7 +120,7 @@ func Import(ctx context.Context, b *importer.Builder, paths []string, opts Optio
 
 // readSources parses the compose files, and the files they include or
 // extend, for positions.
-func readSources(paths []string) (*positions, [][]byte, error) {
+func readSources(b *importer.Builder, paths []string) (*positions, [][]byte, error) {
 	base := filepath.Dir(paths[0])
 	baseAbs, err := filepath.Abs(base)
 	if err != nil {
@@ -143,7 +143,7 @@ func readSources(paths []string) (*positions, [][]byte, error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		data, err := os.ReadFile(p)
+		data, err := b.ReadFile(p)
 		if err != nil {
 			return nil, nil, &model.Error{Pos: model.Pos{File: p}, Msg: "cannot read the compose file: " + describeIOError(err),
 				Hint: "check the path given"}
@@ -174,8 +174,11 @@ func readSources(paths []string) (*positions, [][]byte, error) {
 				continue
 			}
 			seen[ref] = true
-			data, err := os.ReadFile(ref)
+			data, err := b.ReadFile(ref)
 			if err != nil {
+				if errors.Is(err, importer.ErrTooLarge) {
+					return nil, nil, &model.Error{Pos: model.Pos{File: display(ref)}, Msg: err.Error()}
+				}
 				continue
 			}
 			name := display(ref)

@@ -87,7 +87,7 @@ func Import(b *importer.Builder, paths []string, opts Options) error {
 	var inputs []input
 	var errs model.ErrorList
 	for _, p := range paths {
-		in, err := readPath(p, opts)
+		in, err := readPath(b, p, opts)
 		if err != nil {
 			errs = append(errs, flatten(err)...)
 			continue
@@ -107,13 +107,13 @@ type input struct {
 	data []byte
 }
 
-func readPath(p string, opts Options) ([]input, error) {
+func readPath(b *importer.Builder, p string, opts Options) ([]input, error) {
 	if p == "-" {
 		r := opts.Stdin
 		if r == nil {
 			r = os.Stdin
 		}
-		data, err := io.ReadAll(r)
+		data, err := b.ReadAll(r, "standard input")
 		if err != nil {
 			return nil, &model.Error{Pos: model.Pos{File: "-"}, Msg: "reading standard input: " + err.Error()}
 		}
@@ -124,7 +124,7 @@ func readPath(p string, opts Options) ([]input, error) {
 		return nil, &model.Error{Pos: model.Pos{File: p}, Msg: unwrapPathError(err), Hint: "give manifest files or directories holding them"}
 	}
 	if !st.IsDir() {
-		data, err := os.ReadFile(p)
+		data, err := b.ReadFile(p)
 		if err != nil {
 			return nil, &model.Error{Pos: model.Pos{File: p}, Msg: unwrapPathError(err)}
 		}
@@ -151,7 +151,7 @@ func readPath(p string, opts Options) ([]input, error) {
 			strings.HasPrefix(name, "values") && filepath.Base(filepath.Dir(path)) != "templates" {
 			return nil // not manifests: the inputs of kustomize and Helm
 		}
-		data, err := os.ReadFile(path)
+		data, err := b.ReadFile(path)
 		if err != nil {
 			return err
 		}

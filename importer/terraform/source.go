@@ -163,7 +163,7 @@ func (r *reader) parse(dir string, files []string) (*module, error) {
 	var errs model.ErrorList
 	refAttrs := map[string]bool{"id": true, "arn": true, "name": true}
 	for _, f := range files {
-		data, err := os.ReadFile(f)
+		data, err := r.b.ReadFile(f)
 		if err != nil {
 			return nil, fmt.Errorf("terraform: %w", err)
 		}
@@ -387,7 +387,7 @@ func (r *reader) tfvars(dir string) (map[string]cty.Value, error) {
 	files = append(files, auto...)
 	vars := map[string]cty.Value{}
 	for i, f := range append(files, r.opts.VarFiles...) {
-		data, err := os.ReadFile(f)
+		data, err := r.b.ReadFile(f)
 		if err != nil {
 			if i < len(files) && os.IsNotExist(err) {
 				continue // the defaults are optional

@@ -83,7 +83,7 @@ func (r *reader) readPath(p string) error {
 	if st.IsDir() {
 		return r.readRoot(p, nil)
 	}
-	data, err := os.ReadFile(p)
+	data, err := r.b.ReadFile(p)
 	if err != nil {
 		return fmt.Errorf("terraform: %w", err)
 	}

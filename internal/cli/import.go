@@ -305,6 +305,7 @@ func (e *env) importModel(ctx context.Context, specs []string, f *importFlags) (
 		system = systemName(first)
 	}
 	b := importer.NewBuilder(system)
+	b.SetMaxFileSize(int64(e.maxInputSize))
 	for _, g := range groups {
 		if err := g.format.run(ctx, e, b, g.paths, f); err != nil {
 			return nil, importError(err)

@@ -1,0 +1,57 @@
+package importer
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+)
+
+// DefaultMaxFileSize bounds each file an import reads, unless the
+// Builder is given another bound (spof's --max-input-size).
+const DefaultMaxFileSize = 256 << 20
+
+// ErrTooLarge is the error of ReadFile for a file over the bound.
+var ErrTooLarge = errors.New("too large")
+
+// SetMaxFileSize bounds each file the importers read through ReadFile;
+// 0 means DefaultMaxFileSize.
+func (b *Builder) SetMaxFileSize(n int64) { b.maxFileSize = n }
+
+// ReadFile reads a source file, and refuses one larger than the bound
+// (SetMaxFileSize), or a device or pipe that goes on past it, rather than
+// run out of memory.
+func (b *Builder) ReadFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return b.ReadAll(f, path)
+}
+
+// ReadAll reads r, named name in errors, to its end, within the bound.
+func (b *Builder) ReadAll(r io.Reader, name string) ([]byte, error) {
+	limit := b.maxFileSize
+	if limit <= 0 {
+		limit = DefaultMaxFileSize
+	}
+	data, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("%s: %w: more than %s (--max-input-size raises the limit)", name, ErrTooLarge, sizeText(limit))
+	}
+	return data, nil
+}
+
+func sizeText(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
