@@ -1,9 +1,11 @@
 package proxy
 
 import (
+	"errors"
 	"net"
 	"runtime"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -97,4 +99,42 @@ func (s *Server) sweepPipesSoon() {
 			runtime.GC()
 		}
 	})
+}
+
+// lastReclaim is when reclaimDescriptors last collected (UnixNano).
+var lastReclaim atomic.Int64
+
+// reclaimDescriptors runs when an accept fails for want of descriptors:
+// the splice pipes of connections that moved off the fast path (a toxic
+// came) wait in Go's pool until a collection, each holding two
+// descriptors, and an idle process does not collect. Two collections close
+// them (see sweepPipesSoon), so that the accept's next try can succeed.
+// At most once per 100 ms: it is a full collection.
+func reclaimDescriptors(err error) {
+	if !errors.Is(err, syscall.EMFILE) && !errors.Is(err, syscall.ENFILE) {
+		return
+	}
+	now := time.Now().UnixNano()
+	last := lastReclaim.Load()
+	if now-last < int64(100*time.Millisecond) || !lastReclaim.CompareAndSwap(last, now) {
+		return
+	}
+	runtime.GC()
+	runtime.GC()
+}
+
+// ReclaimingListener wraps the API's listener: when it runs out of
+// descriptors, it collects the idle splice pipes that hold some
+// (reclaimDescriptors), so that the API answers again rather than waiting
+// for the process to collect on its own.
+func ReclaimingListener(ln net.Listener) net.Listener { return reclaimingListener{ln} }
+
+type reclaimingListener struct{ net.Listener }
+
+func (l reclaimingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		reclaimDescriptors(err)
+	}
+	return c, err
 }

@@ -85,7 +85,11 @@ func TestAPIAnswersWhenOutOfDescriptors(t *testing.T) {
 		req, _ := http.NewRequest(method, "http://"+api+path, strings.NewReader(body))
 		resp, err := hc.Do(req)
 		if err != nil {
-			t.Fatalf("%s %s: %v", method, path, err)
+			// Stop the child first: its log is written while it runs.
+			cmd.Process.Kill()
+			cmd.Wait()
+			exited = true
+			t.Fatalf("%s %s: %v; the proxy's log:\n%s", method, path, err, stderr.String())
 		}
 		defer resp.Body.Close()
 		data, _ := io.ReadAll(resp.Body)
@@ -164,7 +168,7 @@ func TestFDLimitedChild(t *testing.T) {
 		t.Fatal(err)
 	}
 	served := make(chan error, 1)
-	go func() { served <- hs.Serve(ln) }()
+	go func() { served <- hs.Serve(ReclaimingListener(ln)) }()
 	fmt.Printf("api %s\n", ln.Addr())
 	io.Copy(io.Discard, os.Stdin)
 	hs.Close()

@@ -255,6 +255,7 @@ func (p *tcpProxy) accept(ctx context.Context, ln *net.TCPListener) {
 				return
 			}
 			// Out of file descriptors, most likely: wait rather than spin.
+			reclaimDescriptors(err)
 			p.stats.errors[errAccept].Add(1)
 			p.srv.opts.Logger.Warn("accepting a connection", "proxy", p.name, "err", err)
 			time.Sleep(backoff)

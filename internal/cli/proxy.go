@@ -151,7 +151,7 @@ func runProxy(ctx context.Context, e *env, f *proxyFlags) error {
 
 	hs := proxy.NewAPIServer(logRequests(log, srv.Handler()), proxy.APITimeouts{}, log)
 	served := make(chan error, 1)
-	go func() { served <- hs.Serve(ln) }()
+	go func() { served <- hs.Serve(proxy.ReclaimingListener(ln)) }()
 	logStart(log, srv, ln.Addr(), f.maxTTL, token != nil)
 
 	var serveErr error
