@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 )
 
@@ -27,11 +28,15 @@ func (b *Builder) ReadFile(path string) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	return b.ReadAll(f, path)
+	data, err := b.ReadAll(f)
+	if err != nil {
+		return nil, &fs.PathError{Op: "read", Path: path, Err: err}
+	}
+	return data, nil
 }
 
-// ReadAll reads r, named name in errors, to its end, within the bound.
-func (b *Builder) ReadAll(r io.Reader, name string) ([]byte, error) {
+// ReadAll reads r to its end, within the bound.
+func (b *Builder) ReadAll(r io.Reader) ([]byte, error) {
 	limit := b.maxFileSize
 	if limit <= 0 {
 		limit = DefaultMaxFileSize
@@ -41,7 +46,7 @@ func (b *Builder) ReadAll(r io.Reader, name string) ([]byte, error) {
 		return nil, err
 	}
 	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("%s: %w: more than %s (--max-input-size raises the limit)", name, ErrTooLarge, sizeText(limit))
+		return nil, fmt.Errorf("%w: more than %s (--max-input-size raises the limit)", ErrTooLarge, sizeText(limit))
 	}
 	return data, nil
 }

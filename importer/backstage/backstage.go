@@ -11,6 +11,7 @@
 package backstage
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -36,7 +37,7 @@ type Options struct{}
 // to b. Malformed files give a model.ErrorList, every error at its
 // file:line:col.
 func Import(b *importer.Builder, paths []string, opts Options) error {
-	r := &reader{seen: map[string]bool{}}
+	r := &reader{b: b, seen: map[string]bool{}}
 	files, err := expand(paths)
 	if err != nil {
 		return err
@@ -117,7 +118,8 @@ func (e *entity) key() entityKey { return entityKey{e.kind, e.namespace, strings
 type entityKey struct{ kind, namespace, name string }
 
 type reader struct {
-	roots    []string // the directories Locations may lead into
+	b        *importer.Builder // reads the files, within its bound
+	roots    []string          // the directories Locations may lead into
 	files    []string
 	seen     map[string]bool
 	entities []*entity
@@ -144,13 +146,12 @@ func (r *reader) readFile(file string) error {
 		return nil
 	}
 	r.seen[clean] = true
-	f, err := os.Open(file)
+	data, err := r.b.ReadFile(file)
 	if err != nil {
 		return fmt.Errorf("reading the catalog: %w", err)
 	}
-	defer f.Close()
 	r.files = append(r.files, file)
-	dec := yaml.NewDecoder(f)
+	dec := yaml.NewDecoder(bytes.NewReader(data))
 	for {
 		var doc yaml.Node
 		err := dec.Decode(&doc)

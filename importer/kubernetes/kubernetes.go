@@ -113,7 +113,7 @@ func readPath(b *importer.Builder, p string, opts Options) ([]input, error) {
 		if r == nil {
 			r = os.Stdin
 		}
-		data, err := b.ReadAll(r, "standard input")
+		data, err := b.ReadAll(r)
 		if err != nil {
 			return nil, &model.Error{Pos: model.Pos{File: "-"}, Msg: "reading standard input: " + err.Error()}
 		}
@@ -159,7 +159,14 @@ func readPath(b *importer.Builder, p string, opts Options) ([]input, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, &model.Error{Pos: model.Pos{File: p}, Msg: unwrapPathError(err)}
+		// Name the file that failed (WalkDir's errors carry it), not the
+		// directory.
+		file := p
+		var pe *fs.PathError
+		if errors.As(err, &pe) && pe.Path != "" {
+			file = pe.Path
+		}
+		return nil, &model.Error{Pos: model.Pos{File: file}, Msg: unwrapPathError(err)}
 	}
 	if len(out) == 0 {
 		return nil, &model.Error{Pos: model.Pos{File: p}, Msg: "no *.yaml, *.yml or *.json file in this directory",
