@@ -54,6 +54,7 @@ func (b *Builder) Finish(opts Options) *Result {
 			b.Zone(z, "", model.Pos{})
 		}
 	}
+	b.singleRegion()
 
 	m := &model.Model{Version: 1, System: b.system, Zones: b.zones, Components: b.components,
 		People: b.people, Hazards: b.hazards}
@@ -367,4 +368,31 @@ func boolInt(v bool) int {
 		return 1
 	}
 	return 0
+}
+
+// singleRegion drops the region of the zones when they are all in one:
+// a regional outage would then be a SPOF of every flow, true of nearly
+// every system and news to nobody, and it would bury the SPOFs the
+// sources reveal. A note says so; with zones in two regions or more, the
+// regions stay, since they are then part of the design.
+func (b *Builder) singleRegion() {
+	region := ""
+	for _, z := range b.zones {
+		switch {
+		case z.Region == "":
+		case region == "":
+			region = z.Region
+		case z.Region != region:
+			return
+		}
+	}
+	if region == "" {
+		return
+	}
+	for _, z := range b.zones {
+		z.Region = ""
+	}
+	b.Note(Note{Kind: NoteAssumption, Subject: "region:" + region,
+		Msg:  fmt.Sprintf("every zone is in region %s: its outage would take every flow down; left out of the model, so that it does not bury the SPOFs within the region", region),
+		Hint: "to see it, give the zones region: " + region + " in the model (--merge keeps it)"})
 }

@@ -140,3 +140,28 @@ func TestFindRefs(t *testing.T) {
 		}
 	}
 }
+
+func TestFinishDropsASingleRegion(t *testing.T) {
+	b := NewBuilder("s")
+	b.Zone("a", "eu-west-1", pos(1))
+	b.Zone("b", "eu-west-1", pos(2))
+	b.Component("app", model.KindService, pos(3)).Zones = []string{"a", "b"}
+	res := b.Finish(Options{})
+	for _, z := range res.Model.Zones {
+		if z.Region != "" {
+			t.Errorf("zone %s keeps region %q", z.Name, z.Region)
+		}
+	}
+	if len(res.Notes) == 0 || res.Notes[0].Subject != "region:eu-west-1" {
+		t.Errorf("notes: %+v", res.Notes)
+	}
+
+	b = NewBuilder("s")
+	b.Zone("a", "eu-west-1", pos(1))
+	b.Zone("b", "us-east-1", pos(2))
+	b.Component("app", model.KindService, pos(3)).Zones = []string{"a", "b"}
+	res = b.Finish(Options{})
+	if res.Model.Zones[0].Region != "eu-west-1" || res.Model.Zones[1].Region != "us-east-1" {
+		t.Errorf("two regions: %+v %+v", res.Model.Zones[0], res.Model.Zones[1])
+	}
+}

@@ -72,26 +72,22 @@ func TestImport(t *testing.T) {
 			"component:module.db.module.db_instance.aws_db_instance.this-0",
 			"component:module.redis.aws_elasticache_replication_group.this-0",
 			"component:module.vpc.aws_nat_gateway.this-0",
-			"region:eu-west-1",
 			"zone:local.azs-0",
 		}},
-		{"shop-ha", []string{"testdata/shop-ha"}, []string{"region:eu-west-1"}},
+		{"shop-ha", []string{"testdata/shop-ha"}, nil},
 		{"plan", []string{"testdata/plan.json"}, []string{
 			"component:aws_db_instance.orders",
 			"component:module.vpc.aws_nat_gateway.this-0",
-			"region:us-west-2",
 			"zone:us-west-2a",
 		}},
 		{"gcp", []string{"testdata/gcp"}, []string{
 			"component:google_redis_instance.sessions",
 			"component:google_sql_database_instance.orders",
-			"region:europe-west1",
 			"zone:europe-west1-b",
 		}},
 		{"azure", []string{"testdata/azure"}, []string{
 			"component:azurerm_mssql_database.orders",
 			"component:azurerm_redis_cache.scratch",
-			"region:westeurope",
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -129,7 +125,6 @@ func TestLocalModule(t *testing.T) {
 		"component:aws_nat_gateway.egress",
 		"component:module.web.aws_instance.bastion", // on a low flow of its own
 		"instance:aws_db_instance.orders/0",         // single-AZ; its read replica must be promoted by hand
-		"region:us-east-1",
 		"zone:us-east-1a",
 	}
 	if d := cmp.Diff(want, spofs(t, res)); d != "" {
