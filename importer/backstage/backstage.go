@@ -15,11 +15,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -71,33 +69,11 @@ func Import(b *importer.Builder, paths []string, opts Options) error {
 }
 
 func expand(paths []string) ([]string, error) {
-	var out []string
-	for _, p := range paths {
-		st, err := os.Stat(p)
-		if err != nil {
-			return nil, fmt.Errorf("reading the catalog: %w", err)
-		}
-		if !st.IsDir() {
-			out = append(out, p)
-			continue
-		}
-		var found []string
-		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if ext := strings.ToLower(filepath.Ext(path)); !d.IsDir() && (ext == ".yaml" || ext == ".yml") {
-				found = append(found, path)
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, fmt.Errorf("reading the catalog: %w", err)
-		}
-		slices.Sort(found)
-		out = append(out, found...)
+	files, err := importer.Files(paths, ".yaml", ".yml")
+	if err != nil {
+		return nil, fmt.Errorf("reading the catalog: %w", err)
 	}
-	return out, nil
+	return files, nil
 }
 
 // An entity is one catalog document.

@@ -20,11 +20,6 @@ package traces
 import (
 	"context"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
-	"slices"
-	"strings"
 
 	"github.com/spofhq/spof/importer"
 	"github.com/spofhq/spof/model"
@@ -97,34 +92,11 @@ func withDefaults(opts Options) Options {
 
 // expand replaces directories by the trace files under them, sorted.
 func expand(paths []string) ([]string, error) {
-	var out []string
-	for _, p := range paths {
-		st, err := os.Stat(p)
-		if err != nil {
-			return nil, fmt.Errorf("reading traces: %w", err)
-		}
-		if !st.IsDir() {
-			out = append(out, p)
-			continue
-		}
-		var found []string
-		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			ext := strings.ToLower(filepath.Ext(path))
-			if !d.IsDir() && (ext == ".json" || ext == ".jsonl" || ext == ".ndjson") {
-				found = append(found, path)
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, fmt.Errorf("reading traces: %w", err)
-		}
-		slices.Sort(found)
-		out = append(out, found...)
+	files, err := importer.Files(paths, ".json", ".jsonl", ".ndjson")
+	if err != nil {
+		return nil, fmt.Errorf("reading traces: %w", err)
 	}
-	return out, nil
+	return files, nil
 }
 
 // errorAt is a positioned error for the file's line and column.
