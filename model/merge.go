@@ -202,7 +202,7 @@ func mergeComponent(res *MergeResult, old, imp *Component, n *yaml.Node, dir str
 		if oldV == newV || unknown && key != "replicas" && key != "min_healthy" {
 			return
 		}
-		if k := mapKey(n, key); k != nil {
+		if k := keyNode(n, key); k != nil {
 			res.Conflicts = append(res.Conflicts, MergeConflict{Path: join(path, key),
 				Model: Pos{File: old.Pos.File, Line: k.Line, Col: k.Column}, Source: src,
 				ModelValue: oldV, ImportedValue: newV})
@@ -224,7 +224,7 @@ func mergeComponent(res *MergeResult, old, imp *Component, n *yaml.Node, dir str
 	if imp.FailoverSet {
 		set("failover", string(old.Failover), string(imp.Failover), str(string(imp.Failover)), false)
 	}
-	if old.Description == "" && imp.Description != "" && mapKey(n, "description") == nil {
+	if old.Description == "" && imp.Description != "" && keyNode(n, "description") == nil {
 		ops = append(ops, mergeOp{parent: n, key: "description", value: str(imp.Description), path: join(path, "description")})
 	}
 	var edges []*yaml.Node
@@ -235,6 +235,21 @@ func mergeComponent(res *MergeResult, old, imp *Component, n *yaml.Node, dir str
 		}
 		edges = append(edges, EdgeNode(e, dir))
 		edgePaths = append(edgePaths, join(path, "depends_on."+e.To))
+	}
+	if len(edges) > 0 && mapKey(n, "depends_on") == nil && keyNode(n, "depends_on") != nil {
+		// The list comes through a merge key (<<: *defaults), shared
+		// with other components: it is not the import's to change.
+		k := keyNode(n, "depends_on")
+		var to []string
+		for _, e := range imp.DependsOn {
+			if !slices.ContainsFunc(old.DependsOn, func(o *Edge) bool { return o.To == e.To }) {
+				to = append(to, e.To)
+			}
+		}
+		res.Conflicts = append(res.Conflicts, MergeConflict{Path: join(path, "depends_on"),
+			Model: Pos{File: old.Pos.File, Line: k.Line, Col: k.Column}, Source: src,
+			ModelValue: "a list shared through a merge key (<<)", ImportedValue: "adds " + strings.Join(to, ", ")})
+		edges, edgePaths = nil, nil
 	}
 	if len(edges) > 0 {
 		if deps := mapValue(n, "depends_on"); deps != nil && deps.Kind == yaml.SequenceNode {
@@ -247,7 +262,7 @@ func mergeComponent(res *MergeResult, old, imp *Component, n *yaml.Node, dir str
 		}
 		res.Added = append(res.Added, edgePaths...)
 	}
-	if old.Source.File == "" && imp.Source.File != "" && mapKey(n, "source") == nil {
+	if old.Source.File == "" && imp.Source.File != "" && keyNode(n, "source") == nil {
 		ops = append(ops, mergeOp{parent: n, key: "source", value: str(FormatSource(imp.Source, dir)), path: join(path, "source")})
 	}
 	return ops
@@ -268,6 +283,36 @@ func mapKey(n *yaml.Node, key string) *yaml.Node {
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		if n.Content[i].Value == key {
 			return n.Content[i]
+		}
+	}
+	return nil
+}
+
+// keyNode returns the key node of key in mapping n, or in a mapping it
+// merges (<<: *base), or nil: where the model says it.
+func keyNode(n *yaml.Node, key string) *yaml.Node {
+	return keyNodeDepth(n, key, 0)
+}
+
+func keyNodeDepth(n *yaml.Node, key string, depth int) *yaml.Node {
+	if k := mapKey(n, key); k != nil || depth > 10 || n == nil {
+		return k
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value != "<<" && n.Content[i].Tag != "!!merge" {
+			continue
+		}
+		sources := []*yaml.Node{n.Content[i+1]}
+		if v := n.Content[i+1]; v.Kind == yaml.SequenceNode {
+			sources = v.Content
+		}
+		for _, src := range sources {
+			for src != nil && src.Kind == yaml.AliasNode {
+				src = src.Alias
+			}
+			if k := keyNodeDepth(src, key, depth+1); k != nil {
+				return k
+			}
 		}
 	}
 	return nil
@@ -310,9 +355,14 @@ func spliceOps(data []byte, root *yaml.Node, ops []mergeOp) ([]byte, bool) {
 		lines = lines[:len(lines)-1]
 	}
 	if len(lines) > 0 && !strings.HasSuffix(lines[len(lines)-1], "\n") {
+		if bytes.Contains(data, []byte("\r\n")) {
+			lines[len(lines)-1] += "\r"
+		}
 		lines[len(lines)-1] += "\n"
 	}
 	ends := blockEnds(root, len(lines))
+	// Write what is added with the file's own line ends.
+	crlf := bytes.Contains(data, []byte("\r\n"))
 	type insert struct {
 		at    int // insert before this line index (0-based)
 		start int // the line the parent block starts on
@@ -369,6 +419,9 @@ func spliceOps(data []byte, root *yaml.Node, ops []mergeOp) ([]byte, bool) {
 			if at < parent.Line {
 				return nil, false
 			}
+		}
+		if crlf {
+			text = strings.ReplaceAll(text, "\n", "\r\n")
 		}
 		inserts = append(inserts, insert{at: at, start: parent.Line, text: text})
 	}

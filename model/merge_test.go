@@ -124,3 +124,53 @@ func TestMergeReportsGoneAndRefusesBadModel(t *testing.T) {
 		t.Errorf("an invalid model: got %v", err)
 	}
 }
+
+// TestMergeKeepsCRLFAndMergeKeys: a file with CRLF line ends gets CRLF
+// additions; values a component takes through a merge key (<<) are the
+// model's, not the import's to override, and a dependency list shared
+// through one is left alone (a conflict).
+func TestMergeKeepsCRLFAndMergeKeys(t *testing.T) {
+	data := []byte(strings.ReplaceAll(`version: 1
+system: s
+defaults: &defaults
+  kind: service
+  replicas: 3
+  depends_on: [db]
+components:
+  db:
+    kind: database
+  app:
+    <<: *defaults
+  web:
+    kind: service
+`, "\n", "\r\n"))
+	// A top-level key the model does not know: remove it for this test,
+	// merge keys need an anchor in the document.
+	data = []byte(strings.Replace(string(data), "defaults: &defaults\r\n  kind: service\r\n  replicas: 3\r\n  depends_on: [db]\r\n", "", 1))
+	data = []byte(strings.Replace(string(data), "  app:\r\n    <<: *defaults\r\n", "  app: &app\r\n    kind: service\r\n    replicas: 3\r\n    depends_on: [db]\r\n  api:\r\n    <<: *app\r\n", 1))
+	imported := &Model{Version: 1, System: "s", Components: []*Component{
+		{Name: "api", Kind: KindService, Replicas: 2, MinHealthy: 1, DependsOn: []*Edge{{From: "api", To: "db"}, {From: "api", To: "web"}}},
+		{Name: "web", Kind: KindService, Replicas: 1, MinHealthy: 1, DependsOn: []*Edge{{From: "web", To: "db"}}},
+	}}
+	res, err := Merge("s.yaml", data, imported, nil, "")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, data)
+	}
+	if strings.Contains(strings.ReplaceAll(string(res.Data), "\r\n", ""), "\n") {
+		t.Errorf("a bare LF in a CRLF file:\n%q", res.Data)
+	}
+	m := mustParse(t, "s.yaml", res.Data)
+	if api := m.Component("api"); api.Replicas != 3 || len(api.DependsOn) != 1 {
+		t.Errorf("api: replicas %d, %d dependencies: the merge key's values were overridden\n%s", api.Replicas, len(api.DependsOn), res.Data)
+	}
+	if web := m.Component("web"); len(web.DependsOn) != 1 {
+		t.Errorf("web: %+v", web)
+	}
+	var paths []string
+	for _, c := range res.Conflicts {
+		paths = append(paths, c.Path)
+	}
+	if strings.Join(paths, " ") != "components.api.replicas components.api.depends_on" {
+		t.Errorf("conflicts: %v", paths)
+	}
+}
