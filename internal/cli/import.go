@@ -73,6 +73,15 @@ var importFormats = []importFormat{
 		}},
 }
 
+// formatsHelp lists the formats with what each reads, for --help.
+func formatsHelp() string {
+	var b strings.Builder
+	for _, f := range importFormats {
+		fmt.Fprintf(&b, "  %-11s %s\n", f.name, f.desc)
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
 func importFormatNames() []string {
 	var names []string
 	for _, f := range importFormats {
@@ -129,7 +138,10 @@ and the file is edited in place (comments and layout kept). It writes to
 
 Notes (no zone spread, dangling references, unknown resources ...) go to
 standard error. Malformed input exits 2 with file:line:col, and leaves no
-output file behind.`,
+output file behind.
+
+Formats:
+` + formatsHelp(),
 		Example: `  spof import kubernetes examples/import/kubernetes -o shop.yaml
   helm template shop ./chart | spof import kubernetes - -o shop.yaml
   spof import compose examples/import/compose/docker-compose.yml -o shop.yaml
