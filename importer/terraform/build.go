@@ -214,6 +214,9 @@ func (m *modeler) component(res *resource, name string, kind model.Kind, pos mod
 func setReplicas(c *model.Component, n int, failover model.Failover) {
 	c.Replicas = max(n, 1)
 	c.MinHealthy = 1
+	if c.Replicas == 1 && failover == model.FailoverAutomatic {
+		failover = model.FailoverNone // nothing to fail over to
+	}
 	c.Failover, c.FailoverSet = failover, true
 }
 

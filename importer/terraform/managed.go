@@ -72,7 +72,7 @@ var ignoredPrefixes = []string{
 	"aws_ssm_", "aws_secretsmanager_", "aws_security_group", "aws_vpc_security_group_", "aws_network_acl",
 	"aws_default_", "aws_cloudtrail", "aws_config_", "aws_guardduty_", "aws_backup_", "aws_glue_", "aws_athena_",
 	"aws_sfn_", "aws_scheduler_", "aws_appautoscaling_", "aws_route53_resolver_", "aws_ram_", "aws_organizations_",
-	"aws_budgets_", "aws_ce_", "aws_xray_", "aws_prometheus_", "aws_grafana_", "aws_opensearch_",
+	"aws_budgets_", "aws_cognito_", "aws_ce_", "aws_xray_", "aws_prometheus_", "aws_grafana_", "aws_opensearch_",
 	"google_project", "google_service_account", "google_storage_", "google_pubsub_", "google_kms_", "google_secret_manager_",
 	"google_dns_", "google_logging_", "google_monitoring_", "google_bigquery_", "google_artifact_registry_", "google_iam_",
 	"azurerm_network_security_", "azurerm_key_vault", "azurerm_monitor_", "azurerm_private_dns_", "azurerm_role_",
