@@ -1,6 +1,7 @@
 package terraform
 
 import (
+	"errors"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -99,5 +100,18 @@ func TestReal(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestUnclosedQuote: an unclosed quote is one error at its line, not one
+// for every later line that HCL then reads as a string split over lines.
+func TestUnclosedQuote(t *testing.T) {
+	err := Import(importer.NewBuilder("infra"), []string{"testdata/malformed-quote"}, Options{})
+	var l model.ErrorList
+	if !errors.As(err, &l) {
+		t.Fatalf("Import: %v; want a model.ErrorList", err)
+	}
+	if len(l) != 1 || l[0].Pos.Line != 6 || l[0].Hint == "" {
+		t.Errorf("errors: %v; want one, at line 6, with a hint", l)
 	}
 }
