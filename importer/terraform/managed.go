@@ -21,7 +21,7 @@ var ignoredTypes = map[string]bool{
 	"aws_autoscaling_attachment": true, "aws_autoscaling_traffic_source_attachment": true,
 	"aws_autoscaling_policy": true, "aws_autoscaling_schedule": true, "aws_autoscaling_lifecycle_hook": true,
 	"aws_autoscaling_notification": true, "aws_launch_template": true, "aws_launch_configuration": true,
-	"aws_placement_group": true, "aws_key_pair": true, "aws_route53_zone": true, "aws_route53_health_check": true,
+	"aws_placement_group": true, "aws_ec2_capacity_reservation": true, "aws_key_pair": true, "aws_route53_zone": true, "aws_route53_health_check": true,
 	"aws_route53_zone_association": true, "aws_acm_certificate": true, "aws_acm_certificate_validation": true,
 	"aws_eks_cluster": true, "aws_eks_addon": true, "aws_eks_fargate_profile": true, "aws_eks_access_entry": true,
 	"aws_eks_access_policy_association": true, "aws_eks_identity_provider_config": true,

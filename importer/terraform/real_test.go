@@ -68,6 +68,16 @@ func TestReal(t *testing.T) {
 		}, notSPOFs: []string{
 			"component:module.alb.aws_lb.this-0",
 		}},
+		// The ALB (v9) reaches the one-instance "complete" group through
+		// its traffic source; "external" is one instance on its own (a
+		// low flow); four instances over three zones are redundant.
+		{name: "autoscaling-complete", spofs: []string{
+			"component:module.complete.aws_autoscaling_group.this-0",
+			"component:module.external.aws_autoscaling_group.this-0",
+		}, notSPOFs: []string{
+			"component:module.alb.aws_lb.this-0",
+			"component:module.mixed_instance.aws_autoscaling_group.this-0",
+		}},
 		// single_nat_gateway under the node groups; each node group has
 		// one node (min_size 1).
 		{name: "eks-managed-node-group", spofs: []string{

@@ -441,6 +441,10 @@ func (g *gen) autoscaling() cty.Value {
 			}
 		}
 	}
+	// v7: one traffic source, create_traffic_source_attachment.
+	if id := g.args["traffic_source_identifier"]; id != nil && g.boolArg("create_traffic_source_attachment", false) {
+		tgs = append(tgs, id)
+	}
 	attrs["target_group_arns"] = orEmpty(tgs)
 	asg := g.emit("aws_autoscaling_group.this[0]", attrs, "min_size", "vpc_zone_identifier")
 	asg.AttrPos = g.call.argPos
@@ -511,6 +515,9 @@ func managedModule(source string) bool {
 	if i := strings.Index(s, "//"); i >= 0 && !strings.Contains(s[:i], ":") {
 		base := s[i+2:]
 		base = base[strings.LastIndexByte(base, '/')+1:]
+		if m := registrySource.FindStringSubmatch(s[:i]); m != nil && m[1] == "terraform-aws-modules" && managedModules[m[2]] {
+			return true // terraform-aws-modules/cloudwatch/aws//modules/metric-alarm
+		}
 		return managedModules[base] || strings.HasPrefix(base, "iam-")
 	}
 	if isLocal(s) {
