@@ -12,6 +12,7 @@ import (
 
 // modeler builds the model from the resource instances read.
 type modeler struct {
+	built      []*model.Component // every component made, in order
 	r          *reader
 	b          *importer.Builder
 	byAddr     map[string]*resource
@@ -58,6 +59,15 @@ func (r *reader) build() {
 	m.loadBalancers()
 	m.records()
 	m.entries()
+	// One instance that may run in any of several zones (an autoscaling
+	// group of one over three subnets) is in one of them at a time, and is
+	// started in another when its zone fails: it is the single point of
+	// failure, not the first zone of the list.
+	for _, c := range m.built {
+		if c.Replicas <= 1 && len(c.Zones) > 1 {
+			c.Zones = nil
+		}
+	}
 	for _, typ := range m.unknownOrd {
 		n := m.unknown[typ]
 		m.b.Note(importer.Note{Pos: m.unknownPos[typ], Kind: importer.NoteUnknownResource, Subject: typ,
@@ -208,12 +218,16 @@ func (m *modeler) zones(v any, pos model.Pos) []string {
 func (m *modeler) component(res *resource, name string, kind model.Kind, pos model.Pos) *model.Component {
 	c := m.b.Component(name, kind, pos)
 	m.comp[res] = name
+	m.built = append(m.built, c)
 	return c
 }
 
 func setReplicas(c *model.Component, n int, failover model.Failover) {
 	c.Replicas = max(n, 1)
 	c.MinHealthy = 1
+	if c.Replicas == 1 && failover == model.FailoverAutomatic {
+		failover = model.FailoverNone // nothing to fail over to
+	}
 	c.Failover, c.FailoverSet = failover, true
 }
 

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/spofhq/spof/importer"
 	"github.com/spofhq/spof/model"
 	"github.com/zclconf/go-cty/cty"
 )
@@ -35,6 +36,9 @@ func registryName(source string) string {
 // registry emits the resources of a known registry module call and
 // returns its outputs.
 func (r *reader) registry(call *moduleCall) (cty.Value, bool) {
+	if managedModule(call.source) {
+		return cty.DynamicVal, true // nothing in it can be a single point of failure
+	}
 	if strings.Contains(call.source, "//") && !strings.HasPrefix(call.source, "git::") {
 		return cty.NilVal, false // a submodule: not one of the modules below
 	}
@@ -46,7 +50,17 @@ func (r *reader) registry(call *moduleCall) (cty.Value, bool) {
 		return cty.EmptyObjectVal, true
 	}
 	g := &gen{r: r, call: call, args: args}
-	switch registryName(call.source) {
+	name := registryName(call.source)
+	if name == "" && isLocal(call.source) {
+		// An example of the module itself (source = "../../") read
+		// without the module's source: its inputs say which it is.
+		if name = moduleFromInputs(args); name != "" {
+			r.b.Note(importer.Note{Pos: call.pos, Kind: importer.NoteAssumption, Subject: importer.Name(call.addr),
+				Msg:  fmt.Sprintf("module source %q is not on disk: understood as terraform-aws-modules/%s from its inputs", call.source, name),
+				Hint: "import the module with its source (the whole repository), or the plan (terraform show -json)"})
+		}
+	}
+	switch name {
 	case "vpc":
 		return g.vpc(), true
 	case "rds":
@@ -357,6 +371,9 @@ func (g *gen) eks() cty.Value {
 // alb: the load balancer, its target groups (with their targets) and a
 // listener forwarding to them.
 func (g *gen) alb() cty.Value {
+	if !g.boolArg("create_lb", true) {
+		return cty.EmptyObjectVal
+	}
 	lb := g.emit("aws_lb.this[0]", g.pick("name", "load_balancer_type", "internal", "subnets", "subnet_mapping"), "internal", "subnets")
 	lb.AttrPos = g.call.argPos
 	tgs := map[string]any{}
@@ -384,6 +401,22 @@ func (g *gen) alb() cty.Value {
 		if t := attr(tgs[k], "target_id"); t != nil {
 			g.emit(fmt.Sprintf("aws_lb_target_group_attachment.this[%q]", k), map[string]any{"target_group_arn": tg.Attrs["arn"], "target_id": t})
 		}
+		// v5 to v8: targets = { name = { target_id = ... } } (or a list).
+		targets := map[string]any{}
+		switch ts := attr(tgs[k], "targets").(type) {
+		case map[string]any:
+			targets = ts
+		case []any:
+			for i, t := range ts {
+				targets[fmt.Sprint(i)] = t
+			}
+		}
+		for _, tk := range sortedKeys(targets) {
+			if t := attr(targets[tk], "target_id"); t != nil {
+				g.emit(fmt.Sprintf("aws_lb_target_group_attachment.this[%q]", k+"."+tk),
+					map[string]any{"target_group_arn": tg.Attrs["arn"], "target_id": t})
+			}
+		}
 	}
 	if len(actions) > 0 {
 		g.emit("aws_lb_listener.this[\"default\"]", map[string]any{"load_balancer_arn": lb.Attrs["arn"], "default_action": actions})
@@ -408,9 +441,91 @@ func (g *gen) autoscaling() cty.Value {
 			}
 		}
 	}
+	// v7: one traffic source, create_traffic_source_attachment.
+	if id := g.args["traffic_source_identifier"]; id != nil && g.boolArg("create_traffic_source_attachment", false) {
+		tgs = append(tgs, id)
+	}
 	attrs["target_group_arns"] = orEmpty(tgs)
 	asg := g.emit("aws_autoscaling_group.this[0]", attrs, "min_size", "vpc_zone_identifier")
 	asg.AttrPos = g.call.argPos
 	return toCty(map[string]any{"autoscaling_group_name": refOf(asg.Addr, "name"), "autoscaling_group_arn": asg.Attrs["arn"],
 		"autoscaling_group_id": asg.Attrs["id"]})
+}
+
+// isLocal tells a local module source (./x, ../x).
+func isLocal(source string) bool {
+	return strings.HasPrefix(source, "./") || strings.HasPrefix(source, "../")
+}
+
+// moduleFromInputs names the terraform-aws-modules module whose inputs a
+// call gives, or "": the inputs that only that module takes.
+func moduleFromInputs(args map[string]any) string {
+	has := func(names ...string) bool {
+		for _, n := range names {
+			if _, ok := args[n]; ok {
+				return true
+			}
+		}
+		return false
+	}
+	engine, _ := str(args["engine"])
+	switch {
+	case has("azs") && has("cidr", "private_subnets", "public_subnets", "database_subnets", "intra_subnets"):
+		return "vpc"
+	case has("eks_managed_node_groups", "self_managed_node_groups", "fargate_profiles", "cluster_version", "kubernetes_version",
+		"cluster_endpoint_public_access", "endpoint_public_access"):
+		return "eks"
+	case has("node_type") && (has("replication_group_id", "cluster_id", "num_cache_clusters", "num_cache_nodes", "cluster_mode_enabled") ||
+		engine == "redis" || engine == "valkey" || engine == "memcached"):
+		return "elasticache"
+	case strings.HasPrefix(engine, "aurora") || has("instances", "serverlessv2_scaling_configuration", "engine_mode", "cluster_members"):
+		return "rds-aurora"
+	case engine != "" && has("identifier", "allocated_storage", "instance_class", "replicate_source_db"), has("create_db_instance"):
+		return "rds"
+	case has("min_size") && has("max_size", "vpc_zone_identifier", "image_id", "launch_template_name", "launch_template_id"):
+		return "autoscaling"
+	case has("load_balancer_type", "listeners", "target_groups", "enable_deletion_protection") && has("subnets", "vpc_id", "subnet_mapping"),
+		has("create_lb"):
+		return "alb"
+	}
+	return ""
+}
+
+// managedModules are the terraform-aws-modules modules (and submodules)
+// that create only configuration, identity or managed, regionally
+// redundant services: no component, and no note either.
+var managedModules = map[string]bool{
+	"security-group": true, "iam": true, "s3-bucket": true, "kms": true, "acm": true, "sqs": true, "sns": true,
+	"dynamodb-table": true, "lambda": true, "cloudwatch": true, "key-pair": true, "secrets-manager": true,
+	"ssm-parameter": true, "ecr": true, "route53": true, "eventbridge": true, "step-functions": true,
+	"apigateway-v2": true, "cloudfront": true, "vpc-endpoints": true, "vpc-flow-log": true, "kms-key": true,
+	"ebs-optimized": true, "app-runner": true, "appsync": true, "s3-object": true, "notify-slack": true,
+	"records": true, "zones": true, "delegation-sets": true, "resolver-endpoints": true, "pricing": true,
+	"ecs-cluster": true, "cluster": true, "karpenter": true, "kms-iam": true, "user-group": true,
+}
+
+// managedModule tells a source that is one of managedModules: a registry
+// module (terraform-aws-modules/iam/aws//modules/iam-role), or a local
+// path to one (../../modules/vpc-endpoints).
+func managedModule(source string) bool {
+	s := strings.TrimSuffix(strings.TrimPrefix(source, "git::"), "/")
+	if i := strings.Index(s, "?"); i >= 0 {
+		s = s[:i]
+	}
+	if i := strings.Index(s, "//"); i >= 0 && !strings.Contains(s[:i], ":") {
+		base := s[i+2:]
+		base = base[strings.LastIndexByte(base, '/')+1:]
+		if m := registrySource.FindStringSubmatch(s[:i]); m != nil && m[1] == "terraform-aws-modules" && managedModules[m[2]] {
+			return true // terraform-aws-modules/cloudwatch/aws//modules/metric-alarm
+		}
+		return managedModules[base] || strings.HasPrefix(base, "iam-")
+	}
+	if isLocal(s) {
+		base := s[strings.LastIndexByte(s, '/')+1:]
+		return strings.Contains(s, "modules/") && (managedModules[base] || strings.HasPrefix(base, "iam-"))
+	}
+	if m := registrySource.FindStringSubmatch(s); m != nil && m[1] == "terraform-aws-modules" {
+		return managedModules[m[2]]
+	}
+	return false
 }

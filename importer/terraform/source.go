@@ -219,11 +219,24 @@ func (r *reader) parse(dir string, files []string) (*module, error) {
 }
 
 // diagErrors turns HCL's error diagnostics into positioned errors.
+// cascade are the lexer's errors that follow an unclosed quote.
+var cascade = map[string]bool{"Invalid multi-line string": true, "Unterminated template string": true,
+	"Invalid character": true}
+
 func diagErrors(diags hcl.Diagnostics) model.ErrorList {
 	var out model.ErrorList
+	unterminated := map[string]bool{} // files where a string runs on
 	for _, d := range diags {
 		if d.Severity != hcl.DiagError {
 			continue
+		}
+		// One unclosed quote makes every later line of the file a string
+		// split over lines: report the quote, not the cascade.
+		if d.Subject != nil && unterminated[d.Subject.Filename] && cascade[d.Summary] {
+			continue
+		}
+		if d.Subject != nil && cascade[d.Summary] {
+			unterminated[d.Subject.Filename] = true
 		}
 		var p model.Pos
 		if d.Subject != nil {

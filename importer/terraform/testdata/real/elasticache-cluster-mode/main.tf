@@ -1,0 +1,52 @@
+provider "aws" {
+  region = "eu-west-1"
+}
+
+data "aws_availability_zones" "available" {}
+
+locals {
+  name = "ex-cache"
+  cidr = "10.0.0.0/16"
+  azs  = slice(data.aws_availability_zones.available.names, 0, 3)
+}
+
+module "elasticache" {
+  source = "../../"
+
+  replication_group_id       = local.name
+  engine_version             = "7.1"
+  node_type                  = "cache.t4g.small"
+  cluster_mode_enabled       = true
+  num_node_groups            = 2
+  replicas_per_node_group    = 3
+  automatic_failover_enabled = true
+  multi_az_enabled           = true
+  user_group_ids             = [module.elasticache_user_group.group_id]
+
+  vpc_id                 = module.vpc.vpc_id
+  subnet_ids             = module.vpc.private_subnets
+  create_parameter_group = true
+  parameter_group_family = "redis7"
+}
+
+module "elasticache_user_group" {
+  source = "../../modules/user-group"
+
+  user_group_id = local.name
+  default_user = {
+    user_id   = "defaultexcache"
+    passwords = ["password123456789"]
+  }
+}
+
+module "vpc" {
+  source  = "terraform-aws-modules/vpc/aws"
+  version = "~> 5.0"
+
+  name            = local.name
+  cidr            = local.cidr
+  azs             = local.azs
+  public_subnets  = [for i, az in local.azs : cidrsubnet(local.cidr, 8, i)]
+  private_subnets = [for i, az in local.azs : cidrsubnet(local.cidr, 8, i + 10)]
+}
+
