@@ -181,6 +181,9 @@ func runImport(ctx context.Context, e *env, f *importCmdFlags, format string, pa
 	if !f.quiet {
 		printNotes(e.stderr, res.Notes, f.verbose)
 	}
+	if len(res.Model.Components) == 0 && f.merge == "" {
+		return usageError("nothing to import: no component in %s (the notes above say what was left out); nothing written", countOf(len(res.Sources), "file", "files"))
+	}
 	out := f.output
 	if out == "" {
 		out = f.merge
@@ -399,6 +402,12 @@ func (e *env) modelFrom(cmd *cobra.Command, args []string, from []string, f *imp
 	}
 	if !quiet {
 		printNotes(e.stderr, res.Notes, false)
+	}
+	if len(res.Model.Components) == 0 && len(args) == 0 {
+		// Nothing that can fail, as far as the sources show (a VPC
+		// without NAT gateways): no SPOF, which is an answer, not an error.
+		return nil, "", nil, &exitError{code: ExitOK, err: fmt.Errorf("no component in %s: nothing that spof models can fail, so no SPOF",
+			countOf(len(res.Sources), "file", "files"))}
 	}
 	var data []byte
 	if len(args) > 0 {
