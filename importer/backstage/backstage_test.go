@@ -2,7 +2,6 @@ package backstage
 
 import (
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,10 +9,10 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/spofhq/spof/importer"
+	"github.com/spofhq/spof/importer/importertest"
 	"github.com/spofhq/spof/model"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 func importCatalog(t *testing.T, paths ...string) *importer.Result {
 	t.Helper()
@@ -25,20 +24,7 @@ func importCatalog(t *testing.T, paths ...string) *importer.Result {
 }
 
 func TestGolden(t *testing.T) {
-	got := importer.Summary(importCatalog(t, "testdata/shop/catalog-info.yaml"))
-	golden := filepath.Join("testdata", "shop.golden")
-	if *update {
-		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := cmp.Diff(string(want), got); d != "" {
-		t.Errorf("summary (-want +got):\n%s", d)
-	}
+	importertest.Golden(t, filepath.Join("testdata", "shop.golden"), importer.Summary(importCatalog(t, "testdata/shop/catalog-info.yaml")))
 }
 
 func TestShop(t *testing.T) {

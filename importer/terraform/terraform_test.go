@@ -2,20 +2,16 @@ package terraform
 
 import (
 	"errors"
-	"flag"
-	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/spofhq/spof/analysis"
 	"github.com/spofhq/spof/importer"
+	"github.com/spofhq/spof/importer/importertest"
 	"github.com/spofhq/spof/model"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 // importAll imports paths into a fresh builder and finishes it.
 func importAll(t *testing.T, opts Options, paths ...string) *importer.Result {
@@ -27,39 +23,10 @@ func importAll(t *testing.T, opts Options, paths ...string) *importer.Result {
 	return b.Finish(importer.Options{})
 }
 
-// spofs returns the events the analysis finds to stop a flow on their own.
-func spofs(t *testing.T, res *importer.Result) []string {
-	t.Helper()
-	out, err := analysis.Check(res.Model, analysis.Options{})
-	if err != nil {
-		t.Fatalf("analysis of the imported model: %v\n%s", err, importer.Summary(res))
-	}
-	var events []string
-	for _, f := range out.Findings {
-		if f.Category == analysis.CategorySPOF {
-			events = append(events, f.Event)
-		}
-	}
-	slices.Sort(events)
-	return events
-}
+func spofs(t *testing.T, res *importer.Result) []string { return importertest.SPOFs(t, res) }
 
 func golden(t *testing.T, name, got string) {
-	t.Helper()
-	file := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.WriteFile(file, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatalf("%v (run go test -update)", err)
-	}
-	if d := cmp.Diff(string(want), got); d != "" {
-		t.Errorf("%s (-want +got):\n%s", file, d)
-	}
+	importertest.Golden(t, filepath.Join("testdata", name+".golden"), got)
 }
 
 func TestImport(t *testing.T) {

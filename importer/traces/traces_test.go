@@ -3,7 +3,6 @@ package traces
 import (
 	"context"
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,10 +10,10 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/spofhq/spof/importer"
+	"github.com/spofhq/spof/importer/importertest"
 	"github.com/spofhq/spof/model"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 func importPaths(t *testing.T, paths ...string) *importer.Result {
 	t.Helper()
@@ -39,20 +38,7 @@ func TestGolden(t *testing.T) {
 		{"zipkin", "testdata/zipkin.json"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := importer.Summary(importPaths(t, tc.path))
-			golden := filepath.Join("testdata", tc.name+".golden")
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if d := cmp.Diff(string(want), got); d != "" {
-				t.Errorf("summary (-want +got):\n%s", d)
-			}
+			importertest.Golden(t, filepath.Join("testdata", tc.name+".golden"), importer.Summary(importPaths(t, tc.path)))
 		})
 	}
 }
