@@ -13,7 +13,6 @@ import (
 	"github.com/spofhq/spof/model"
 )
 
-
 func importCatalog(t *testing.T, paths ...string) *importer.Result {
 	t.Helper()
 	b := importer.NewBuilder("shop")

@@ -12,7 +12,6 @@ import (
 	"github.com/spofhq/spof/model"
 )
 
-
 // importAll imports paths into a fresh builder and finishes it.
 func importAll(t *testing.T, opts Options, paths ...string) *importer.Result {
 	t.Helper()

@@ -14,7 +14,6 @@ import (
 	"github.com/spofhq/spof/model"
 )
 
-
 func importPaths(t *testing.T, paths ...string) *importer.Result {
 	t.Helper()
 	b := importer.NewBuilder("shop")
