@@ -3,6 +3,7 @@ package kubernetes
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -24,20 +25,25 @@ func (ix *index) build(b *importer.Builder) error {
 	ix.name()
 	var errs model.ErrorList
 	for _, w := range ix.workloads {
-		if importer.Ignored(w.annotations()) {
-			w.ignored = true
-			continue
-		}
-		ix.component(b, w)
+		w.ignored = importer.Ignored(w.annotations())
 	}
-	ix.autoscale(b)
+	ix.autoscale()
+	ix.groups()
+	for _, w := range ix.live() {
+		if w.leader() {
+			ix.component(b, w)
+		}
+	}
 	ix.disruptionBudgets(b)
 	for _, w := range ix.live() {
-		ix.noteSpread(b, w)
-		ix.noteData(b, w)
+		if w.leader() {
+			ix.noteSpread(b, w)
+			ix.noteData(b, w)
+		}
 	}
 	ix.serve(b)
 	ix.ingressEntries(b)
+	ix.routeEntries(b)
 	for _, w := range ix.live() {
 		if err := b.Annotate(w.comp, w.annotations(), w.obj.Pos); err != nil {
 			errs = append(errs, flatten(err)...)
@@ -53,6 +59,20 @@ func (ix *index) build(b *importer.Builder) error {
 	ix.workers(b)
 	ix.loadGeneratorEntries(b)
 	ix.noteUnknown(b)
+	if len(ix.live()) == 0 && len(ix.routes)+len(ix.svcOrder)+len(ix.ingresses) > 0 {
+		var pos model.Pos
+		switch {
+		case len(ix.svcOrder) > 0:
+			pos = ix.svcOrder[0].obj.Pos
+		case len(ix.ingresses) > 0:
+			pos = ix.ingresses[0].Pos
+		default:
+			pos = ix.routes[0].Pos
+		}
+		b.Note(importer.Note{Pos: pos, Kind: importer.NoteAssumption,
+			Msg:  "no workload (Deployment, StatefulSet, DaemonSet, Pod, Job) in the input: the Services and routes lead to nothing deployed",
+			Hint: "import the manifests that deploy them too"})
+	}
 	if len(errs) > 0 {
 		errs.Sort()
 		return errs
@@ -142,6 +162,10 @@ func (ix *index) component(b *importer.Builder, w *workload) {
 	kind := ix.kind(w)
 	c := b.Component(w.comp, kind, w.obj.Pos)
 	c.Replicas, c.MinHealthy = w.replicas, 1
+	if w.group != nil {
+		groupComponent(c, w.group)
+		return
+	}
 	if w.zero {
 		b.Note(importer.Note{Pos: w.obj.Pos, Kind: importer.NoteAssumption, Subject: w.comp,
 			Msg: "spec.replicas is 0 (scaled down): modelled as 1 replica"})
@@ -162,17 +186,28 @@ func (ix *index) component(b *importer.Builder, w *workload) {
 	}
 }
 
-// kind guesses the component's kind: from the main container's image, the
-// image's tag (demo:1.2-kafka), the workload's name, the container's name.
+// kind guesses the component's kind: from the main container's image,
+// the image's tag when it names a store (demo:1.2-kafka, not
+// wordpress:4.8-apache), the workload's name (catalogue-db), the
+// container's name, and last the well-known port it listens on (3306,
+// 27017 ...). Role words (exporter, ui, backup ...) stop a guess:
+// redis_exporter is no cache.
 func (ix *index) kind(w *workload) model.Kind {
 	c := w.mainContainer()
 	var guesses []string
 	if c != nil {
-		guesses = append(guesses, c.Image)
+		if k, ok := importer.KindFromImage(c.Image); ok && !hasRoleWord(imageBase(c.Image)) {
+			return k
+		}
 		if _, tag, ok := strings.Cut(lastElem(c.Image), ":"); ok {
 			if _, rest, ok := strings.Cut(tag, "-"); ok {
-				guesses = append(guesses, rest)
+				if k, ok := importer.KindFromImage(rest); ok && k.Stateful() {
+					return k
+				}
 			}
+		}
+		if hasRoleWord(imageBase(c.Image)) {
+			return model.KindService
 		}
 	}
 	guesses = append(guesses, w.name())
@@ -180,11 +215,64 @@ func (ix *index) kind(w *workload) model.Kind {
 		guesses = append(guesses, c.Name)
 	}
 	for _, g := range guesses {
+		if hasRoleWord(g) {
+			continue
+		}
 		if k, ok := importer.KindFromImage(g); ok {
 			return k
 		}
+		if k, ok := kindFromWords(g); ok && g == w.name() {
+			return k
+		}
+	}
+	if c != nil && !hasRoleWord(w.name()) {
+		for _, p := range c.Ports {
+			if k, ok := portKinds[p.ContainerPort]; ok {
+				return k
+			}
+		}
 	}
 	return model.KindService
+}
+
+// roleWords make a name say nothing of its kind: "kafka-ui" is no queue,
+// "redis-exporter" no cache, "postgres-backup" no database.
+var roleWords = []string{"ui", "exporter", "commander", "admin", "insight", "consumer", "producer", "worker",
+	"client", "proxy", "connect", "init", "setup", "migrate", "migrations", "seed", "backup", "cli", "web", "api",
+	"operator", "controller", "dashboard", "metrics", "sentinel"}
+
+func hasRoleWord(name string) bool {
+	return slices.ContainsFunc(nameWords(name), func(w string) bool { return slices.Contains(roleWords, w) })
+}
+
+func nameWords(name string) []string {
+	return strings.FieldsFunc(strings.ToLower(name), func(r rune) bool { return r == '-' || r == '_' || r == '.' })
+}
+
+// kindFromWords finds a store's name, or "db", among the words of a
+// workload's name after the first: carts-db and user-db are databases,
+// session-redis a cache.
+func kindFromWords(name string) (model.Kind, bool) {
+	words := nameWords(name)
+	for i := len(words) - 1; i >= 1; i-- {
+		switch words[i] {
+		case "db", "database", "rdb":
+			return model.KindDatabase, true
+		}
+		if k, ok := importer.KindFromImage(words[i]); ok && k.Stateful() {
+			return k, true
+		}
+	}
+	return "", false
+}
+
+// portKinds are the well-known ports of stores, for images that are
+// named after the application (weaveworksdemos/user-db listens on 27017).
+var portKinds = map[int]model.Kind{
+	3306: model.KindDatabase, 5432: model.KindDatabase, 27017: model.KindDatabase, 9042: model.KindDatabase,
+	26257: model.KindDatabase, 1433: model.KindDatabase, 1521: model.KindDatabase,
+	6379: model.KindCache, 11211: model.KindCache,
+	5672: model.KindQueue, 9092: model.KindQueue, 4222: model.KindQueue, 6650: model.KindQueue,
 }
 
 func lastElem(image string) string {
@@ -245,15 +333,15 @@ func spread(p *podSpec) (zone, node bool) {
 }
 
 // autoscale raises the replicas of HPA targets to their minReplicas.
-func (ix *index) autoscale(b *importer.Builder) {
+func (ix *index) autoscale() {
 	for _, o := range ix.hpas {
 		spec := ix.hpa[o]
 		w := ix.workload(spec.ScaleTargetRef.Kind, o.Meta.Namespace, spec.ScaleTargetRef.Name)
-		if w == nil || spec.MinReplicas == nil {
+		if w == nil || spec.MinReplicas == nil || w.obj.Kind == "DaemonSet" {
 			continue
 		}
-		if c := b.Lookup(w.comp); c != nil && *spec.MinReplicas > c.Replicas {
-			c.Replicas = *spec.MinReplicas
+		if *spec.MinReplicas > w.replicas || w.zero && *spec.MinReplicas > 0 {
+			w.replicas = max(*spec.MinReplicas, 1)
 			w.zero = false
 		}
 	}
@@ -335,8 +423,15 @@ func (ix *index) noteSpread(b *importer.Builder, w *workload) {
 		return
 	}
 	if why := failoverEvidence(w, c.Replicas); why != "" {
-		c.Failover = model.FailoverAutomatic
+		c.Failover, c.FailoverSet = model.FailoverAutomatic, true // written, as the default is none
 		c.Description = strings.TrimSpace(c.Description + " failover: " + why)
+		return
+	}
+	if c.Replicas > 1 && readReplicas(w) {
+		// Read replicas (guestbook's redis-replica): each serves reads,
+		// none is a primary the others need.
+		c.Failover, c.FailoverSet = model.FailoverAutomatic, true // written, as the default is none
+		c.Description = strings.TrimSpace(c.Description + " read replicas: any one serves")
 		return
 	}
 	if c.Replicas > 1 {
@@ -344,6 +439,19 @@ func (ix *index) noteSpread(b *importer.Builder, w *workload) {
 			Msg:  fmt.Sprintf("%s with %d replicas, but nothing shows replication with automatic failover: its primary (replica 0) is needed", c.Kind, c.Replicas),
 			Hint: "if an operator, Sentinel or Patroni fails it over, annotate " + importer.AnnotFailover + ": automatic"})
 	}
+}
+
+// replicaWords in a workload's name or role label say its pods are read
+// replicas of a primary deployed apart (redis-replica, redis-slave).
+var replicaWords = []string{"replica", "replicas", "slave", "slaves", "follower", "followers", "reader", "readers", "read"}
+
+// readReplicas reports whether w's pods are read replicas.
+func readReplicas(w *workload) bool {
+	words := nameWords(w.name())
+	for _, k := range []string{"role", "component", "app.kubernetes.io/component", "tier"} {
+		words = append(words, nameWords(w.template.Labels[k])...)
+	}
+	return slices.ContainsFunc(words, func(s string) bool { return slices.Contains(replicaWords, s) })
 }
 
 // failoverMarkers in a container's image or name show a replicated setup
@@ -406,7 +514,7 @@ func (ix *index) noteData(b *importer.Builder, w *workload) {
 	for _, m := range main.VolumeMounts {
 		v, ok := volumes[m.Name]
 		switch {
-		case !ok:
+		case !ok, scratchPath(m.MountPath):
 		case v.PersistentVolumeClaim != nil || v.HostPath != nil:
 			return
 		case v.EmptyDir != nil:
@@ -420,6 +528,18 @@ func (ix *index) noteData(b *importer.Builder, w *workload) {
 	}
 	b.Note(importer.Note{Pos: w.obj.Pos, Kind: importer.NoteDataLoss, Subject: w.comp, Msg: msg,
 		Hint: "use a StatefulSet with a volumeClaimTemplate, or a managed store"})
+}
+
+// scratchPath reports whether a mount path holds scratch files, not a
+// store's data: an emptyDir on /tmp keeps no database.
+func scratchPath(p string) bool {
+	p = strings.TrimSuffix(p, "/")
+	for _, s := range []string{"/tmp", "/var/tmp", "/run", "/var/run", "/var/log", "/dev/shm", "/etc", "/config", "/conf"} {
+		if p == s || strings.HasPrefix(p, s+"/") {
+			return true
+		}
+	}
+	return false
 }
 
 // serve links each Service to the workloads it selects: they serve a

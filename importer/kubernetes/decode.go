@@ -68,7 +68,8 @@ type container struct {
 		ContainerPort int `yaml:"containerPort"`
 	} `yaml:"ports"`
 	VolumeMounts []struct {
-		Name string `yaml:"name"`
+		Name      string `yaml:"name"`
+		MountPath string `yaml:"mountPath"`
 	} `yaml:"volumeMounts"`
 }
 
@@ -123,6 +124,9 @@ type volume struct {
 	EmptyDir              *struct{} `yaml:"emptyDir"`
 	PersistentVolumeClaim *struct{} `yaml:"persistentVolumeClaim"`
 	HostPath              *struct{} `yaml:"hostPath"`
+	ConfigMap             *struct {
+		Name string `yaml:"name"`
+	} `yaml:"configMap"`
 }
 
 // workloadSpec covers Deployment, StatefulSet, DaemonSet, ReplicaSet,
@@ -143,6 +147,7 @@ type workloadSpec struct {
 
 type serviceSpec struct {
 	Type         string            `yaml:"type"`
+	ClusterIP    string            `yaml:"clusterIP"`
 	Selector     map[string]string `yaml:"selector"`
 	ExternalName string            `yaml:"externalName"`
 	Ports        []struct {
@@ -191,6 +196,48 @@ type ingressSpec struct {
 			} `yaml:"paths"`
 		} `yaml:"http"`
 	} `yaml:"rules"`
+}
+
+// routeSpec covers the routes of the Gateway API (HTTPRoute, GRPCRoute,
+// TLSRoute, TCPRoute, UDPRoute) and Istio's VirtualService: the Services
+// a gateway sends traffic to.
+type routeSpec struct {
+	ParentRefs []struct {
+		Kind string `yaml:"kind"`
+		Name string `yaml:"name"`
+	} `yaml:"parentRefs"`
+	Rules []struct {
+		BackendRefs []routeBackend `yaml:"backendRefs"`
+	} `yaml:"rules"`
+	Gateways []string     `yaml:"gateways"`
+	HTTP     []istioRoute `yaml:"http"`
+	TCP      []istioRoute `yaml:"tcp"`
+	TLS      []istioRoute `yaml:"tls"`
+}
+
+type istioRoute struct {
+	Route []struct {
+		Destination routeBackend `yaml:"destination"`
+	} `yaml:"route"`
+}
+
+// routeBackend is a Gateway API backendRef (name, kind, namespace) or an
+// Istio destination (host).
+type routeBackend struct {
+	Name      string `yaml:"name"`
+	Kind      string `yaml:"kind"`
+	Namespace string `yaml:"namespace"`
+	Host      string `yaml:"host"`
+	Line, Col int    `yaml:"-"`
+}
+
+func (rb *routeBackend) UnmarshalYAML(n *yaml.Node) error {
+	type plain routeBackend
+	if err := n.Decode((*plain)(rb)); err != nil {
+		return err
+	}
+	rb.Line, rb.Col = n.Line, n.Column
+	return nil
 }
 
 type labelSelector struct {

@@ -1,6 +1,8 @@
 package kubernetes
 
 import (
+	"strings"
+
 	"github.com/spofhq/spof/model"
 )
 
@@ -17,6 +19,7 @@ type workload struct {
 	comp     string // the component's name
 	ignored  bool   // spof.dev/ignore
 	served   bool   // some Service selects it
+	group    *group // the workloads one Service balances over, when several
 }
 
 func (w *workload) name() string { return w.obj.Meta.Name }
@@ -69,6 +72,8 @@ type index struct {
 	pdb        map[*object]*pdbSpec
 	hpas       []*object
 	hpa        map[*object]*hpaSpec
+	routes     []*object
+	route      map[*object]*routeSpec
 	configMaps map[nsName]map[string]posString
 	secrets    map[nsName]map[string]posString
 	namespaces map[string]bool
@@ -81,7 +86,7 @@ type index struct {
 
 func newIndex(objs []*object) (*index, error) {
 	ix := &index{services: map[nsName]*service{}, ingress: map[*object]*ingressSpec{}, pdb: map[*object]*pdbSpec{},
-		hpa: map[*object]*hpaSpec{}, configMaps: map[nsName]map[string]posString{}, secrets: map[nsName]map[string]posString{},
+		hpa: map[*object]*hpaSpec{}, route: map[*object]*routeSpec{}, configMaps: map[nsName]map[string]posString{}, secrets: map[nsName]map[string]posString{},
 		namespaces: map[string]bool{}, comps: map[string]bool{}, flagd: map[string]bool{}}
 	present := map[string]bool{} // Kind/ns/name
 	for _, o := range objs {
@@ -154,6 +159,14 @@ func newIndex(objs []*object) (*index, error) {
 			}
 		case "List":
 			// an empty List
+		case "HTTPRoute", "GRPCRoute", "TLSRoute", "TCPRoute", "UDPRoute", "VirtualService":
+			var spec routeSpec
+			if isRoute(o) && o.decodeSpec(&spec) == nil {
+				ix.routes = append(ix.routes, o)
+				ix.route[o] = &spec
+				continue
+			}
+			fallthrough // another API's kind of that name, or one it cannot read
 		default:
 			u := unknown[o.Kind]
 			if u == nil {
@@ -169,6 +182,14 @@ func newIndex(objs []*object) (*index, error) {
 		return nil, errs
 	}
 	return ix, nil
+}
+
+// isRoute reports whether o is a route of the Gateway API or Istio.
+func isRoute(o *object) bool {
+	if o.Kind == "VirtualService" {
+		return strings.HasPrefix(o.APIVersion, "networking.istio.io/")
+	}
+	return strings.HasPrefix(o.APIVersion, "gateway.networking.k8s.io/")
 }
 
 // ownedInInput reports whether an owner of o (a Deployment of a

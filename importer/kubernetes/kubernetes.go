@@ -15,7 +15,14 @@
 //     min_healthy. A DaemonSet runs a pod per node: it is modelled as 3
 //     replicas over 3 zones.
 //   - The kind comes from the first container's image
-//     (importer.KindFromImage), else from the workload's name.
+//     (importer.KindFromImage), the image's tag when it names a store
+//     (demo:1.2-kafka), the workload's name (catalogue-db), else the
+//     store port it listens on (27017); role words (exporter, ui, backup)
+//     stop a guess.
+//   - A Service (not headless) that balances over several stateless
+//     workloads of one application (Bookinfo's reviews-v1, -v2, -v3; a
+//     canary) makes them one component named after the Service, with the
+//     sum of their replicas.
 //   - Zones: a topologySpreadConstraint or a podAntiAffinity term on
 //     topology.kubernetes.io/zone spreads the replicas over zones named
 //     zone-1, zone-2, zone-3 (one per replica, at most 3), which every
@@ -27,23 +34,26 @@
 //     model's default (none: its primary is needed) unless a replicated
 //     setup is evident: a sentinel or patroni-like container or image, a
 //     natively clustered store (kafka, cassandra, etcd ...) with several
-//     replicas, a MongoDB started with --replSet. spof.dev/failover says
-//     otherwise.
+//     replicas, a MongoDB started with --replSet; read replicas
+//     (redis-replica, role: slave) serve from any one. spof.dev/failover
+//     says otherwise.
 //   - Services select workloads by label: a reference to a Service (X,
 //     X.ns, X.ns.svc, X.ns.svc.cluster.local, pod-0.X) is an edge to each
 //     workload it selects. References are env values (and $(VAR)
 //     expansions), ConfigMap and Secret values read through envFrom or
 //     configMapKeyRef/secretKeyRef, command and args: URLs and host:port,
 //     and bare host names in *_HOST/*_ADDR/*_URL variables or
-//     --x-host=... flags. References from init containers are start-up
+//     --x-host=... flags; for telemetry pipelines (an OpenTelemetry
+//     collector, fluentd ...), the ConfigMaps they mount. References from init containers are start-up
 //     needs (when: startup). A call to a telemetry or admin component has
 //     a fallback (its loss loses telemetry or a route, not the caller); so
 //     has a call to flagd (flags evaluate to their defaults). Calls to a
 //     load generator (a proxy's route to its UI) are left out. An edge
 //     that closes a cycle is left out with a note. An ExternalName
 //     Service, or one without a selector, is an external component.
-//   - Entry points: LoadBalancer and NodePort Services and Ingress
-//     backends. Without any, what a load generator calls is taken as what
+//   - Entry points: LoadBalancer and NodePort Services, Ingress
+//     backends, the backends of Gateway API routes attached to a Gateway
+//     and of Istio VirtualServices bound to a gateway. Without any, what a load generator calls is taken as what
 //     users reach. Every workload a Service selects serves a port.
 //   - Workers: Jobs, CronJobs, and workloads no Service selects that call a
 //     queue (consumers).
@@ -51,8 +61,10 @@
 //     template apply (importer.Builder.Annotate); spof.dev/ignore: "true"
 //     leaves the workload out.
 //   - Notes: emptyDir (or no volume at all) holding the data of a stateful
-//     single pod is a data-loss note; every other kind is listed in one
-//     unknown-resource note per kind, with its count.
+//     single pod is a data-loss note (an emptyDir on /tmp is scratch);
+//     every other kind is listed in one unknown-resource note per kind,
+//     with its count, but the kinds that only configure (ServiceAccount,
+//     Role, StorageClass ...) share one note.
 package kubernetes
 
 import (
@@ -220,13 +232,41 @@ func importInputs(b *importer.Builder, inputs []input, opts Options) error {
 }
 
 // noteUnknown lists, once per kind, the objects Import does not model, in
-// the order their kinds first appear.
+// the order their kinds first appear. Kinds that only configure what
+// runs (ServiceAccount, Role, StorageClass ...) share one note: they
+// cannot fail by themselves, and a line each would bury the rest.
 func (ix *index) noteUnknown(b *importer.Builder) {
+	var inert []string
+	var first model.Pos
 	for _, u := range ix.unknown {
+		if configOnly[u.kind] {
+			if len(inert) == 0 {
+				first = u.pos
+			}
+			inert = append(inert, fmt.Sprintf("%s ×%d", u.kind, u.count))
+			continue
+		}
 		b.Note(importer.Note{Pos: u.pos, Kind: importer.NoteUnknownResource,
 			Msg:  fmt.Sprintf("%s ×%d not modelled", u.kind, u.count),
 			Hint: "if it can fail, add what it stands for to the model by hand (--merge)"})
 	}
+	if len(inert) > 0 {
+		b.Note(importer.Note{Pos: first, Kind: importer.NoteUnknownResource,
+			Msg: "configuration only, not modelled: " + strings.Join(inert, ", ")})
+	}
+}
+
+// configOnly are the kinds that configure what runs and cannot fail by
+// themselves. Webhooks, API services, certificates and gateways can, and
+// are listed one by one.
+var configOnly = map[string]bool{
+	"ServiceAccount": true, "Role": true, "ClusterRole": true, "RoleBinding": true, "ClusterRoleBinding": true,
+	"Namespace": true, "StorageClass": true, "PersistentVolumeClaim": true, "PersistentVolume": true,
+	"PriorityClass": true, "LimitRange": true, "ResourceQuota": true, "NetworkPolicy": true,
+	"PodSecurityPolicy": true, "Endpoints": true, "EndpointSlice": true, "CustomResourceDefinition": true,
+	"ServiceMonitor": true, "PodMonitor": true, "PrometheusRule": true,
+	"DestinationRule": true, "PeerAuthentication": true, "AuthorizationPolicy": true, "RequestAuthentication": true,
+	"Sidecar": true, "Telemetry": true, "ReferenceGrant": true,
 }
 
 // checkAnnotations applies every workload's spof.dev/ annotations to a

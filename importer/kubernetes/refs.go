@@ -2,6 +2,7 @@ package kubernetes
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -18,6 +19,53 @@ func (ix *index) edges(b *importer.Builder, w *workload) {
 	}
 	for i := range w.pod.InitContainers {
 		ix.containerEdges(b, w, &w.pod.InitContainers[i], model.WhenStartup)
+	}
+	if pipeline(w) {
+		ix.mountedConfigEdges(b, w)
+	}
+}
+
+// pipelines are telemetry collectors: their configuration, mounted from a
+// ConfigMap, names the backends they export to (the OpenTelemetry demo's
+// collector sends to jaeger, prometheus and opensearch). Other
+// workloads' mounted files are not read: a Prometheus configuration names
+// every service it scrapes, which it does not need.
+var pipelines = []string{"otel-collector", "otelcol", "opentelemetry-collector", "fluentd", "fluent-bit", "vector", "logstash", "promtail", "alloy"}
+
+func pipeline(w *workload) bool {
+	for _, p := range pipelines {
+		if m := w.mainContainer(); m != nil && strings.HasPrefix(imageBase(m.Image), p) || strings.HasPrefix(w.name(), p) {
+			return true
+		}
+	}
+	return false
+}
+
+// mountedConfigEdges adds an edge to each address (URL, host:port) in the
+// ConfigMaps w's main container mounts.
+func (ix *index) mountedConfigEdges(b *importer.Builder, w *workload) {
+	main := w.mainContainer()
+	if main == nil {
+		return
+	}
+	mounted := map[string]bool{}
+	for _, m := range main.VolumeMounts {
+		mounted[m.Name] = true
+	}
+	for _, v := range w.pod.Volumes {
+		if v.ConfigMap == nil || !mounted[v.Name] {
+			continue
+		}
+		data := ix.configMaps[nsName{w.ns(), v.ConfigMap.Name}]
+		keys := slices.Sorted(maps.Keys(data))
+		for _, k := range keys {
+			val := data[k]
+			for _, line := range strings.Split(val.Value, "\n") {
+				for _, f := range strings.Fields(line) {
+					ix.refEdges(b, w, "", strings.Trim(f, `'",`), model.Pos{File: val.File, Line: val.Line, Col: val.Col}, model.WhenRunning)
+				}
+			}
+		}
 	}
 }
 
