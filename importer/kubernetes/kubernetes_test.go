@@ -2,7 +2,6 @@ package kubernetes
 
 import (
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,10 +11,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/spofhq/spof/analysis"
 	"github.com/spofhq/spof/importer"
+	"github.com/spofhq/spof/importer/importertest"
 	"github.com/spofhq/spof/model"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 // importDir imports paths into a fresh builder and finishes it.
 func importPaths(t *testing.T, paths ...string) *importer.Result {
@@ -27,22 +25,7 @@ func importPaths(t *testing.T, paths ...string) *importer.Result {
 	return b.Finish(importer.Options{})
 }
 
-func golden(t *testing.T, file, got string) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(file, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if d := cmp.Diff(string(want), got); d != "" {
-		t.Errorf("%s (-want +got):\n%s", file, d)
-	}
-}
+func golden(t *testing.T, file, got string) { importertest.Golden(t, file, got) }
 
 // TestGolden imports each directory of testdata (but bad/) and compares
 // importer.Summary with its golden file.
@@ -91,18 +74,9 @@ func TestBad(t *testing.T) {
 	golden(t, "testdata/bad.golden", out.String())
 }
 
-// findings runs the analysis on an imported model: event → its flows.
+// findings runs the analysis on an imported model: event → finding.
 func findings(t *testing.T, res *importer.Result) map[string]analysis.Finding {
-	t.Helper()
-	r, err := analysis.Check(res.Model, analysis.Options{})
-	if err != nil {
-		t.Fatalf("analysis.Check: %v", err)
-	}
-	out := map[string]analysis.Finding{}
-	for _, f := range r.Findings {
-		out[f.Event] = f
-	}
-	return out
+	return importertest.Findings(t, res)
 }
 
 // TestBoutiqueJudgement checks what the analysis concludes from Online
