@@ -55,7 +55,6 @@ func (ix *index) build(b *importer.Builder) error {
 	for _, w := range ix.live() {
 		ix.edges(b, w)
 	}
-	ix.breakCycles(b)
 	ix.workers(b)
 	ix.loadGeneratorEntries(b)
 	ix.noteUnknown(b)

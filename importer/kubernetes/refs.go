@@ -1,7 +1,6 @@
 package kubernetes
 
 import (
-	"fmt"
 	"maps"
 	"regexp"
 	"slices"
@@ -293,51 +292,3 @@ func (ix *index) external(b *importer.Builder, s *service) string {
 	return s.external
 }
 
-// breakCycles drops the edges that close a cycle of running-time
-// dependencies (services that name each other in their env), which the
-// model cannot hold, each with a note. Edges with a fallback are followed
-// last, so that a hard edge is the last to go.
-func (ix *index) breakCycles(b *importer.Builder) {
-	const (
-		unseen = iota
-		onStack
-		done
-	)
-	state := map[string]int{}
-	var visit func(c *model.Component)
-	visit = func(c *model.Component) {
-		state[c.Name] = onStack
-		edges := slices.Clone(c.DependsOn)
-		slices.SortStableFunc(edges, func(x, y *model.Edge) int {
-			return boolInt(x.Degrades()) - boolInt(y.Degrades())
-		})
-		for _, e := range edges {
-			t := b.Lookup(e.To)
-			if t == nil || !e.Running() {
-				continue
-			}
-			switch state[t.Name] {
-			case onStack:
-				c.DependsOn = slices.DeleteFunc(c.DependsOn, func(x *model.Edge) bool { return x == e })
-				b.Note(importer.Note{Pos: e.Pos, Kind: importer.NoteAssumption, Subject: c.Name,
-					Msg:  fmt.Sprintf("the reference to %s closes a cycle of dependencies: left out", t.Name),
-					Hint: "if " + c.Name + " needs " + t.Name + " only to start, or not at all, nothing is lost; otherwise add the edge by hand with --merge"})
-			case unseen:
-				visit(t)
-			}
-		}
-		state[c.Name] = done
-	}
-	for _, w := range ix.live() {
-		if c := b.Lookup(w.comp); c != nil && state[c.Name] == unseen {
-			visit(c)
-		}
-	}
-}
-
-func boolInt(v bool) int {
-	if v {
-		return 1
-	}
-	return 0
-}
