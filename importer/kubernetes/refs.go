@@ -291,4 +291,3 @@ func (ix *index) external(b *importer.Builder, s *service) string {
 	}
 	return s.external
 }
-
