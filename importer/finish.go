@@ -106,6 +106,7 @@ func (b *Builder) Finish(opts Options) *Result {
 	reached = b.reach(roots)
 
 	needed := b.dependedOn()
+	var noCaller []*model.Component
 	for _, c := range b.components {
 		if reached[c.Name] || needed[c.Name] || isLoadGenerator(c.Name) {
 			continue
@@ -118,13 +119,7 @@ func (b *Builder) Finish(opts Options) *Result {
 				Description: "assumed: nothing in the sources says what users reach",
 				Steps:       []string{c.Name}, Pos: c.Pos, StepsPos: []model.Pos{c.Pos}})
 		case b.ports[c.Name]:
-			hint := "if nothing calls it, import with --assume-unreached unused; if something does, declare the edge (spof.dev/depends-on next to the source, or the model with --merge) or add traces"
-			msg := "serves a port, but no entry point reaches it: assumed needed by every user-facing flow"
-			if opts.AssumeUnreached == UnreachedUnused {
-				msg = "serves a port, but no entry point reaches it: left off every flow (--assume-unreached unused)"
-				hint = ""
-			}
-			b.Note(Note{Pos: c.Pos, Kind: NoteNoCaller, Subject: c.Name, Msg: msg, Hint: hint})
+			noCaller = append(noCaller, c)
 			if opts.AssumeUnreached == UnreachedNeeded {
 				for _, f := range userFacing {
 					f.Steps = append(f.Steps, c.Name)
@@ -140,6 +135,7 @@ func (b *Builder) Finish(opts Options) *Result {
 				Steps:       []string{c.Name}, Pos: c.Pos, StepsPos: []model.Pos{c.Pos}})
 		}
 	}
+	b.noCallerNotes(noCaller, opts)
 	setSources(m)
 	if len(b.entries) == 0 && len(m.Flows) > 0 {
 		b.Note(Note{Kind: NoteAssumption, Msg: fmt.Sprintf("no entry point found: each of the %d components nothing depends on is assumed critical", len(m.Flows)),
@@ -395,4 +391,36 @@ func (b *Builder) singleRegion() {
 	b.Note(Note{Kind: NoteAssumption, Subject: "region:" + region,
 		Msg:  fmt.Sprintf("every zone is in region %s: its outage would take every flow down; left out of the model, so that it does not bury the SPOFs within the region", region),
 		Hint: "to see it, give the zones region: " + region + " in the model (--merge keeps it)"})
+}
+
+// noCallerNotes says which workloads serve a port that no entry point
+// reaches: one note each for a few, one note for them all past that (an
+// estate of internal services would otherwise print a screenful).
+func (b *Builder) noCallerNotes(cs []*model.Component, opts Options) {
+	hint := "if nothing calls it, import with --assume-unreached unused; if something does, declare the edge (spof.dev/depends-on next to the source, or the model with --merge) or add traces"
+	what := "assumed needed by every user-facing flow"
+	if opts.AssumeUnreached == UnreachedUnused {
+		what, hint = "left off every flow (--assume-unreached unused)", ""
+	}
+	if len(cs) <= 3 {
+		for _, c := range cs {
+			b.Note(Note{Pos: c.Pos, Kind: NoteNoCaller, Subject: c.Name,
+				Msg: "serves a port, but no entry point reaches it: " + what, Hint: hint})
+		}
+		return
+	}
+	names := make([]string, 0, len(cs))
+	for _, c := range cs {
+		names = append(names, c.Name)
+	}
+	list := strings.Join(names, ", ")
+	if len(names) > 10 {
+		list = strings.Join(names[:10], ", ") + fmt.Sprintf(" and %d more", len(names)-10)
+	}
+	if hint != "" {
+		hint = strings.Replace(hint, "nothing calls it", "nothing calls one", 1)
+	}
+	b.Note(Note{Pos: cs[0].Pos, Kind: NoteNoCaller,
+		Msg:  fmt.Sprintf("%d workloads serve a port, but no entry point reaches them (%s): %s", len(cs), list, what),
+		Hint: hint})
 }
