@@ -53,14 +53,29 @@ func TestEdges(t *testing.T) {
 	}{
 		{"service_started alone is start order", `
 services:
-  web: {image: nginx, depends_on: {api: {condition: service_started}}}
+  web: {image: acme/web, depends_on: {api: {condition: service_started}}}
   api: {image: acme/api}
 `, []string{"web -> api startup"}},
 		{"service_healthy on a stateless service is a start-up need", `
 services:
-  web: {image: nginx, depends_on: {api: {condition: service_healthy}}}
+  web: {image: acme/web, depends_on: {api: {condition: service_healthy}}}
   api: {image: acme/api}
 `, []string{"web -> api startup"}},
+		{"a reverse proxy's depends_on are its upstreams (awesome-compose's nginx-golang-postgres-rabbitmq)", `
+services:
+  proxy: {image: nginx, ports: ["80:80"], depends_on: [backend]}
+  backend: {build: backend}
+`, []string{"proxy -> backend"}},
+		{"a depends_on of another case is taken for the service (awesome-compose's react-express-mongodb)", `
+services:
+  frontend: {build: ./frontend, depends_on: [backend]}
+  Backend: {build: ./backend}
+`, []string{"frontend -> Backend startup"}},
+		{"host names are not case-sensitive", `
+services:
+  app: {image: acme/app, environment: {API_URL: "http://API:8080"}}
+  api: {image: acme/api}
+`, []string{"app -> api"}},
 		{"an address makes it a running edge", `
 services:
   web:
@@ -275,5 +290,50 @@ services:
 	}
 	if d := cmp.Diff([]string{"app -> store"}, edges(res.Model)); d != "" {
 		t.Errorf("edges (-want +got):\n%s", d)
+	}
+}
+
+// TestAssumedServers: compose files seldom list the ports services serve
+// to one another, so a stateless service nothing names is taken to serve
+// (and to be needed), unless it is a job, a tool, telemetry or a worker.
+func TestAssumedServers(t *testing.T) {
+	res, err := importFiles(t, Options{}, write(t, map[string]string{"compose.yaml": `
+services:
+  edge: {image: acme/edge-router, ports: ["80:80"]}
+  catalogue: {image: acme/catalogue}
+  catalogue-db: {image: acme/catalogue-db}
+  createbuckets: {image: minio/mc, entrypoint: "sh -c 'mc mb local/x; exit 0'"}
+  db-migrate: {image: acme/catalogue}
+  once: {image: acme/task, restart: "no"}
+  node-exporter: {image: prom/node-exporter}
+  controller: {image: acme/ctl, volumes: ["/var/run/docker.sock:/var/run/docker.sock"]}
+  traffic: {image: acme/load-test}
+  shell: {image: acme/admin-tools, stdin_open: true, tty: true}
+`}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range res.Model.Flows {
+		got = append(got, f.Name+" "+f.Criticality.String()+" "+strings.Join(f.Steps, ","))
+	}
+	want := []string{
+		"edge critical edge,catalogue,catalogue-db",
+		"controller low controller",
+		"createbuckets low createbuckets",
+		"db-migrate low db-migrate",
+		"once low once",
+		"node-exporter low node-exporter",
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("flows (-want +got):\n%s\n%s", d, importer.Summary(res))
+	}
+	for _, c := range []string{"traffic", "shell"} {
+		if res.Model.Component(c) != nil {
+			t.Errorf("%s imported, want it left out", c)
+		}
+	}
+	if k := res.Model.Component("catalogue-db").Kind; k != model.KindDatabase {
+		t.Errorf("catalogue-db is a %s, want a database", k)
 	}
 }

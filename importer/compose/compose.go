@@ -21,6 +21,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"os"
 	"path/filepath"
@@ -28,11 +29,13 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/compose-spec/compose-go/v2/dotenv"
 	"github.com/compose-spec/compose-go/v2/loader"
 	"github.com/compose-spec/compose-go/v2/template"
 	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/sirupsen/logrus"
 	"github.com/spofhq/spof/importer"
 	"github.com/spofhq/spof/model"
 	"go.yaml.in/yaml/v3"
@@ -95,6 +98,7 @@ func Import(ctx context.Context, b *importer.Builder, paths []string, opts Optio
 			}
 		}
 	}
+	contents, blanks := dropBlankPorts(paths, contents, env)
 	project, unset, err := load(ctx, paths, contents, env, profiles)
 	if err != nil {
 		return pos.explain(err)
@@ -103,6 +107,11 @@ func Import(ctx context.Context, b *importer.Builder, paths []string, opts Optio
 		b.Source(f)
 	}
 	imp := &importState{b: b, pos: pos, project: project, first: paths[0]}
+	for _, it := range blanks {
+		b.Note(importer.Note{Pos: it.pos, Kind: importer.NoteAssumption, Subject: importer.Name(it.service),
+			Msg:  fmt.Sprintf("%s item %q is empty once interpolated: left out (docker compose would refuse it)", it.attr, it.raw),
+			Hint: "set its variables in an env file"})
+	}
 	for _, v := range unset {
 		// A variable used with a default everywhere is the author's
 		// choice, not a gap.
@@ -301,6 +310,7 @@ func load(ctx context.Context, paths []string, contents [][]byte, env types.Mapp
 				Hint: "a key has a value of the wrong shape (null, or a list where a string is expected); check it against the compose specification"}
 		}
 	}()
+	quietOnce.Do(func() { logrus.StandardLogger().SetOutput(io.Discard) })
 	wd, err := filepath.Abs(filepath.Dir(paths[0]))
 	if err != nil {
 		return nil, nil, err
@@ -352,6 +362,12 @@ func load(ctx context.Context, paths []string, contents [][]byte, env types.Mapp
 	slices.Sort(unset)
 	return project, unset, nil
 }
+
+// quietOnce silences compose-go's logger, which warns on standard error
+// of what docker compose deprecates (the obsolete version: key, yes/no
+// booleans, external.name): nothing there bears on what depends on what,
+// and spof reports through notes. spof logs nothing through logrus.
+var quietOnce sync.Once
 
 // remoteRefused stands for the git and OCI loaders docker compose has:
 // spof reads no network, so a remote include or extends is an error that

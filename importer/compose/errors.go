@@ -10,6 +10,7 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/spofhq/spof/model"
+	"go.yaml.in/yaml/v3"
 )
 
 var (
@@ -28,6 +29,9 @@ var (
 	falseSchemaRe = regexp.MustCompile(`^(\S+) false schema$`)
 	// required variable X is missing a value
 	requiredVarRe = regexp.MustCompile(`required variable (\S+) is missing a value`)
+	// A ports item compose-go (docker's nat package) cannot parse; it
+	// names the item's bad part only.
+	badPortRe = regexp.MustCompile(`^(?:Invalid (?:containerPort|hostPort|proto|ip address|port)|No port specified): (.*?)(?:<empty>)?$`)
 )
 
 // explain turns a compose-go error into a positioned one: the compose path
@@ -58,6 +62,16 @@ func (p *positions) explain(err error) error {
 	if m := remoteRe.FindStringSubmatch(msg); m != nil {
 		if pos, ok := p.includeItem(m[1]); ok {
 			e.Pos = pos
+		}
+		return e
+	}
+	if m := badPortRe.FindStringSubmatch(msg); m != nil {
+		e.Hint = `write [HOST:]CONTAINER[/PROTOCOL], as "8080:80" or "9090/udp"`
+		if pos, ok := p.portItem(m[1]); ok {
+			e.Pos = pos
+		}
+		if e.Pos.File != "" && e.Pos.Line == 0 {
+			e.Pos.Line, e.Pos.Col = 1, 1
 		}
 		return e
 	}
@@ -169,6 +183,32 @@ func serviceKeys() []string {
 	}
 	walk(reflect.TypeFor[types.ServiceConfig]())
 	return keys
+}
+
+// portItem returns the position of the first ports item (a string, or a
+// mapping's target or published) that holds bad, the part of it compose-go
+// could not parse ("": an empty item).
+func (p *positions) portItem(bad string) (model.Pos, bool) {
+	for _, f := range p.files {
+		for _, name := range sortedKeys(f.services) {
+			ports := mapValue(f.services[name].value, "ports")
+			if ports == nil || ports.Kind != yaml.SequenceNode {
+				continue
+			}
+			for _, it := range ports.Content {
+				vals := []*yaml.Node{it}
+				if it.Kind == yaml.MappingNode {
+					vals = []*yaml.Node{mapValue(it, "target"), mapValue(it, "published"), mapValue(it, "protocol"), mapValue(it, "host_ip")}
+				}
+				for _, v := range vals {
+					if v != nil && v.Kind == yaml.ScalarNode && (bad == "" && strings.TrimSpace(v.Value) == "" || bad != "" && strings.Contains(v.Value, bad)) {
+						return nodePos(f.name, v), true
+					}
+				}
+			}
+		}
+	}
+	return model.Pos{}, false
 }
 
 // includeItem returns the position of the include entry naming path.

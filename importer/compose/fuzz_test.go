@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/spofhq/spof/importer"
@@ -15,8 +16,9 @@ import (
 // panic.
 func FuzzImport(f *testing.F) {
 	seeds, _ := filepath.Glob("testdata/*/*.y*ml")
+	real, _ := filepath.Glob("testdata/real/*/*.y*ml")
 	bad, _ := filepath.Glob("testdata/bad/*.yml")
-	for _, p := range append(seeds, bad...) {
+	for _, p := range slices.Concat(seeds, real, bad) {
 		data, err := os.ReadFile(p)
 		if err == nil {
 			f.Add(data)

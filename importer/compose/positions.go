@@ -99,6 +99,18 @@ func yamlError(file string, content []byte, err error) error {
 		}
 	}
 	msg = strings.TrimPrefix(msg, "yaml: ")
+	if strings.Contains(msg, "tab character") {
+		// The parsers name the line before the tab's, or the block's:
+		// point at the first indenting tab from there.
+		lines := strings.Split(string(content), "\n")
+		for i := max(pos.Line-1, 0); i < len(lines); i++ {
+			indent := lines[i][:len(lines[i])-len(strings.TrimLeft(lines[i], " \t"))]
+			if j := strings.IndexByte(indent, '\t'); j >= 0 {
+				pos.Line, pos.Col = i+1, j+1
+				break
+			}
+		}
+	}
 	return &model.Error{Pos: pos, Msg: "invalid YAML: " + msg,
 		Hint: "check the indentation and the quoting on that line"}
 }

@@ -68,9 +68,9 @@ func (s *edgeSet) add(to string, running bool, pos model.Pos) {
 func (s *importState) build() error {
 	s.names, s.kinds, s.hosts, s.ignored = map[string]string{}, map[string]model.Kind{}, map[string]string{}, map[string]bool{}
 	services := s.ordered(s.project.Services)
-	var errs model.ErrorList
 
-	// Components first, so that edges may point at any of them.
+	// Names, kinds and host names first, so that edges may point at any
+	// service; components once it is known which ones nothing needs.
 	for _, name := range services {
 		svc := s.project.Services[name]
 		ann := labels(svc)
@@ -84,22 +84,53 @@ func (s *importState) build() error {
 			s.ignored[name] = true
 			continue
 		}
-		cname := importer.Name(name)
-		s.names[name] = cname
-		kind := guessKind(name, svc.Image)
-		s.kinds[name] = kind
-		c := s.b.Component(cname, kind, s.pos.service(name))
-		s.replicas(c, name, svc)
-		if len(ann) > 0 {
-			if err := s.b.Annotate(cname, ann, s.pos.entry(name, "labels", "")); err != nil {
-				errs = append(errs, asModelError(err, s.first))
-			}
-			// A kind set by a label rules what follows (stateful or not).
-			s.kinds[name] = c.Kind
+		s.names[name] = importer.Name(name)
+		s.kinds[name] = guessKind(name, svc.Image)
+		// A kind set by a label rules what follows (stateful or not);
+		// Annotate reports an invalid one.
+		if k := model.Kind(ann[importer.AnnotKind]); slices.Contains(model.Kinds, k) {
+			s.kinds[name] = k
 		}
 		for _, h := range hostNames(name, svc) {
+			// Names on a network are DNS names: case does not count.
+			h = strings.ToLower(h)
 			if _, taken := s.hosts[h]; !taken {
 				s.hosts[h] = name
+			}
+		}
+	}
+
+	edges := map[string]*edgeSet{}
+	jobs := map[string]bool{} // services others wait to complete
+	for _, name := range services {
+		if !s.ignored[name] {
+			edges[name] = s.edges(name, s.project.Services[name], jobs)
+		}
+	}
+	referenced := map[string]bool{}
+	for _, set := range edges {
+		for _, to := range set.order {
+			referenced[to] = true
+		}
+	}
+	for _, name := range services {
+		if !s.ignored[name] && !referenced[name] {
+			s.leaveOut(name, s.project.Services[name])
+		}
+	}
+
+	var errs model.ErrorList
+	for _, name := range services {
+		if s.ignored[name] {
+			continue
+		}
+		svc := s.project.Services[name]
+		cname := s.names[name]
+		c := s.b.Component(cname, s.kinds[name], s.pos.service(name))
+		s.replicas(c, name, svc)
+		if ann := labels(svc); len(ann) > 0 {
+			if err := s.b.Annotate(cname, ann, s.pos.entry(name, "labels", "")); err != nil {
+				errs = append(errs, asModelError(err, s.first))
 			}
 		}
 	}
@@ -131,31 +162,41 @@ func (s *importState) build() error {
 			Msg: "a compose job: not modelled (it is not a running service)"})
 	}
 
-	edges := map[string]*edgeSet{}
-	jobs := map[string]bool{} // services others wait to complete
-	for _, name := range services {
-		if s.ignored[name] {
-			continue
-		}
-		edges[name] = s.edges(name, s.project.Services[name], jobs)
-	}
-	referenced := map[string]bool{}
-	for _, set := range edges {
-		for _, to := range set.order {
-			referenced[to] = true
-		}
-	}
 	for _, name := range services {
 		if s.ignored[name] {
 			continue
 		}
 		svc := s.project.Services[name]
 		s.addEdges(name, edges[name])
-		published := s.ports(name, svc)
+		published := s.ports(name, svc, edges[name])
 		s.worker(name, svc, edges[name], published || referenced[name] || jobs[name])
 		s.state(name, svc)
 	}
 	return nil
+}
+
+// leaveOut leaves out, with a note, a service that nothing needs and that
+// no user needs either: a load generator its image names
+// (weaveworksdemos/load-test in the Sock Shop), which would otherwise get
+// a flow of its own, and an interactive tool (stdin_open and tty: an
+// admin CLI such as temporal-admin-tools), which runs only for someone to
+// exec into it.
+func (s *importState) leaveOut(name string, svc types.ServiceConfig) {
+	switch {
+	case len(labels(svc)) > 0:
+		// spof.dev/ labels say the user wants it.
+	case importer.IsLoadGenerator(name):
+		// Finish knows it by its name: no flow, and no need of it.
+	case importer.IsLoadGenerator(imageBase(svc.Image)):
+		s.ignored[name] = true
+		s.b.Note(importer.Note{Pos: s.pos.service(name), Kind: importer.NoteLoadGenerator, Subject: importer.Name(name),
+			Msg: fmt.Sprintf("a load generator (image %s): left out, as no user needs it", svc.Image)})
+	case svc.StdinOpen && svc.Tty && len(svc.Ports) == 0:
+		s.ignored[name] = true
+		s.b.Note(importer.Note{Pos: s.pos.service(name), Kind: importer.NoteAssumption, Subject: importer.Name(name),
+			Msg:  "an interactive tool (stdin_open and tty) that nothing calls: left out",
+			Hint: "give it a spof.dev/ label (spof.dev/criticality: low) to keep it"})
+	}
 }
 
 // ordered returns service names in the order the files first declare
@@ -231,13 +272,16 @@ func labels(svc types.ServiceConfig) map[string]string {
 
 // kindHints are role words that make a service name say nothing of its
 // kind: "kafka-ui" is no queue, "redis-exporter" no cache.
-var kindHints = []string{"ui", "exporter", "commander", "admin", "insight", "consumer", "producer", "worker",
+var kindHints = []string{"ui", "meta", "operator", "exporter", "commander", "admin", "insight", "consumer", "producer", "worker",
 	"client", "proxy", "connect", "init", "setup", "migrate", "migrations", "seed", "backup", "cli", "web", "api"}
 
 // guessKind gives a service's kind from its image, then from the tag of a
 // monorepo image (ghcr.io/open-telemetry/demo:2.0.2-kafka), then from its
 // name.
 func guessKind(name, image string) model.Kind {
+	if adminImage(image) {
+		return model.KindMonitoring
+	}
 	if k, ok := importer.KindFromImage(image); ok && !hasRoleWord(imageBase(image)) {
 		return k
 	}
@@ -259,8 +303,30 @@ func guessKind(name, image string) model.Kind {
 		if k, ok := importer.KindFromImage(n); ok {
 			return k
 		}
+		// catalogue-db, user-db (the Sock Shop's own database images).
+		if slices.ContainsFunc(nameWords(n), func(w string) bool { return w == "db" || w == "database" }) {
+			return model.KindDatabase
+		}
 	}
 	return model.KindService
+}
+
+// adminImages are images of telemetry and admin UIs that
+// importer.KindFromImage does not know, by their last path element or
+// their whole repository: a call to them, or a route through them, is not
+// what users need.
+var adminImages = []string{"logflare", "studio", "mongo-express", "pgadmin4", "dozzle", "cadvisor", "netdata",
+	"kafdrop", "temporalio/web", "temporalio/ui"}
+
+func adminImage(image string) bool {
+	base := strings.ToLower(imageBase(image))
+	repo := strings.ToLower(image)
+	if i := strings.IndexAny(repo, ":@"); i >= 0 && !strings.Contains(repo[i:], "/") {
+		repo = repo[:i]
+	}
+	return slices.ContainsFunc(adminImages, func(a string) bool {
+		return base == a || strings.HasSuffix(repo, "/"+a) || repo == a
+	})
 }
 
 // hasRoleWord reports whether a name holds one of kindHints.
@@ -298,10 +364,11 @@ func (s *importState) edges(name string, svc types.ServiceConfig, jobs map[strin
 	for _, l := range svc.Links {
 		target, alias, _ := strings.Cut(l, ":")
 		if alias != "" {
-			linkAlias[alias] = target
+			linkAlias[strings.ToLower(alias)] = target
 		}
 	}
 	resolve := func(host string) (string, bool) {
+		host = strings.ToLower(host)
 		if t, ok := linkAlias[host]; ok {
 			return t, true
 		}
@@ -365,6 +432,9 @@ func (s *importState) edges(name string, svc types.ServiceConfig, jobs map[strin
 	for _, t := range sortedKeys(svc.DependsOn) {
 		dep := svc.DependsOn[t]
 		at := s.pos.entry(name, "depends_on", t)
+		if t = s.dependsOnTarget(name, t, at); t == "" {
+			continue
+		}
 		if off, ok := s.project.DisabledServices[t]; ok {
 			s.b.Note(importer.Note{Pos: at, Kind: NoteProfileOff, Subject: importer.Name(name),
 				Msg:  fmt.Sprintf("depends on %s, which is left out (profile %s is not enabled)", t, strings.Join(off.Profiles, ", ")),
@@ -379,11 +449,37 @@ func (s *importState) edges(name string, svc types.ServiceConfig, jobs map[strin
 			set.add(t, false, at)
 		default:
 			// Waiting for a stateful service is for using it: its
-			// address is most often in the image, not the file.
-			set.add(t, s.kinds[t].Stateful(), at)
+			// address is most often in the image, not the file. A
+			// reverse proxy (nginx, traefik, envoy ...) waits for its
+			// upstreams: their addresses are in its configuration
+			// file, which compose does not show.
+			set.add(t, s.kinds[t].Stateful() || s.kinds[name] == model.KindLoadBalancer, at)
 		}
 	}
 	return set
+}
+
+// dependsOnTarget returns the service a depends_on entry names. An entry
+// that names no service but one of another case ("backend" for
+// "Backend", as in awesome-compose's react-express-mongodb) is taken for
+// it, with a note: docker compose refuses it, but the intent is plain. ""
+// when it names a service left out (ignored or scaled to 0) or nothing.
+func (s *importState) dependsOnTarget(from, t string, at model.Pos) string {
+	if _, ok := s.project.Services[t]; ok {
+		return t
+	}
+	if _, ok := s.project.DisabledServices[t]; ok {
+		return t
+	}
+	for _, n := range sortedKeys(s.project.Services) {
+		if strings.EqualFold(n, t) {
+			s.b.Note(importer.Note{Pos: at, Kind: importer.NoteAssumption, Subject: importer.Name(from),
+				Msg:  fmt.Sprintf("depends_on names %s, which is no service (docker compose refuses it): taken as %s", t, n),
+				Hint: "write the service name as it is declared"})
+			return n
+		}
+	}
+	return t
 }
 
 var connStringRe = regexp.MustCompile(`(?i)(?:^|;)\s*(?:host|server|data source|address)\s*=\s*(?:tcp:)?([a-zA-Z0-9][a-zA-Z0-9_.-]*)`)
@@ -448,7 +544,7 @@ func (s *importState) addEdges(name string, set *edgeSet) {
 // not stop it, or "".
 func optionalCall(name string, kind model.Kind, image string) string {
 	switch {
-	case importer.IsLoadGenerator(name):
+	case importer.IsLoadGenerator(name) || importer.IsLoadGenerator(imageBase(image)):
 		return "a load generator: only the route to it is lost"
 	case kind == model.KindMonitoring || importer.IsTelemetryOrAdmin(name):
 		return "telemetry or an admin UI: only its data or its route is lost"
@@ -474,9 +570,19 @@ func isFeatureFlags(name, image string) bool {
 // entry point. A database, cache, queue or storage service's published
 // port is for developers' tools, not users: it gives no entry. published
 // reports whether the service publishes a port on the host.
-func (s *importState) ports(name string, svc types.ServiceConfig) (published bool) {
+func (s *importState) ports(name string, svc types.ServiceConfig, set *edgeSet) (published bool) {
 	cname := s.names[name]
-	if len(svc.Ports) > 0 || len(svc.Expose) > 0 {
+	// A database, cache, queue or storage image serves its port whether
+	// or not the file lists it (the image EXPOSEs it): the voting app's db
+	// lists none, and the result app reaches it all the same. A replica
+	// of another store is left alone: nothing says anyone reads from it.
+	serves := len(svc.Ports) > 0 || len(svc.Expose) > 0
+	if s.kinds[name].Stateful() {
+		serves = serves || !s.replica(name, set)
+	} else {
+		serves = serves || s.server(name, svc)
+	}
+	if serves {
 		s.b.ServesPort(cname)
 	}
 	var pub []string
@@ -498,6 +604,64 @@ func (s *importState) ports(name string, svc types.ServiceConfig) (published boo
 	s.b.Entry(importer.Entry{Component: cname, Pos: s.pos.publishedPort(name), Criticality: crit,
 		Description: "published port " + strings.Join(pub, ", ")})
 	return true
+}
+
+// jobWords in a service's name say it does not serve requests: it runs
+// once, or works in the background, or is a tool.
+var jobWords = []string{"init", "setup", "migrate", "migration", "migrations", "seed", "seeder", "backup", "cli",
+	"tools", "exporter", "cron", "scheduler", "worker", "workers", "consumer", "producer", "beat", "bootstrap",
+	"certbot", "watchtower", "agent", "sim", "simulator", "test", "tests"}
+
+// server reports whether a stateless service is taken to serve requests on
+// the compose network though the file lists no port: containers reach one
+// another on any port, so compose files seldom list the ones they serve
+// (none in the Sock Shop, whose front-end, carts and orders all serve).
+// Telemetry and admin UIs, services that mount the Docker socket (agents
+// and controllers), services that are not restarted (jobs), and names
+// that say job, tool or worker are not.
+func (s *importState) server(name string, svc types.ServiceConfig) bool {
+	switch {
+	case s.kinds[name] == model.KindMonitoring, importer.IsTelemetryOrAdmin(name),
+		svc.Restart == types.RestartPolicyNo, mountsDockerSocket(svc):
+		return false
+	}
+	for _, n := range []string{name, imageBase(svc.Image)} {
+		if slices.ContainsFunc(nameWords(n), func(w string) bool { return slices.Contains(jobWords, w) }) {
+			return false
+		}
+	}
+	return !slices.Contains(toolImages, strings.ToLower(imageBase(svc.Image)))
+}
+
+// toolImages run a script or a command and stop, or sleep: a minio/mc
+// createbuckets job, a busybox sidecar, a flyway migration.
+var toolImages = []string{"mc", "curl", "busybox", "alpine", "aws-cli", "awscli", "kubectl", "flyway", "liquibase",
+	"migrate", "psql", "mysql-client", "jq", "bash", "ubuntu", "debian"}
+
+// mountsDockerSocket reports whether a service drives the Docker daemon
+// (portainer, watchtower, the Sock Shop's queue-master).
+func mountsDockerSocket(svc types.ServiceConfig) bool {
+	return slices.ContainsFunc(svc.Volumes, func(v types.ServiceVolumeConfig) bool {
+		return strings.HasSuffix(v.Source, "docker.sock") || strings.HasSuffix(v.Target, "docker.sock")
+	})
+}
+
+// replicaWords in a store's name say it follows another one.
+var replicaWords = []string{"replica", "slave", "secondary", "standby", "follower", "reader", "backup"}
+
+// replica reports whether a stateful service follows another store: its
+// name says so, or it needs a service of its own kind (POSTGRES_MASTER_HOST:
+// db on a postgres replica).
+func (s *importState) replica(name string, set *edgeSet) bool {
+	if slices.ContainsFunc(nameWords(name), func(w string) bool { return slices.Contains(replicaWords, w) }) {
+		return true
+	}
+	for _, to := range set.order {
+		if set.byTo[to].running && s.kinds[to] == s.kinds[name] {
+			return true
+		}
+	}
+	return false
 }
 
 func cmpOr(a, b string) string {
@@ -529,6 +693,10 @@ func (s *importState) worker(name string, svc types.ServiceConfig, set *edgeSet,
 	}
 	if slices.ContainsFunc(nameWords(name), func(w string) bool { return slices.Contains(workerWords, w) }) {
 		s.b.Worker(s.names[name], "background work of "+s.names[name])
+		return
+	}
+	if mountsDockerSocket(svc) {
+		s.b.Worker(s.names[name], "background work of "+s.names[name]+" (it drives Docker through its socket)")
 	}
 }
 
