@@ -2,17 +2,14 @@ package compose
 
 import (
 	"context"
-	"flag"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/spofhq/spof/importer"
+	"github.com/spofhq/spof/importer/importertest"
 	"github.com/spofhq/spof/model"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 // importFiles runs an import and Finish, as the CLI does.
 func importFiles(t testing.TB, opts Options, paths ...string) (*importer.Result, error) {
@@ -24,22 +21,7 @@ func importFiles(t testing.TB, opts Options, paths ...string) (*importer.Result,
 	return b.Finish(importer.Options{}), nil
 }
 
-func golden(t *testing.T, file, got string) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(file, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if d := cmp.Diff(string(want), got); d != "" {
-		t.Errorf("%s differs (-want +got):\n%s", file, d)
-	}
-}
+func golden(t *testing.T, file, got string) { importertest.Golden(t, file, got) }
 
 func TestGolden(t *testing.T) {
 	for _, tc := range []struct {
