@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/spofhq/spof/importer"
 	"github.com/spofhq/spof/importer/importertest"
 	"github.com/spofhq/spof/model"
