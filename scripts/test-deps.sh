@@ -5,6 +5,8 @@
 #   redis-server, postgres  examples/shop's tests start their own, on loopback
 #   iptables, iproute2      the iptables injector's tests, in network
 #                           namespaces they create themselves
+#   scram                   the fault-tree tool the cut-set engine is checked
+#                           against (with the sample trees it ships)
 # PostgreSQL counts as present when postgres, initdb and pg_ctl are on PATH or
 # in /usr/lib/postgresql/*/bin (Debian keeps them there, off PATH).
 # `test-deps.sh demo` installs only what the demo shop needs (make demo).
@@ -28,6 +30,7 @@ if [ "${1:-}" != demo ]; then # `test-deps.sh demo`: what the demo shop needs, o
   have git || need+=(git)
   have iptables || [ -x /usr/sbin/iptables ] || need+=(iptables)
   have ip || [ -x /usr/sbin/ip ] || need+=(iproute2)
+  have scram || need+=(scram) # the reference the cut-set engine is checked against
 fi
 
 if [ ${#need[@]} -eq 0 ]; then
