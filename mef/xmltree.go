@@ -77,6 +77,7 @@ func parseXML(src *source) (*node, error) {
 		}
 		if err != nil {
 			line, col := d.InputPos()
+			col = max(col, 1) // at a line's start the decoder says 0
 			msg := err.Error()
 			var se *xml.SyntaxError
 			if errors.As(err, &se) {
