@@ -1,0 +1,216 @@
+package faulttree
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// ErrBudget is returned (wrapped, saying what to raise) when an analysis
+// needs more decision-diagram nodes than its budget allows.
+var ErrBudget = errors.New("node budget exceeded")
+
+// DefaultMaxNodes is the node budget when none is given: about 300 MB of
+// decision diagram.
+const DefaultMaxNodes = 1 << 22
+
+// Method is the algorithm that computes minimal cut sets.
+type Method uint8
+
+// Methods.
+const (
+	// Auto picks ZBDD for coherent trees (no NOT after preprocessing) and
+	// BDD otherwise.
+	Auto Method = iota
+	// ZBDD builds the cut-set family bottom-up from the gates, dropping
+	// sets longer than the order limit as they are formed. A negated event
+	// counts as true (as in SCRAM's ZBDD and MOCUS).
+	ZBDD
+	// BDD builds the tree's BDD and then its minimal solutions (Rauzy's
+	// minsol) with the order limit.
+	BDD
+)
+
+func (m Method) String() string {
+	switch m {
+	case Auto:
+		return "auto"
+	case ZBDD:
+		return "zbdd"
+	case BDD:
+		return "bdd"
+	}
+	return fmt.Sprintf("Method(%d)", uint8(m))
+}
+
+// CutSetOptions bound a cut-set analysis.
+type CutSetOptions struct {
+	Order    int    // largest cut set order kept; 0: no limit
+	MaxNodes int    // decision-diagram node budget; 0: DefaultMaxNodes
+	Method   Method // Auto unless comparing engines
+}
+
+// CutSet is a minimal cut set: events (indices into Tree.Events, sorted
+// by name) that together fail the top event, and its probability (the
+// product of the events' probabilities; 0 when one has none).
+type CutSet struct {
+	Events []int32
+	P      float64
+}
+
+// CutSetResult is the outcome of CutSets.
+//
+// A minimal cut set is a minimal set of basic events whose failure, with
+// every other event working, fails the top event (for trees with NOT this
+// is SCRAM's convention with its default BDD algorithm: products hold
+// only failed events). A top event that is constantly true has one empty
+// cut set; one that is constantly false has none.
+type CutSetResult struct {
+	Order        int    // the order limit applied (0: none)
+	Method       Method // the engine that ran
+	Count        int
+	Distribution []int // Distribution[i]: number of sets of order i+1
+	Sets         []CutSet
+}
+
+// CutSets computes the minimal cut sets of t up to opts.Order, sorted by
+// probability (descending), then by their events' names.
+func CutSets(t *Tree, opts CutSetOptions) (*CutSetResult, error) {
+	p, err := buildPdag(t)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Order < 0 {
+		return nil, fmt.Errorf("cut sets of %q: negative order %d", t.Name, opts.Order)
+	}
+	maxNodes := opts.MaxNodes
+	if maxNodes <= 0 {
+		maxNodes = DefaultMaxNodes
+	}
+	method := opts.Method
+	if method == Auto {
+		method = ZBDD
+		if p.negated {
+			method = BDD
+		}
+	}
+	k := int32(opts.Order)
+	if k == 0 {
+		k = -1
+	}
+	z := newZBDD(maxNodes)
+	var family int32
+	switch method {
+	case ZBDD:
+		family = z.fromPdag(p, k)
+	case BDD:
+		b := newBDD(maxNodes)
+		root := b.build(p)
+		if b.over {
+			return nil, fmt.Errorf("cut sets of %q: the BDD needs more than %d nodes: %w (raise MaxNodes, or use the ZBDD method with an order limit)", t.Name, maxNodes, ErrBudget)
+		}
+		family = z.minsol(b, root, k)
+	default:
+		return nil, fmt.Errorf("cut sets of %q: unknown method %s", t.Name, method)
+	}
+	if z.over {
+		return nil, fmt.Errorf("cut sets of %q: the ZBDD needs more than %d nodes: %w (raise MaxNodes or lower Order)", t.Name, maxNodes, ErrBudget)
+	}
+	res := &CutSetResult{Order: opts.Order, Method: method}
+	var dist []int
+	res.Count, dist = z.count(family)
+	if len(dist) > 1 {
+		res.Distribution = dist[1:]
+	}
+	res.Sets = make([]CutSet, 0, res.Count)
+	z.sets(family, func(levels []int32) {
+		cs := CutSet{Events: make([]int32, len(levels)), P: 1}
+		for i, l := range levels {
+			e := p.order[l]
+			cs.Events[i] = e
+			if t.Events[e].HasP {
+				cs.P *= t.Events[e].P
+			} else {
+				cs.P = 0
+			}
+		}
+		slices.SortFunc(cs.Events, func(a, b int32) int { return strings.Compare(t.Events[a].Name, t.Events[b].Name) })
+		res.Sets = append(res.Sets, cs)
+	})
+	slices.SortFunc(res.Sets, func(a, b CutSet) int {
+		if c := cmp.Compare(b.P, a.P); c != 0 {
+			return c
+		}
+		return slices.CompareFunc(a.Events, b.Events, func(x, y int32) int { return strings.Compare(t.Events[x].Name, t.Events[y].Name) })
+	})
+	return res, nil
+}
+
+// fromPdag builds the minimal cut sets of p's top event bottom-up, with at
+// most k events per set (k < 0: no limit). Negated events count as true.
+func (z *zbdd) fromPdag(p *pdag, k int32) int32 {
+	if p.constant {
+		if p.value {
+			return zBase
+		}
+		return zEmpty
+	}
+	vals := make([]int32, len(p.nodes))
+	litZ := func(l lit) int32 {
+		switch {
+		case l.node:
+			return vals[l.index]
+		case l.neg:
+			return zBase
+		}
+		if k == 0 {
+			return zEmpty
+		}
+		return z.mk(p.level[l.index], zEmpty, zBase)
+	}
+	for _, i := range p.reachable() {
+		nd := &p.nodes[i]
+		fs := make([]int32, len(nd.args))
+		for j, a := range nd.args {
+			fs[j] = litZ(a)
+		}
+		var r int32
+		switch nd.op {
+		case And:
+			r = zBase
+			for _, f := range fs {
+				r = z.minimize(z.product(r, f, k))
+			}
+		case Or:
+			r = zEmpty
+			for _, f := range fs {
+				r = z.union(r, f)
+			}
+			r = z.minimize(r)
+		default:
+			r = z.minimize(z.atLeast(nd.k, fs, k))
+		}
+		vals[i] = r
+		if z.over {
+			return zEmpty
+		}
+	}
+	return litZ(p.top)
+}
+
+// atLeast is the family of "at least n of fs", sets of at most k events.
+func (z *zbdd) atLeast(n int, fs []int32, k int32) int32 {
+	row := make([]int32, n+1)
+	row[0] = zBase
+	for j := 1; j <= n; j++ {
+		row[j] = zEmpty
+	}
+	for i := len(fs) - 1; i >= 0; i-- {
+		for j := n; j >= 1; j-- {
+			row[j] = z.minimize(z.union(z.product(fs[i], row[j-1], k), row[j]))
+		}
+	}
+	return row[n]
+}

@@ -1,0 +1,125 @@
+package faulttree
+
+import (
+	"fmt"
+	"math"
+)
+
+// Options bound the BDD behind Probability and Importance.
+type Options struct {
+	MaxNodes int // BDD node budget; 0: DefaultMaxNodes
+}
+
+// topBDD builds the BDD of t and the probability of each level.
+func topBDD(t *Tree, opts Options) (*bdd, int32, *pdag, []float64, error) {
+	p, err := buildPdag(t)
+	if err != nil {
+		return nil, 0, nil, nil, err
+	}
+	probs := make([]float64, len(p.order))
+	for l, e := range p.order {
+		ev := t.Events[e]
+		if !ev.HasP {
+			return nil, 0, nil, nil, fmt.Errorf("probability of %q: basic event %q has no probability", t.Name, ev.Name)
+		}
+		if ev.P < 0 || ev.P > 1 || math.IsNaN(ev.P) {
+			return nil, 0, nil, nil, fmt.Errorf("probability of %q: basic event %q: probability %v is not in [0, 1]", t.Name, ev.Name, ev.P)
+		}
+		probs[l] = ev.P
+	}
+	maxNodes := opts.MaxNodes
+	if maxNodes <= 0 {
+		maxNodes = DefaultMaxNodes
+	}
+	b := newBDD(maxNodes)
+	root := b.build(p)
+	if b.over {
+		return nil, 0, nil, nil, fmt.Errorf("probability of %q: the BDD needs more than %d nodes: %w (raise MaxNodes, or use Bounds with an order limit)", t.Name, maxNodes, ErrBudget)
+	}
+	return b, root, p, probs, nil
+}
+
+// Probability returns the exact probability of the top event of t, from
+// its BDD. Every basic event in the tree needs a probability.
+func Probability(t *Tree, opts Options) (float64, error) {
+	b, root, _, probs, err := topBDD(t, opts)
+	if err != nil {
+		return 0, err
+	}
+	return b.probabilities(root, probs)[root], nil
+}
+
+// EventImportance holds the importance measures of one basic event, with the
+// names and definitions SCRAM uses (P is the top event probability, P1 and
+// P0 the top event probability with the event certainly failed and
+// certainly working, p the event's probability).
+type EventImportance struct {
+	Event         int32   // index into Tree.Events
+	Birnbaum      float64 // P1 − P0 (SCRAM's MIF)
+	Criticality   float64 // p × Birnbaum / P (SCRAM's CIF)
+	FussellVesely float64 // p × P1 / P (SCRAM's DIF, the diagnosis importance)
+	RAW           float64 // risk achievement worth: P1 / P
+	RRW           float64 // risk reduction worth: P / P0
+}
+
+// Importance returns the importance of every basic event that the top
+// event depends on after preprocessing, in tree order. Ratios with a zero
+// denominator are +Inf (or 0 when both sides are 0).
+func Importance(t *Tree, opts Options) ([]EventImportance, error) {
+	b, root, p, probs, err := topBDD(t, opts)
+	if err != nil {
+		return nil, err
+	}
+	prob := b.probabilities(root, probs)
+	top := prob[root]
+	birn := b.birnbaum(root, probs, prob)
+	var out []EventImportance
+	for e := range t.Events {
+		l := p.level[e]
+		if l < 0 {
+			continue
+		}
+		q, bi := probs[l], birn[l]
+		p0 := top - q*bi
+		p1 := p0 + bi
+		out = append(out, EventImportance{
+			Event:         int32(e),
+			Birnbaum:      bi,
+			Criticality:   ratio(q*bi, top),
+			FussellVesely: ratio(q*p1, top),
+			RAW:           ratio(p1, top),
+			RRW:           ratio(top, p0),
+		})
+	}
+	return out, nil
+}
+
+func ratio(a, b float64) float64 {
+	if b == 0 {
+		if a == 0 {
+			return 0
+		}
+		return math.Inf(1)
+	}
+	return a / b
+}
+
+// Bound holds the approximations of the top event probability from a
+// list of cut sets.
+type Bound struct {
+	RareEvent float64 // sum of the cut sets' probabilities (may exceed 1)
+	MCUB      float64 // min-cut upper bound: 1 − Π(1 − P(cut set))
+}
+
+// Bounds returns the rare-event approximation and the min-cut upper bound
+// from cut sets (typically CutSetResult.Sets, possibly order-limited).
+func Bounds(sets []CutSet) Bound {
+	var b Bound
+	keep := 1.0
+	for _, s := range sets {
+		b.RareEvent += s.P
+		keep *= 1 - s.P
+	}
+	b.MCUB = 1 - keep
+	return b
+}
