@@ -1,7 +1,9 @@
 package analysis
 
 import (
+	"maps"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/spofhq/spof/analysis/faulttree"
@@ -95,4 +97,80 @@ func TestFaultTreeMatchesWhatIf(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestOrderOneCutSetsAreSPOFs: the minimal cut sets of order 1 of a flow's
+// fault tree are exactly check's SPOFs of that flow, on random models; and
+// every minimal cut set of order up to 3 fails the flow (WhatIf) while
+// none of its proper subsets does.
+func TestOrderOneCutSetsAreSPOFs(t *testing.T) {
+	for seed := 0; seed < propertyRuns(600); seed++ {
+		r := rand.New(rand.NewPCG(uint64(seed), 47))
+		m := randomModel(r)
+		res, err := Check(m, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		an, err := New(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range m.Flows {
+			want := map[string]bool{}
+			for _, fi := range res.Findings {
+				if fi.Category == CategorySPOF && slices.Contains(fi.Flows, f.Name) {
+					want[fi.Event] = true
+				}
+			}
+			tr, err := FaultTree(m, f.Name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cs, err := faulttree.CutSets(tr, faulttree.CutSetOptions{Order: 3})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]bool{}
+			for _, s := range cs.Sets {
+				var events []Event
+				for _, e := range s.Events {
+					ev, err := ParseEvent(tr.Events[e].Name)
+					if err != nil {
+						t.Fatal(err)
+					}
+					events = append(events, ev)
+				}
+				if len(events) == 1 {
+					got[events[0].String()] = true
+				}
+				if !flowDown(t, an, f.Name, events) {
+					t.Fatalf("seed %d, flow %s: cut set %v does not take the flow down", seed, f.Name, events)
+				}
+				for i := range events {
+					sub := append(slices.Clone(events[:i]), events[i+1:]...)
+					if len(sub) > 0 && flowDown(t, an, f.Name, sub) {
+						t.Fatalf("seed %d, flow %s: cut set %v is not minimal (%v suffices)", seed, f.Name, events, sub)
+					}
+				}
+			}
+			if !maps.Equal(want, got) {
+				t.Fatalf("seed %d, flow %s: order-1 cut sets %v, check's SPOFs %v", seed, f.Name, slices.Sorted(maps.Keys(got)), slices.Sorted(maps.Keys(want)))
+			}
+		}
+	}
+}
+
+func flowDown(t *testing.T, an *Analyzer, flow string, events []Event) bool {
+	t.Helper()
+	out, err := an.WhatIf(events)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range out {
+		if o.Flow == flow {
+			return o.State == Down
+		}
+	}
+	t.Fatalf("no flow %s", flow)
+	return false
 }
