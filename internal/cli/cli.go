@@ -192,6 +192,7 @@ internal error (a bug in spof: please report it).`,
 		newImportCmd(e),
 		newDriftCmd(e),
 		newProbeCmd(e),
+		newCutsetsCmd(e),
 	)
 	return root
 }
