@@ -130,7 +130,11 @@ func runCutsets(e *env, f *cutsetsFlags, args []string) error {
 		if err != nil {
 			return usageError("%v", err)
 		}
-		rep := cutsetsReport{Top: t.Name, OrderLimit: f.order, Count: res.Count, Distribution: res.Distribution, CutSets: []cutSetOut{}}
+		top := t.Name // a flow
+		if len(f.mefFiles) > 0 {
+			top = t.Gates[t.Top].Name // the top gate, as SCRAM names its results
+		}
+		rep := cutsetsReport{Top: top, OrderLimit: f.order, Count: res.Count, Distribution: res.Distribution, CutSets: []cutSetOut{}}
 		if rep.Distribution == nil {
 			rep.Distribution = []int{}
 		}
