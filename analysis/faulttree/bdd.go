@@ -8,9 +8,10 @@ import (
 // A reduced ordered BDD without complement edges: node 0 is false, node 1
 // is true; every other node is (level, low, high) with low != high, and
 // levels increase along every path. One operation, if-then-else, builds
-// everything (and, or, not, atleast). The unique table is a Go map; the
-// computed table is a fixed-size, direct-mapped, lossy cache, so its
-// memory is bounded whatever the tree.
+// everything (and, or, not, atleast). The unique table is open addressing
+// over node ids (unique.go); the computed table is a direct-mapped, lossy
+// cache that grows with the node table up to 4M entries, so its memory is
+// bounded whatever the tree.
 
 const (
 	bddFalse int32 = 0
@@ -28,7 +29,7 @@ type iteEntry struct {
 
 type bdd struct {
 	nodes    []bddNode
-	unique   map[bddNode]int32
+	unique   uniqueTable
 	cache    []iteEntry
 	maxNodes int
 	over     bool // the node budget was exceeded: results are meaningless
@@ -39,7 +40,7 @@ const terminalLevel = int32(1<<31 - 1)
 func newBDD(maxNodes int) *bdd {
 	b := &bdd{
 		nodes:    []bddNode{{level: terminalLevel}, {level: terminalLevel}},
-		unique:   map[bddNode]int32{},
+		unique:   newUniqueTable(),
 		cache:    make([]iteEntry, 1<<16),
 		maxNodes: maxNodes,
 	}
@@ -51,8 +52,9 @@ func (b *bdd) mk(level, low, hi int32) int32 {
 		return low
 	}
 	n := bddNode{level, low, hi}
-	if id, ok := b.unique[n]; ok {
-		return id
+	slot := b.unique.find(b.nodes, n)
+	if slot >= 0 {
+		return slot
 	}
 	if b.maxNodes > 0 && len(b.nodes) >= b.maxNodes {
 		b.over = true
@@ -60,7 +62,7 @@ func (b *bdd) mk(level, low, hi int32) int32 {
 	}
 	id := int32(len(b.nodes))
 	b.nodes = append(b.nodes, n)
-	b.unique[n] = id
+	b.unique.insert(b.nodes, slot, id)
 	// Keep the cache about as large as the node table (up to 4M entries).
 	if len(b.nodes) > len(b.cache) && len(b.cache) < 1<<22 {
 		b.cache = make([]iteEntry, 2*len(b.cache))

@@ -270,12 +270,40 @@ func TestBudgetErrorSaysWhatToRaise(t *testing.T) {
 	if !errors.Is(err, ErrBudget) {
 		t.Fatalf("CutSets error = %v, want ErrBudget", err)
 	}
-	if got := err.Error(); !containsAll(got, "MaxNodes", "Order") {
+	if got := err.Error(); !containsAll(got, "MaxNodes", "order limit") {
 		t.Errorf("error %q does not say what to raise", got)
 	}
 	_, err = Probability(tr, Options{MaxNodes: 50})
 	if !errors.Is(err, ErrBudget) {
 		t.Fatalf("Probability error = %v, want ErrBudget", err)
+	}
+}
+
+func TestAutoFallsBackToZBDDWhenTheBDDIsTooLarge(t *testing.T) {
+	tr := generatedTree(60, 3)
+	p, err := buildPdag(tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := newBDD(0)
+	b.build(p)
+	budget := len(b.nodes) - 1
+	want, err := CutSets(tr, CutSetOptions{Order: 2, Method: BDD})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := CutSets(tr, CutSetOptions{Order: 2, MaxNodes: budget})
+	if err != nil {
+		t.Fatalf("with %d nodes: %v", budget, err)
+	}
+	if got.Method != ZBDD {
+		t.Errorf("Method = %s, want zbdd (the BDD needs %d nodes)", got.Method, budget+1)
+	}
+	if diff := cmp.Diff(cutSetStrings(tr, want), cutSetStrings(tr, got)); diff != "" {
+		t.Errorf("ZBDD and BDD differ (-bdd +zbdd):\n%s", diff)
+	}
+	if _, err := CutSets(tr, CutSetOptions{MaxNodes: budget}); !errors.Is(err, ErrBudget) {
+		t.Errorf("without an order limit: error %v, want ErrBudget", err)
 	}
 }
 

@@ -297,7 +297,11 @@ func (p *pdag) merge() {
 }
 
 // computeOrder sets the variable order: events in depth-first order of
-// first appearance from the top.
+// first appearance from the top, visiting at each gate its gate arguments
+// from the smallest sub-DAG to the largest, then its events. Measured on
+// SCRAM's inputs (BDD nodes): CEA9601 1.51M against 4.51M in plain
+// argument order (3.3M with gates first, 3.4M largest first); Baobab1
+// 13.1k against 12.0k; Chinese 335 against 304.
 func (p *pdag) computeOrder(nevents int) {
 	p.level = make([]int32, nevents)
 	for i := range p.level {
@@ -305,6 +309,17 @@ func (p *pdag) computeOrder(nevents int) {
 	}
 	if p.constant {
 		return
+	}
+	// size[n]: argument slots under n, counted with repetition (a cheap
+	// measure of how much of the DAG a gate spans).
+	size := make([]int, len(p.nodes))
+	for _, i := range p.reachable() {
+		for _, a := range p.nodes[i].args {
+			size[i]++
+			if a.node {
+				size[i] += size[a.index]
+			}
+		}
 	}
 	seen := make([]bool, len(p.nodes))
 	var visit func(l lit)
@@ -320,7 +335,19 @@ func (p *pdag) computeOrder(nevents int) {
 			return
 		}
 		seen[l.index] = true
-		for _, a := range p.nodes[l.index].args {
+		args := slices.Clone(p.nodes[l.index].args)
+		slices.SortStableFunc(args, func(a, b lit) int {
+			switch {
+			case a.node && b.node:
+				return size[a.index] - size[b.index]
+			case a.node:
+				return -1
+			case b.node:
+				return 1
+			}
+			return 0
+		})
+		for _, a := range args {
 			visit(a)
 		}
 	}

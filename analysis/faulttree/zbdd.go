@@ -33,7 +33,7 @@ type zEntry struct {
 
 type zbdd struct {
 	nodes    []bddNode
-	unique   map[bddNode]int32
+	unique   uniqueTable
 	cache    []zEntry
 	maxNodes int
 	over     bool
@@ -42,7 +42,7 @@ type zbdd struct {
 func newZBDD(maxNodes int) *zbdd {
 	return &zbdd{
 		nodes:    []bddNode{{level: terminalLevel}, {level: terminalLevel}},
-		unique:   map[bddNode]int32{},
+		unique:   newUniqueTable(),
 		cache:    make([]zEntry, 1<<16),
 		maxNodes: maxNodes,
 	}
@@ -53,8 +53,9 @@ func (z *zbdd) mk(level, low, hi int32) int32 {
 		return low
 	}
 	n := bddNode{level, low, hi}
-	if id, ok := z.unique[n]; ok {
-		return id
+	slot := z.unique.find(z.nodes, n)
+	if slot >= 0 {
+		return slot
 	}
 	if z.maxNodes > 0 && len(z.nodes) >= z.maxNodes {
 		z.over = true
@@ -62,7 +63,7 @@ func (z *zbdd) mk(level, low, hi int32) int32 {
 	}
 	id := int32(len(z.nodes))
 	z.nodes = append(z.nodes, n)
-	z.unique[n] = id
+	z.unique.insert(z.nodes, slot, id)
 	if len(z.nodes) > len(z.cache) && len(z.cache) < 1<<22 {
 		z.cache = make([]zEntry, 2*len(z.cache))
 	}
