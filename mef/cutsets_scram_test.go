@@ -22,9 +22,6 @@ func TestCutSetsEqualSCRAM(t *testing.T) {
 			order = 3
 		}
 		t.Run(fmt.Sprintf("%s/order-%d", strings.Join(c.files, "+"), order), func(t *testing.T) {
-			if order > 0 && !cea9601Ready {
-				t.Skip("CEA9601 (non-coherent, 186 events) exceeds the engine's node budget for now: issue 14")
-			}
 			paths := inputPaths(t, c.files)
 			trees, err := Read(readInputs(t, paths)...)
 			if err != nil {
@@ -89,10 +86,6 @@ func TestCutSetsEqualSCRAM(t *testing.T) {
 		})
 	}
 }
-
-// cea9601Ready turns on the CEA9601 comparison once the engine handles
-// its NOT gates at order 3 within its budget.
-const cea9601Ready = false
 
 func trimZeros(d []int) []int {
 	for len(d) > 0 && d[len(d)-1] == 0 {
