@@ -280,7 +280,7 @@ func TestBudgetErrorSaysWhatToRaise(t *testing.T) {
 }
 
 func TestAutoFallsBackToZBDDWhenTheBDDIsTooLarge(t *testing.T) {
-	tr := generatedTree(60, 3)
+	tr := generatedTree(200, 1)
 	p, err := buildPdag(tr)
 	if err != nil {
 		t.Fatal(err)
@@ -288,11 +288,11 @@ func TestAutoFallsBackToZBDDWhenTheBDDIsTooLarge(t *testing.T) {
 	b := newBDD(0)
 	b.build(p)
 	budget := len(b.nodes) - 1
-	want, err := CutSets(tr, CutSetOptions{Order: 2, Method: BDD})
+	want, err := CutSets(tr, CutSetOptions{Order: autoZBDDOrder + 1, Method: BDD})
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := CutSets(tr, CutSetOptions{Order: 2, MaxNodes: budget})
+	got, err := CutSets(tr, CutSetOptions{Order: autoZBDDOrder + 1, MaxNodes: budget})
 	if err != nil {
 		t.Fatalf("with %d nodes: %v", budget, err)
 	}
