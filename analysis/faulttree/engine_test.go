@@ -98,6 +98,26 @@ func TestImportanceMatchesBruteForce(t *testing.T) {
 			t.Fatal(err)
 		}
 		top := refProbability(tr, nil)
+		listed := map[int32]bool{}
+		for _, im := range imps {
+			listed[im.Event] = true
+		}
+		for e := range tr.Events {
+			if listed[int32(e)] {
+				continue
+			}
+			// Left out: the top must not depend on it.
+			p := make([]float64, len(tr.Events))
+			for i, ev := range tr.Events {
+				p[i] = ev.P
+			}
+			p[e] = 1
+			p1 := refProbability(tr, p)
+			p[e] = 0
+			if p0 := refProbability(tr, p); !approxEqual(p1, p0) {
+				t.Fatalf("event %d left out, but P1 %v != P0 %v", e, p1, p0)
+			}
+		}
 		for _, im := range imps {
 			p := make([]float64, len(tr.Events))
 			for i, e := range tr.Events {

@@ -63,8 +63,9 @@ type EventImportance struct {
 }
 
 // Importance returns the importance of every basic event that the top
-// event depends on after preprocessing, in tree order. Ratios with a zero
-// denominator are +Inf (or 0 when both sides are 0).
+// event depends on (those SCRAM lists: an event absorbed by another, like
+// b in a or (a and b), is left out), in tree order. A ratio with a zero
+// denominator is 0, as SCRAM prints it (and as JSON can carry it).
 func Importance(t *Tree, opts Options) ([]EventImportance, error) {
 	b, root, p, probs, err := topBDD(t, opts)
 	if err != nil {
@@ -72,15 +73,20 @@ func Importance(t *Tree, opts Options) ([]EventImportance, error) {
 	}
 	prob := b.probabilities(root, probs)
 	top := prob[root]
-	birn := b.birnbaum(root, probs, prob)
+	birn, present := b.birnbaum(root, probs, prob)
 	var out []EventImportance
 	for e := range t.Events {
 		l := p.level[e]
-		if l < 0 {
+		if l < 0 || !present[l] {
 			continue
 		}
 		q, bi := probs[l], birn[l]
+		// P = q·P1 + (1−q)·P0 and bi = P1 − P0. Where P0 or P1 is 0 the
+		// subtraction leaves rounding noise: clear it.
 		p0 := top - q*bi
+		if math.Abs(p0) <= 1e-12*top {
+			p0 = 0
+		}
 		p1 := p0 + bi
 		out = append(out, EventImportance{
 			Event:         int32(e),
@@ -96,10 +102,7 @@ func Importance(t *Tree, opts Options) ([]EventImportance, error) {
 
 func ratio(a, b float64) float64 {
 	if b == 0 {
-		if a == 0 {
-			return 0
-		}
-		return math.Inf(1)
+		return 0
 	}
 	return a / b
 }
