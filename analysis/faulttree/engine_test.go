@@ -327,6 +327,26 @@ func TestAutoFallsBackToZBDDWhenTheBDDIsTooLarge(t *testing.T) {
 	}
 }
 
+func TestEstimateDegradesToBounds(t *testing.T) {
+	tr := generatedTree(200, 1)
+	exact, err := EstimateProbability(tr, 0, Options{})
+	if err != nil || !exact.Exact {
+		t.Fatalf("with the default budget: %+v, %v", exact, err)
+	}
+	est, err := EstimateProbability(tr, 4, Options{MaxNodes: 20000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if est.Exact || est.Order != 4 || !containsAll(est.Note, "MaxNodes", "order 4") {
+		t.Errorf("estimate %+v: want bounds at order 4 with a note saying what to raise", est)
+	}
+	// The order-4 sets miss some failures, so the MCUB may fall below
+	// the exact value, but not far on a tree of rare events.
+	if est.Probability < 0.5*exact.Probability || est.Bound.RareEvent < est.Bound.MCUB {
+		t.Errorf("bounds %+v, exact %v", est.Bound, exact.Probability)
+	}
+}
+
 func TestMonteCarloAgreesWithBDD(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	outside := 0

@@ -1,6 +1,7 @@
 package faulttree
 
 import (
+	"errors"
 	"fmt"
 	"math"
 )
@@ -125,4 +126,42 @@ func Bounds(sets []CutSet) Bound {
 	}
 	b.MCUB = 1 - keep
 	return b
+}
+
+// Estimate is the top event probability: exact when the BDD fits the
+// budget, otherwise the bounds from the cut sets up to an order.
+type Estimate struct {
+	Exact       bool
+	Probability float64 // exact value, or the MCUB when not Exact
+	Bound       Bound   // from the cut sets (zero when Exact)
+	Order       int     // order of the cut sets behind Bound
+	Note        string  // why the value is not exact, and what to raise
+}
+
+// EstimateProbability returns the exact top event probability, or, when
+// the BDD exceeds opts.MaxNodes, the rare-event and min-cut upper bounds
+// from the minimal cut sets up to order (default 3) with a note saying
+// so. It fails only when neither fits the budget.
+func EstimateProbability(t *Tree, order int, opts Options) (Estimate, error) {
+	p, err := Probability(t, opts)
+	if err == nil {
+		return Estimate{Exact: true, Probability: p}, nil
+	}
+	if !errors.Is(err, ErrBudget) {
+		return Estimate{}, err
+	}
+	if order <= 0 {
+		order = 3
+	}
+	res, cerr := CutSets(t, CutSetOptions{Order: order, MaxNodes: opts.MaxNodes, Method: ZBDD})
+	if cerr != nil {
+		return Estimate{}, fmt.Errorf("%w; and the cut sets up to order %d: %w", err, order, cerr)
+	}
+	b := Bounds(res.Sets)
+	return Estimate{
+		Probability: b.MCUB,
+		Bound:       b,
+		Order:       order,
+		Note:        fmt.Sprintf("%v; bounds from the %d minimal cut sets up to order %d instead", err, res.Count, order),
+	}, nil
 }
