@@ -51,6 +51,10 @@ type CutSetOptions struct {
 	Order    int    // largest cut set order kept; 0: no limit
 	MaxNodes int    // decision-diagram node budget; 0: DefaultMaxNodes
 	Method   Method // Auto unless comparing engines
+	// WithProbability also computes the exact top event probability,
+	// sharing the BDD when the cut sets came from it (every event then
+	// needs a probability).
+	WithProbability bool
 }
 
 // CutSet is a minimal cut set: events (indices into Tree.Events, sorted
@@ -74,6 +78,7 @@ type CutSetResult struct {
 	Count        int
 	Distribution []int // Distribution[i]: number of sets of order i+1
 	Sets         []CutSet
+	Probability  float64 // exact top event probability, with WithProbability
 }
 
 // CutSets computes the minimal cut sets of t up to opts.Order, sorted by
@@ -94,8 +99,15 @@ func CutSets(t *Tree, opts CutSetOptions) (*CutSetResult, error) {
 	if k == 0 {
 		k = -1
 	}
+	var probs []float64
+	if opts.WithProbability {
+		if probs, err = levelProbabilities(t, p); err != nil {
+			return nil, err
+		}
+	}
 	var z *zbdd
-	var family int32
+	var family, root int32
+	var b *bdd
 	method := opts.Method
 	switch method {
 	case Auto:
@@ -112,12 +124,12 @@ func CutSets(t *Tree, opts CutSetOptions) (*CutSetResult, error) {
 			}
 		}
 		for _, method = range plan {
-			if z, family = runMethod(p, method, k, maxNodes); !z.over {
+			if z, family, b, root = runMethod(p, method, k, maxNodes); !z.over {
 				break
 			}
 		}
 	case ZBDD, BDD:
-		z, family = runMethod(p, method, k, maxNodes)
+		z, family, b, root = runMethod(p, method, k, maxNodes)
 	default:
 		return nil, fmt.Errorf("cut sets of %q: unknown method %s", t.Name, method)
 	}
@@ -125,6 +137,16 @@ func CutSets(t *Tree, opts CutSetOptions) (*CutSetResult, error) {
 		return nil, fmt.Errorf("cut sets of %q: more than %d decision-diagram nodes: %w (raise MaxNodes, or give a lower order limit)", t.Name, maxNodes, ErrBudget)
 	}
 	res := &CutSetResult{Order: opts.Order, Method: method}
+	if opts.WithProbability {
+		if b == nil {
+			b = newBDD(maxNodes)
+			root = b.build(p)
+			if b.over {
+				return nil, fmt.Errorf("probability of %q: the BDD needs more than %d nodes: %w (raise MaxNodes, or use EstimateProbability for bounds)", t.Name, maxNodes, ErrBudget)
+			}
+		}
+		res.Probability = b.probabilities(root, probs)[root]
+	}
 	var dist []int
 	res.Count, dist = z.count(family)
 	if len(dist) > 1 {
@@ -158,20 +180,21 @@ func CutSets(t *Tree, opts CutSetOptions) (*CutSetResult, error) {
 // bottom-up.
 const autoZBDDOrder = 5
 
-// runMethod computes the cut-set family of p with one method; z.over
-// reports that the budget was exceeded.
-func runMethod(p *pdag, m Method, k int32, maxNodes int) (*zbdd, int32) {
-	z := newZBDD(maxNodes)
+// runMethod computes the cut-set family of p with one method, and
+// returns the BDD it built (nil for ZBDD); z.over reports that the budget
+// was exceeded.
+func runMethod(p *pdag, m Method, k int32, maxNodes int) (z *zbdd, family int32, b *bdd, root int32) {
+	z = newZBDD(maxNodes)
 	if m == ZBDD {
-		return z, z.fromPdag(p, k)
+		return z, z.fromPdag(p, k), nil, 0
 	}
-	b := newBDD(maxNodes)
-	root := b.build(p)
+	b = newBDD(maxNodes)
+	root = b.build(p)
 	if b.over {
 		z.over = true
-		return z, zEmpty
+		return z, zEmpty, nil, 0
 	}
-	return z, z.minsol(b, root, k)
+	return z, z.minsol(b, root, k), b, root
 }
 
 // fromPdag builds the minimal cut sets of p's top event bottom-up, with at

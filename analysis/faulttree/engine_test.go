@@ -36,9 +36,12 @@ func checkAgainstReference(t *testing.T, tr *Tree, coherent bool) {
 			}
 		}
 		for _, m := range methods {
-			res, err := CutSets(tr, CutSetOptions{Order: order, Method: m})
+			res, err := CutSets(tr, CutSetOptions{Order: order, Method: m, WithProbability: true})
 			if err != nil {
 				t.Fatalf("CutSets(order %d, %s): %v", order, m, err)
+			}
+			if !approxEqual(res.Probability, want) {
+				t.Fatalf("CutSets(order %d, %s).Probability = %v, brute force %v", order, m, res.Probability, want)
 			}
 			gotSets := cutSetStrings(tr, res)
 			if diff := cmp.Diff(wantSets, gotSets); diff != "" {

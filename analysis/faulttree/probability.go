@@ -17,16 +17,9 @@ func topBDD(t *Tree, opts Options) (*bdd, int32, *pdag, []float64, error) {
 	if err != nil {
 		return nil, 0, nil, nil, err
 	}
-	probs := make([]float64, len(p.order))
-	for l, e := range p.order {
-		ev := t.Events[e]
-		if !ev.HasP {
-			return nil, 0, nil, nil, fmt.Errorf("probability of %q: basic event %q has no probability", t.Name, ev.Name)
-		}
-		if ev.P < 0 || ev.P > 1 || math.IsNaN(ev.P) {
-			return nil, 0, nil, nil, fmt.Errorf("probability of %q: basic event %q: probability %v is not in [0, 1]", t.Name, ev.Name, ev.P)
-		}
-		probs[l] = ev.P
+	probs, err := levelProbabilities(t, p)
+	if err != nil {
+		return nil, 0, nil, nil, err
 	}
 	maxNodes := opts.MaxNodes
 	if maxNodes <= 0 {
@@ -35,9 +28,25 @@ func topBDD(t *Tree, opts Options) (*bdd, int32, *pdag, []float64, error) {
 	b := newBDD(maxNodes)
 	root := b.build(p)
 	if b.over {
-		return nil, 0, nil, nil, fmt.Errorf("probability of %q: the BDD needs more than %d nodes: %w (raise MaxNodes, or use Bounds with an order limit)", t.Name, maxNodes, ErrBudget)
+		return nil, 0, nil, nil, fmt.Errorf("probability of %q: the BDD needs more than %d nodes: %w (raise MaxNodes, or use EstimateProbability for bounds)", t.Name, maxNodes, ErrBudget)
 	}
 	return b, root, p, probs, nil
+}
+
+// levelProbabilities returns the probability of the event at each level.
+func levelProbabilities(t *Tree, p *pdag) ([]float64, error) {
+	probs := make([]float64, len(p.order))
+	for l, e := range p.order {
+		ev := t.Events[e]
+		if !ev.HasP {
+			return nil, fmt.Errorf("probability of %q: basic event %q has no probability", t.Name, ev.Name)
+		}
+		if ev.P < 0 || ev.P > 1 || math.IsNaN(ev.P) {
+			return nil, fmt.Errorf("probability of %q: basic event %q: probability %v is not in [0, 1]", t.Name, ev.Name, ev.P)
+		}
+		probs[l] = ev.P
+	}
+	return probs, nil
 }
 
 // Probability returns the exact probability of the top event of t, from
