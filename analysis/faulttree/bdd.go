@@ -207,11 +207,13 @@ func (b *bdd) probabilities(root int32, p []float64) []float64 {
 
 // birnbaum returns dP(root)/dp[level] for every level: the sum over the
 // nodes of that level of (probability of reaching the node) × (P(high) −
-// P(low)). A path that skips a level does not depend on it.
-func (b *bdd) birnbaum(root int32, p []float64, prob []float64) []float64 {
-	out := make([]float64, len(p))
+// P(low)). A path that skips a level does not depend on it. present
+// reports the levels the function depends on (some node has them).
+func (b *bdd) birnbaum(root int32, p []float64, prob []float64) (out []float64, present []bool) {
+	out = make([]float64, len(p))
+	present = make([]bool, len(p))
 	if root <= bddTrue {
-		return out
+		return out, present
 	}
 	// Reachable nodes in order of level (parents before children).
 	var nodes []int32
@@ -235,6 +237,7 @@ func (b *bdd) birnbaum(root int32, p []float64, prob []float64) []float64 {
 		r := reach[n]
 		q := p[nd.level]
 		out[nd.level] += r * (prob[nd.hi] - prob[nd.low])
+		present[nd.level] = true
 		if nd.hi > bddTrue {
 			reach[nd.hi] += r * q
 		}
@@ -242,5 +245,5 @@ func (b *bdd) birnbaum(root int32, p []float64, prob []float64) []float64 {
 			reach[nd.low] += r * (1 - q)
 		}
 	}
-	return out
+	return out, present
 }

@@ -8,8 +8,10 @@ import (
 )
 
 // generatedTree makes a layered tree over n events, shaped like the
-// industrial benchmarks: or gates of and gates of or gates..., with gates
-// shared between parents and events shared between gates.
+// industrial benchmarks: or gates over and gates over or gates, five
+// layers, the last over events, with gates shared between parents and
+// events shared between gates (so cut sets of order 2 to 4 and beyond),
+// and one atleast gate per and layer.
 func generatedTree(n int, seed uint64) *Tree {
 	rng := rand.New(rand.NewPCG(seed, 99))
 	t := &Tree{Name: fmt.Sprintf("generated-%d-%d", n, seed)}
@@ -18,30 +20,34 @@ func generatedTree(n int, seed uint64) *Tree {
 	}
 	// Gates are appended top-down; arguments point to later gates, so the
 	// tree has no cycle. Gate 0 is the top.
-	var layer []int32
 	t.Gates = append(t.Gates, Gate{Name: "top", Op: Or})
-	layer = append(layer, 0)
-	ops := []Op{Or, And, Or, AtLeast}
+	layer := []int32{0}
 	for depth := 1; depth <= 4; depth++ {
 		var next []int32
-		width := min(n/3, 4<<depth)
+		width := max(2, min(n/4, 8<<depth))
 		for i := range width {
-			op := ops[(depth+i)%len(ops)]
-			if depth%2 == 1 && op == Or {
+			op := Or
+			if depth%2 == 1 {
 				op = And
+				if i == 0 {
+					op = AtLeast
+				}
 			}
 			t.Gates = append(t.Gates, Gate{Name: fmt.Sprintf("g%d_%d", depth, i), Op: op})
 			next = append(next, int32(len(t.Gates)-1))
 		}
 		for _, g := range layer {
-			for range 2 + rng.IntN(2) {
+			for range 2 + rng.IntN(3) {
 				t.Gates[g].Args = append(t.Gates[g].Args, Arg{Kind: ArgGate, Index: next[rng.IntN(len(next))]})
+			}
+			if t.Gates[g].Op == Or && rng.IntN(2) == 0 {
+				t.Gates[g].Args = append(t.Gates[g].Args, Arg{Kind: ArgEvent, Index: int32(rng.IntN(n))})
 			}
 		}
 		layer = next
 	}
 	for _, g := range layer {
-		for range 2 + rng.IntN(3) {
+		for range 2 + rng.IntN(4) {
 			t.Gates[g].Args = append(t.Gates[g].Args, Arg{Kind: ArgEvent, Index: int32(rng.IntN(n))})
 		}
 	}
@@ -67,10 +73,10 @@ func containsAll(s string, subs ...string) bool {
 }
 
 func BenchmarkCutSets(b *testing.B) {
-	for _, n := range []int{100, 400} {
+	for _, n := range []int{200, 1000} {
 		tr := generatedTree(n, 1)
 		for _, m := range []Method{ZBDD, BDD} {
-			for _, order := range []int{3, 0} {
+			for _, order := range []int{3, 5} {
 				b.Run(fmt.Sprintf("events=%d/%s/order=%d", n, m, order), func(b *testing.B) {
 					var count int
 					for b.Loop() {
@@ -88,7 +94,7 @@ func BenchmarkCutSets(b *testing.B) {
 }
 
 func BenchmarkProbability(b *testing.B) {
-	for _, n := range []int{100, 400} {
+	for _, n := range []int{200, 1000} {
 		tr := generatedTree(n, 1)
 		b.Run(fmt.Sprintf("events=%d", n), func(b *testing.B) {
 			for b.Loop() {

@@ -21,10 +21,9 @@ type Method uint8
 
 // Methods.
 const (
-	// Auto uses BDD, the faster on every SCRAM sample tree (Baobab1: 44 ms
-	// against 4.1 s bottom-up); when the BDD exceeds the budget and the
-	// tree is coherent with an order limit, it falls back to ZBDD, whose
-	// size the order limit bounds.
+	// Auto builds coherent trees with an order limit up to 5 bottom-up
+	// (ZBDD), and others through the BDD; when the first method exceeds
+	// the budget it tries the other where that applies.
 	Auto Method = iota
 	// ZBDD builds the cut-set family bottom-up from the gates, dropping
 	// sets longer than the order limit as they are formed. A negated event
@@ -52,6 +51,10 @@ type CutSetOptions struct {
 	Order    int    // largest cut set order kept; 0: no limit
 	MaxNodes int    // decision-diagram node budget; 0: DefaultMaxNodes
 	Method   Method // Auto unless comparing engines
+	// WithProbability also computes the exact top event probability,
+	// sharing the BDD when the cut sets came from it (every event then
+	// needs a probability).
+	WithProbability bool
 }
 
 // CutSet is a minimal cut set: events (indices into Tree.Events, sorted
@@ -75,6 +78,7 @@ type CutSetResult struct {
 	Count        int
 	Distribution []int // Distribution[i]: number of sets of order i+1
 	Sets         []CutSet
+	Probability  float64 // exact top event probability, with WithProbability
 }
 
 // CutSets computes the minimal cut sets of t up to opts.Order, sorted by
@@ -95,35 +99,54 @@ func CutSets(t *Tree, opts CutSetOptions) (*CutSetResult, error) {
 	if k == 0 {
 		k = -1
 	}
-	method := opts.Method
+	var probs []float64
+	if opts.WithProbability {
+		if probs, err = levelProbabilities(t, p); err != nil {
+			return nil, err
+		}
+	}
 	var z *zbdd
-	var family int32
+	var family, root int32
+	var b *bdd
+	method := opts.Method
 	switch method {
-	case Auto, BDD:
-		b := newBDD(maxNodes)
-		root := b.build(p)
-		if !b.over {
-			method = BDD
-			z = newZBDD(maxNodes)
-			family = z.minsol(b, root, k)
-			break
+	case Auto:
+		// Measured (BenchmarkCutSets, SCRAM's samples): bottom-up is the
+		// faster for low orders on coherent trees (Baobab1 order 5: 3.6 ms
+		// against 5.5 ms; generated trees 10-50 times), the BDD for high
+		// orders (Baobab1 order 7: 17 ms against 34 ms; all: 44 ms against
+		// 4.1 s) and the only one for trees with NOT.
+		plan := []Method{BDD}
+		if !p.negated && k > 0 {
+			plan = []Method{BDD, ZBDD}
+			if k <= autoZBDDOrder {
+				plan = []Method{ZBDD, BDD}
+			}
 		}
-		if method == BDD || p.negated || k < 0 {
-			return nil, fmt.Errorf("cut sets of %q: the BDD needs more than %d nodes: %w (raise MaxNodes, or give an order limit)", t.Name, maxNodes, ErrBudget)
+		for _, method = range plan {
+			if z, family, b, root = runMethod(p, method, k, maxNodes); !z.over {
+				break
+			}
 		}
-		b = nil // let the collector have it before the ZBDD grows
-		method = ZBDD
-		fallthrough
-	case ZBDD:
-		z = newZBDD(maxNodes)
-		family = z.fromPdag(p, k)
+	case ZBDD, BDD:
+		z, family, b, root = runMethod(p, method, k, maxNodes)
 	default:
 		return nil, fmt.Errorf("cut sets of %q: unknown method %s", t.Name, method)
 	}
 	if z.over {
-		return nil, fmt.Errorf("cut sets of %q: the ZBDD needs more than %d nodes: %w (raise MaxNodes or lower Order)", t.Name, maxNodes, ErrBudget)
+		return nil, fmt.Errorf("cut sets of %q: more than %d decision-diagram nodes: %w (raise MaxNodes, or give a lower order limit)", t.Name, maxNodes, ErrBudget)
 	}
 	res := &CutSetResult{Order: opts.Order, Method: method}
+	if opts.WithProbability {
+		if b == nil {
+			b = newBDD(maxNodes)
+			root = b.build(p)
+			if b.over {
+				return nil, fmt.Errorf("probability of %q: the BDD needs more than %d nodes: %w (raise MaxNodes, or use EstimateProbability for bounds)", t.Name, maxNodes, ErrBudget)
+			}
+		}
+		res.Probability = b.probabilities(root, probs)[root]
+	}
 	var dist []int
 	res.Count, dist = z.count(family)
 	if len(dist) > 1 {
@@ -151,6 +174,27 @@ func CutSets(t *Tree, opts CutSetOptions) (*CutSetResult, error) {
 		return slices.CompareFunc(a.Events, b.Events, func(x, y int32) int { return strings.Compare(t.Events[x].Name, t.Events[y].Name) })
 	})
 	return res, nil
+}
+
+// autoZBDDOrder is the largest order limit for which Auto builds cut sets
+// bottom-up.
+const autoZBDDOrder = 5
+
+// runMethod computes the cut-set family of p with one method, and
+// returns the BDD it built (nil for ZBDD); z.over reports that the budget
+// was exceeded.
+func runMethod(p *pdag, m Method, k int32, maxNodes int) (z *zbdd, family int32, b *bdd, root int32) {
+	z = newZBDD(maxNodes)
+	if m == ZBDD {
+		return z, z.fromPdag(p, k), nil, 0
+	}
+	b = newBDD(maxNodes)
+	root = b.build(p)
+	if b.over {
+		z.over = true
+		return z, zEmpty, nil, 0
+	}
+	return z, z.minsol(b, root, k), b, root
 }
 
 // fromPdag builds the minimal cut sets of p's top event bottom-up, with at

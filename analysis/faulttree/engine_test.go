@@ -36,9 +36,12 @@ func checkAgainstReference(t *testing.T, tr *Tree, coherent bool) {
 			}
 		}
 		for _, m := range methods {
-			res, err := CutSets(tr, CutSetOptions{Order: order, Method: m})
+			res, err := CutSets(tr, CutSetOptions{Order: order, Method: m, WithProbability: true})
 			if err != nil {
 				t.Fatalf("CutSets(order %d, %s): %v", order, m, err)
+			}
+			if !approxEqual(res.Probability, want) {
+				t.Fatalf("CutSets(order %d, %s).Probability = %v, brute force %v", order, m, res.Probability, want)
 			}
 			gotSets := cutSetStrings(tr, res)
 			if diff := cmp.Diff(wantSets, gotSets); diff != "" {
@@ -98,6 +101,26 @@ func TestImportanceMatchesBruteForce(t *testing.T) {
 			t.Fatal(err)
 		}
 		top := refProbability(tr, nil)
+		listed := map[int32]bool{}
+		for _, im := range imps {
+			listed[im.Event] = true
+		}
+		for e := range tr.Events {
+			if listed[int32(e)] {
+				continue
+			}
+			// Left out: the top must not depend on it.
+			p := make([]float64, len(tr.Events))
+			for i, ev := range tr.Events {
+				p[i] = ev.P
+			}
+			p[e] = 1
+			p1 := refProbability(tr, p)
+			p[e] = 0
+			if p0 := refProbability(tr, p); !approxEqual(p1, p0) {
+				t.Fatalf("event %d left out, but P1 %v != P0 %v", e, p1, p0)
+			}
+		}
 		for _, im := range imps {
 			p := make([]float64, len(tr.Events))
 			for i, e := range tr.Events {
@@ -280,7 +303,7 @@ func TestBudgetErrorSaysWhatToRaise(t *testing.T) {
 }
 
 func TestAutoFallsBackToZBDDWhenTheBDDIsTooLarge(t *testing.T) {
-	tr := generatedTree(60, 3)
+	tr := generatedTree(200, 1)
 	p, err := buildPdag(tr)
 	if err != nil {
 		t.Fatal(err)
@@ -288,11 +311,11 @@ func TestAutoFallsBackToZBDDWhenTheBDDIsTooLarge(t *testing.T) {
 	b := newBDD(0)
 	b.build(p)
 	budget := len(b.nodes) - 1
-	want, err := CutSets(tr, CutSetOptions{Order: 2, Method: BDD})
+	want, err := CutSets(tr, CutSetOptions{Order: autoZBDDOrder + 1, Method: BDD})
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := CutSets(tr, CutSetOptions{Order: 2, MaxNodes: budget})
+	got, err := CutSets(tr, CutSetOptions{Order: autoZBDDOrder + 1, MaxNodes: budget})
 	if err != nil {
 		t.Fatalf("with %d nodes: %v", budget, err)
 	}
@@ -304,6 +327,26 @@ func TestAutoFallsBackToZBDDWhenTheBDDIsTooLarge(t *testing.T) {
 	}
 	if _, err := CutSets(tr, CutSetOptions{MaxNodes: budget}); !errors.Is(err, ErrBudget) {
 		t.Errorf("without an order limit: error %v, want ErrBudget", err)
+	}
+}
+
+func TestEstimateDegradesToBounds(t *testing.T) {
+	tr := generatedTree(200, 1)
+	exact, err := EstimateProbability(tr, 0, Options{})
+	if err != nil || !exact.Exact {
+		t.Fatalf("with the default budget: %+v, %v", exact, err)
+	}
+	est, err := EstimateProbability(tr, 4, Options{MaxNodes: 20000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if est.Exact || est.Order != 4 || !containsAll(est.Note, "MaxNodes", "order 4") {
+		t.Errorf("estimate %+v: want bounds at order 4 with a note saying what to raise", est)
+	}
+	// The order-4 sets miss some failures, so the MCUB may fall below
+	// the exact value, but not far on a tree of rare events.
+	if est.Probability < 0.5*exact.Probability || est.Bound.RareEvent < est.Bound.MCUB {
+		t.Errorf("bounds %+v, exact %v", est.Bound, exact.Probability)
 	}
 }
 

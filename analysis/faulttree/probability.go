@@ -1,6 +1,7 @@
 package faulttree
 
 import (
+	"errors"
 	"fmt"
 	"math"
 )
@@ -16,16 +17,9 @@ func topBDD(t *Tree, opts Options) (*bdd, int32, *pdag, []float64, error) {
 	if err != nil {
 		return nil, 0, nil, nil, err
 	}
-	probs := make([]float64, len(p.order))
-	for l, e := range p.order {
-		ev := t.Events[e]
-		if !ev.HasP {
-			return nil, 0, nil, nil, fmt.Errorf("probability of %q: basic event %q has no probability", t.Name, ev.Name)
-		}
-		if ev.P < 0 || ev.P > 1 || math.IsNaN(ev.P) {
-			return nil, 0, nil, nil, fmt.Errorf("probability of %q: basic event %q: probability %v is not in [0, 1]", t.Name, ev.Name, ev.P)
-		}
-		probs[l] = ev.P
+	probs, err := levelProbabilities(t, p)
+	if err != nil {
+		return nil, 0, nil, nil, err
 	}
 	maxNodes := opts.MaxNodes
 	if maxNodes <= 0 {
@@ -34,9 +28,25 @@ func topBDD(t *Tree, opts Options) (*bdd, int32, *pdag, []float64, error) {
 	b := newBDD(maxNodes)
 	root := b.build(p)
 	if b.over {
-		return nil, 0, nil, nil, fmt.Errorf("probability of %q: the BDD needs more than %d nodes: %w (raise MaxNodes, or use Bounds with an order limit)", t.Name, maxNodes, ErrBudget)
+		return nil, 0, nil, nil, fmt.Errorf("probability of %q: the BDD needs more than %d nodes: %w (raise MaxNodes, or use EstimateProbability for bounds)", t.Name, maxNodes, ErrBudget)
 	}
 	return b, root, p, probs, nil
+}
+
+// levelProbabilities returns the probability of the event at each level.
+func levelProbabilities(t *Tree, p *pdag) ([]float64, error) {
+	probs := make([]float64, len(p.order))
+	for l, e := range p.order {
+		ev := t.Events[e]
+		if !ev.HasP {
+			return nil, fmt.Errorf("probability of %q: basic event %q has no probability", t.Name, ev.Name)
+		}
+		if ev.P < 0 || ev.P > 1 || math.IsNaN(ev.P) {
+			return nil, fmt.Errorf("probability of %q: basic event %q: probability %v is not in [0, 1]", t.Name, ev.Name, ev.P)
+		}
+		probs[l] = ev.P
+	}
+	return probs, nil
 }
 
 // Probability returns the exact probability of the top event of t, from
@@ -63,8 +73,9 @@ type EventImportance struct {
 }
 
 // Importance returns the importance of every basic event that the top
-// event depends on after preprocessing, in tree order. Ratios with a zero
-// denominator are +Inf (or 0 when both sides are 0).
+// event depends on (those SCRAM lists: an event absorbed by another, like
+// b in a or (a and b), is left out), in tree order. A ratio with a zero
+// denominator is 0, as SCRAM prints it (and as JSON can carry it).
 func Importance(t *Tree, opts Options) ([]EventImportance, error) {
 	b, root, p, probs, err := topBDD(t, opts)
 	if err != nil {
@@ -72,15 +83,20 @@ func Importance(t *Tree, opts Options) ([]EventImportance, error) {
 	}
 	prob := b.probabilities(root, probs)
 	top := prob[root]
-	birn := b.birnbaum(root, probs, prob)
+	birn, present := b.birnbaum(root, probs, prob)
 	var out []EventImportance
 	for e := range t.Events {
 		l := p.level[e]
-		if l < 0 {
+		if l < 0 || !present[l] {
 			continue
 		}
 		q, bi := probs[l], birn[l]
+		// P = q·P1 + (1−q)·P0 and bi = P1 − P0. Where P0 or P1 is 0 the
+		// subtraction leaves rounding noise: clear it.
 		p0 := top - q*bi
+		if math.Abs(p0) <= 1e-12*top {
+			p0 = 0
+		}
 		p1 := p0 + bi
 		out = append(out, EventImportance{
 			Event:         int32(e),
@@ -96,10 +112,7 @@ func Importance(t *Tree, opts Options) ([]EventImportance, error) {
 
 func ratio(a, b float64) float64 {
 	if b == 0 {
-		if a == 0 {
-			return 0
-		}
-		return math.Inf(1)
+		return 0
 	}
 	return a / b
 }
@@ -122,4 +135,42 @@ func Bounds(sets []CutSet) Bound {
 	}
 	b.MCUB = 1 - keep
 	return b
+}
+
+// Estimate is the top event probability: exact when the BDD fits the
+// budget, otherwise the bounds from the cut sets up to an order.
+type Estimate struct {
+	Exact       bool
+	Probability float64 // exact value, or the MCUB when not Exact
+	Bound       Bound   // from the cut sets (zero when Exact)
+	Order       int     // order of the cut sets behind Bound
+	Note        string  // why the value is not exact, and what to raise
+}
+
+// EstimateProbability returns the exact top event probability, or, when
+// the BDD exceeds opts.MaxNodes, the rare-event and min-cut upper bounds
+// from the minimal cut sets up to order (default 3) with a note saying
+// so. It fails only when neither fits the budget.
+func EstimateProbability(t *Tree, order int, opts Options) (Estimate, error) {
+	p, err := Probability(t, opts)
+	if err == nil {
+		return Estimate{Exact: true, Probability: p}, nil
+	}
+	if !errors.Is(err, ErrBudget) {
+		return Estimate{}, err
+	}
+	if order <= 0 {
+		order = 3
+	}
+	res, cerr := CutSets(t, CutSetOptions{Order: order, MaxNodes: opts.MaxNodes, Method: ZBDD})
+	if cerr != nil {
+		return Estimate{}, fmt.Errorf("%w; and the cut sets up to order %d: %w", err, order, cerr)
+	}
+	b := Bounds(res.Sets)
+	return Estimate{
+		Probability: b.MCUB,
+		Bound:       b,
+		Order:       order,
+		Note:        fmt.Sprintf("%v; bounds from the %d minimal cut sets up to order %d instead", err, res.Count, order),
+	}, nil
 }
