@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -86,6 +87,12 @@ func runCutsets(e *env, f *cutsetsFlags, args []string) error {
 	if !ok {
 		return usageError("--method %q: want auto, zbdd or bdd", f.method)
 	}
+	if e.getenv("GOGC") == "" {
+		// Decision diagrams are many small nodes, built once and kept:
+		// collecting as often as the default does costs a third of a
+		// run. GOGC, when set, decides instead.
+		debug.SetGCPercent(400)
+	}
 	var trees []*faulttree.Tree
 	switch {
 	case len(f.mefFiles) > 0 && len(args) > 0:
@@ -124,8 +131,9 @@ func runCutsets(e *env, f *cutsetsFlags, args []string) error {
 	}
 	var reports []cutsetsReport
 	for _, t := range trees {
+		withP := allHaveP(t)
 		stop := progress(e, fmt.Sprintf("cut sets of %s", t.Name))
-		res, err := faulttree.CutSets(t, faulttree.CutSetOptions{Order: f.order, Method: method, MaxNodes: f.maxNodes})
+		res, err := faulttree.CutSets(t, faulttree.CutSetOptions{Order: f.order, Method: method, MaxNodes: f.maxNodes, WithProbability: withP})
 		stop()
 		if err != nil {
 			return usageError("%v", err)
@@ -138,12 +146,9 @@ func runCutsets(e *env, f *cutsetsFlags, args []string) error {
 		if rep.Distribution == nil {
 			rep.Distribution = []int{}
 		}
-		withP := allHaveP(t)
 		if withP {
-			p, err := faulttree.Probability(t, faulttree.Options{MaxNodes: f.maxNodes})
-			if err == nil {
-				rep.Probability = &p
-			}
+			p := res.Probability
+			rep.Probability = &p
 		}
 		sets := res.Sets
 		if !withP {
@@ -152,7 +157,7 @@ func runCutsets(e *env, f *cutsetsFlags, args []string) error {
 			slices.SortStableFunc(sets, func(a, b faulttree.CutSet) int { return len(a.Events) - len(b.Events) })
 		}
 		for _, s := range sets {
-			out := cutSetOut{}
+			out := cutSetOut{Events: []string{}}
 			for _, ev := range s.Events {
 				out.Events = append(out.Events, t.Events[ev].Name)
 			}
@@ -168,7 +173,11 @@ func runCutsets(e *env, f *cutsetsFlags, args []string) error {
 		switch f.format {
 		case "json":
 			enc := json.NewEncoder(w)
-			enc.SetIndent("", "  ")
+			if totalSets(reports) <= 1000 {
+				// Indented for people; a long list compactly, which
+				// encoding/json writes several times faster.
+				enc.SetIndent("", "  ")
+			}
 			if len(reports) == 1 {
 				return enc.Encode(reports[0])
 			}
@@ -178,6 +187,14 @@ func runCutsets(e *env, f *cutsetsFlags, args []string) error {
 		}
 		return cutsetsText(w, reports)
 	})
+}
+
+func totalSets(reports []cutsetsReport) int {
+	n := 0
+	for _, r := range reports {
+		n += len(r.CutSets)
+	}
+	return n
 }
 
 func allHaveP(t *faulttree.Tree) bool {

@@ -62,7 +62,14 @@ type result struct {
 	probability  float64
 }
 
+// launchArg makes the benchmark binary run as the launcher of one
+// measured process (see measure).
+const launchArg = "-launch-child"
+
 func main() {
+	if len(os.Args) > 2 && os.Args[1] == launchArg {
+		os.Exit(launch(os.Args[2:]))
+	}
 	runs := flag.Int("runs", 3, "run each case this many times (tools interleaved); report the median")
 	only := flag.String("only", "", "comma-separated case names (default: all): "+caseNames())
 	flag.Parse()
@@ -139,20 +146,52 @@ func trim(d []int) []int {
 }
 
 // measure runs cmd and returns its wall time and peak RSS.
+//
+// The peak comes from a launcher: this binary again, which runs cmd and
+// prints the maximum resident set size getrusage reports for it. Run
+// directly, cmd's figure would be at least this process's own peak: Go
+// starts children with vfork, sharing its memory until the exec, and
+// Linux keeps the high-water mark of that memory in the child's
+// accounting. The launcher is small, so its floor is a few MB.
 func measure(cmd *exec.Cmd) run {
+	self, err := os.Executable()
+	if err != nil {
+		return run{err: err}
+	}
+	launcher := exec.Command(self, append([]string{launchArg}, cmd.Args...)...)
 	var stderr strings.Builder
-	cmd.Stderr = &stderr
+	launcher.Stderr = &stderr
 	start := time.Now()
-	err := cmd.Run()
+	out, err := launcher.Output()
 	r := run{wall: time.Since(start)}
 	if err != nil {
 		r.err = fmt.Errorf("%v: %s", err, strings.TrimSpace(stderr.String()))
 		return r
 	}
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		r.rss = ru.Maxrss * 1024 // kilobytes on Linux
+	if _, err := fmt.Sscanf(string(out), "maxrss %d", &r.rss); err != nil {
+		r.err = fmt.Errorf("the launcher printed %q", out)
 	}
 	return r
+}
+
+// launch runs args as a child, its output to stderr, and prints its peak
+// resident memory in bytes; the exit code is the child's.
+func launch(args []string) int {
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	err := cmd.Run()
+	if cmd.ProcessState == nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		fmt.Printf("maxrss %d\n", ru.Maxrss*1024) // kilobytes on Linux
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return 0
 }
 
 func runSpof(spof, dir string, paths []string, order int) (run, result) {
