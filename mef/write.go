@@ -110,18 +110,32 @@ func Write(w io.Writer, trees ...*faulttree.Tree) error {
 			case g.Op == faulttree.AtLeast:
 				attr = fmt.Sprintf(" min=\"%d\"", g.K)
 			}
-			p("      <%s%s>\n", op, attr)
+			if g.Op == faulttree.Null {
+				op = "null"
+			}
+			// A single argument passed through is the gate's formula
+			// itself: SCRAM refuses <null> inside a gate's definition.
+			bare := op == "null"
+			indent := "        "
+			if bare {
+				indent = "      "
+			} else {
+				p("      <%s%s>\n", op, attr)
+			}
 			for _, a := range g.Args {
 				switch a.Kind {
 				case faulttree.ArgGate:
-					p("        <gate name=\"%s\"/>\n", gateNames[a.Index])
+					p("%s<gate name=\"%s\"/>\n", indent, gateNames[a.Index])
 				case faulttree.ArgEvent:
-					p("        <basic-event name=\"%s\"/>\n", eventNames[i][a.Index])
+					p("%s<basic-event name=\"%s\"/>\n", indent, eventNames[i][a.Index])
 				case faulttree.ArgHouse:
-					p("        <house-event name=\"%s\"/>\n", houseNames[i][a.Index])
+					p("%s<house-event name=\"%s\"/>\n", indent, houseNames[i][a.Index])
 				}
 			}
-			p("      </%s>\n    </define-gate>\n", op)
+			if !bare {
+				p("      </%s>\n", op)
+			}
+			p("    </define-gate>\n")
 		}
 		p("  </define-fault-tree>\n")
 	}
