@@ -23,6 +23,8 @@ type cutsetsFlags struct {
 	mefFiles []string
 	method   string
 	maxNodes int
+	mc       int
+	seed     uint64
 }
 
 func newCutsetsCmd(e *env) *cobra.Command {
@@ -58,6 +60,8 @@ diagram nodes it stops with an error that says what to raise.`,
 	c.Flags().StringArrayVar(&f.mefFiles, "mef", nil, "read the fault trees from this Open-PSA MEF `FILE` (repeatable) instead of a model")
 	c.Flags().StringVar(&f.method, "method", "auto", "the engine: auto, zbdd or bdd (to compare them)")
 	c.Flags().IntVar(&f.maxNodes, "max-nodes", faulttree.DefaultMaxNodes, "decision diagram node budget; past it, stop with an error")
+	c.Flags().IntVar(&f.mc, "mc", 0, "also estimate the top probability from `N` Monte Carlo trials, a cross-check of the exact value (needs probabilities)")
+	c.Flags().Uint64Var(&f.seed, "seed", 1, "the Monte Carlo generator's `seed`: the same seed gives the same estimate")
 	return c
 }
 
@@ -68,7 +72,17 @@ type cutsetsReport struct {
 	Count        int         `json:"count"`
 	Distribution []int       `json:"distribution"`
 	Probability  *float64    `json:"probability,omitempty"`
+	MonteCarlo   *mcOut      `json:"monte_carlo,omitempty"`
 	CutSets      []cutSetOut `json:"cut_sets"`
+}
+
+// mcOut is a Monte Carlo estimate of the top probability (--mc).
+type mcOut struct {
+	Trials int     `json:"trials"`
+	Seed   uint64  `json:"seed"`
+	Mean   float64 `json:"mean"`
+	Low    float64 `json:"low"`  // 95% interval
+	High   float64 `json:"high"` // 95% interval
 }
 
 type cutSetOut struct {
@@ -79,6 +93,9 @@ type cutSetOut struct {
 func runCutsets(e *env, f *cutsetsFlags, args []string) error {
 	if f.order < 0 {
 		return usageError("--order %d: must be 0 (no limit) or more", f.order)
+	}
+	if f.mc < 0 {
+		return usageError("--mc %d: must be 0 (none) or more", f.mc)
 	}
 	if f.format != "text" && f.format != "json" && f.format != "markdown" {
 		return usageError("--format %q: want text, json or markdown", f.format)
@@ -149,6 +166,16 @@ func runCutsets(e *env, f *cutsetsFlags, args []string) error {
 		if withP {
 			p := res.Probability
 			rep.Probability = &p
+		}
+		if f.mc > 0 {
+			if !withP {
+				return usageError("--mc: %s has basic events without a probability", top)
+			}
+			mc, err := faulttree.MonteCarlo(t, f.mc, f.seed)
+			if err != nil {
+				return usageError("%v", err)
+			}
+			rep.MonteCarlo = &mcOut{Trials: mc.Trials, Seed: f.seed, Mean: mc.Mean, Low: mc.Low, High: mc.High}
 		}
 		sets := res.Sets
 		if !withP {
@@ -240,6 +267,9 @@ func cutsetsText(w io.Writer, reports []cutsetsReport) error {
 		fmt.Fprintf(w, "%s: %s (%s): %s\n", r.Top, countOf(r.Count, "minimal cut set", "minimal cut sets"), limit, distributionText(r.Distribution))
 		if r.Probability != nil {
 			fmt.Fprintf(w, "  top event probability %.6g\n", *r.Probability)
+		}
+		if mc := r.MonteCarlo; mc != nil {
+			fmt.Fprintf(w, "  Monte Carlo, %d trials (seed %d): %.6g, 95%% interval %.6g to %.6g\n", mc.Trials, mc.Seed, mc.Mean, mc.Low, mc.High)
 		}
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		for j, s := range r.CutSets {
