@@ -161,6 +161,12 @@ func (b *bdd) build(p *pdag) int32 {
 		for j, a := range nd.args {
 			fs[j] = litBDD(a)
 		}
+		if nd.op != AtLeast {
+			// Fold from the deepest top variable up: each step then
+			// puts a node above what is built, instead of rebuilding it
+			// (an or of n events costs n nodes, not n²/2).
+			slices.SortStableFunc(fs, func(x, y int32) int { return cmp.Compare(b.nodes[y].level, b.nodes[x].level) })
+		}
 		var r int32
 		switch nd.op {
 		case And:

@@ -225,6 +225,11 @@ func (z *zbdd) fromPdag(p *pdag, k int32) int32 {
 		for j, a := range nd.args {
 			fs[j] = litZ(a)
 		}
+		if nd.op != AtLeast {
+			// Deepest top variable first, as in bdd.build: a union or a
+			// product then adds above what is built.
+			slices.SortStableFunc(fs, func(x, y int32) int { return cmp.Compare(z.nodes[y].level, z.nodes[x].level) })
+		}
 		var r int32
 		switch nd.op {
 		case And:

@@ -278,8 +278,11 @@ func (p *pdag) merge() {
 					changed = true
 				}
 				// Children were built before parents, so the child is
-				// already flat.
+				// already flat. Its only parent now holds its arguments:
+				// drop its own copy, or a chain of n gates would keep
+				// n²/2 arguments alive.
 				out = append(out, p.nodes[a.index].args...)
+				p.nodes[a.index].args = nil
 				continue
 			}
 			if changed {
