@@ -14,6 +14,7 @@ import (
 	"github.com/spofhq/spof/analysis"
 	"github.com/spofhq/spof/analysis/faulttree"
 	"github.com/spofhq/spof/mef"
+	"github.com/spofhq/spof/model"
 )
 
 type cutsetsFlags struct {
@@ -88,6 +89,10 @@ type mcOut struct {
 type cutSetOut struct {
 	Events      []string `json:"events"`
 	Probability *float64 `json:"probability,omitempty"`
+	// SharedFate names, for a set of one common-cause event (a zone,
+	// region, provider or hazard), the replicas and components it takes
+	// down together.
+	SharedFate []string `json:"shared_fate,omitempty"`
 }
 
 func runCutsets(e *env, f *cutsetsFlags, args []string) error {
@@ -111,6 +116,7 @@ func runCutsets(e *env, f *cutsetsFlags, args []string) error {
 		debug.SetGCPercent(400)
 	}
 	var trees []*faulttree.Tree
+	var fate map[string][]string // common-cause event → what it takes (models only)
 	switch {
 	case len(f.mefFiles) > 0 && len(args) > 0:
 		return usageError("give a model FILE or --mef files, not both")
@@ -135,6 +141,7 @@ func runCutsets(e *env, f *cutsetsFlags, args []string) error {
 		if err := analysis.CheckFlows(m, f.flows); err != nil {
 			return usageError("--flow: %v", err)
 		}
+		fate = sharedFate(m)
 		for _, fl := range m.Flows {
 			if len(f.flows) > 0 && !containsString(f.flows, fl.Name) {
 				continue
@@ -191,6 +198,9 @@ func runCutsets(e *env, f *cutsetsFlags, args []string) error {
 			if withP {
 				p := s.P
 				out.Probability = &p
+			}
+			if len(out.Events) == 1 {
+				out.SharedFate = fate[out.Events[0]]
 			}
 			rep.CutSets = append(rep.CutSets, out)
 		}
@@ -282,6 +292,9 @@ func cutsetsText(w io.Writer, reports []cutsetsReport) error {
 			} else {
 				fmt.Fprintf(tw, "  %d\t%s\n", len(s.Events), strings.Join(s.Events, " + "))
 			}
+			if len(s.SharedFate) > 1 {
+				fmt.Fprintf(tw, "   \t  these fail together: %s\n", strings.Join(s.SharedFate, ", "))
+			}
 		}
 		if err := tw.Flush(); err != nil {
 			return err
@@ -308,4 +321,32 @@ func cutsetsMarkdown(w io.Writer, reports []cutsetsReport) error {
 		fmt.Fprintln(w)
 	}
 	return nil
+}
+
+// sharedFate maps each common-cause event of a model (zone, region,
+// provider, hazard) to the replicas (X/i) and components it takes down
+// together: what a cut set of that one event means.
+func sharedFate(m *model.Model) map[string][]string {
+	out := map[string][]string{}
+	for _, c := range m.Components {
+		for i := range max(c.Replicas, 1) {
+			name := c.Name
+			if c.Replicas > 1 {
+				name = fmt.Sprintf("%s/%d", c.Name, i)
+			}
+			if z := c.ReplicaZone(i); z != "" {
+				out["zone:"+z] = append(out["zone:"+z], name)
+				if zz := m.Zone(z); zz != nil && zz.Region != "" {
+					out["region:"+zz.Region] = append(out["region:"+zz.Region], name)
+				}
+			}
+			if c.Provider != "" {
+				out["provider:"+c.Provider] = append(out["provider:"+c.Provider], name)
+			}
+		}
+	}
+	for _, h := range m.Hazards {
+		out["hazard:"+h.Name] = append(out["hazard:"+h.Name], h.Breaks...)
+	}
+	return out
 }
