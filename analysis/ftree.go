@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/spofhq/spof/analysis/faulttree"
@@ -30,26 +31,46 @@ import (
 // Gates are shared: a component has one gate per flow it can differ in,
 // so the tree stays the size of the model.
 func FaultTree(m *model.Model, flow string) (*faulttree.Tree, error) {
+	trees, err := FaultTrees(m, []string{flow})
+	if err != nil {
+		return nil, err
+	}
+	return trees[0], nil
+}
+
+// FaultTrees returns the fault trees of the named flows, in the model's
+// flow order (every flow when flows is empty), compiling the model once.
+func FaultTrees(m *model.Model, flows []string) ([]*faulttree.Tree, error) {
 	g, err := compile(m)
 	if err != nil {
 		return nil, err
 	}
-	f, ok := g.flowIx[flow]
-	if !ok {
-		return nil, fmt.Errorf("%w: unknown flow %q (flows: %s)", ErrInvalidModel, flow, strings.Join(g.flowNames0(), ", "))
+	for _, name := range flows {
+		if _, ok := g.flowIx[name]; !ok {
+			return nil, fmt.Errorf("%w: unknown flow %q (flows: %s)", ErrInvalidModel, name, strings.Join(g.flowNames0(), ", "))
+		}
 	}
-	b := &treeBuilder{g: g, m: m, events: map[string]int32{}, down: map[int32]faulttree.Arg{},
-		brokenBy: hazardsBreaking(m), listed: map[string]bool{}}
+	brokenBy := hazardsBreaking(m)
+	listed := map[string]bool{}
 	for _, e := range Events(m) {
-		b.listed[e.String()] = true
+		listed[e.String()] = true
 	}
-	b.t.Name = flow
-	var steps []faulttree.Arg
-	for _, x := range g.steps[f] {
-		steps = append(steps, b.componentDown(x, f))
+	var out []*faulttree.Tree
+	for f, fl := range m.Flows {
+		if len(flows) > 0 && !slices.Contains(flows, fl.Name) {
+			continue
+		}
+		b := &treeBuilder{g: g, m: m, events: map[string]int32{}, down: map[int32]faulttree.Arg{},
+			brokenBy: brokenBy, listed: listed}
+		b.t.Name = fl.Name
+		var steps []faulttree.Arg
+		for _, x := range g.steps[f] {
+			steps = append(steps, b.componentDown(x, f))
+		}
+		b.t.Top = b.gate("flow:"+fl.Name, faulttree.Or, 0, steps)
+		out = append(out, &b.t)
 	}
-	b.t.Top = b.gate("flow:"+flow, faulttree.Or, 0, steps)
-	return &b.t, nil
+	return out, nil
 }
 
 type treeBuilder struct {

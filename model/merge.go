@@ -80,79 +80,45 @@ func Merge(file string, data []byte, imported *Model, sources []string, dir stri
 	res := &MergeResult{}
 	var ops []mergeOp
 
-	section := func(name string) *yaml.Node { return mapValue(root, name) }
-	addEntries := func(name string, entries []*yaml.Node, keys []string) {
-		if len(keys) == 0 {
+	// addEntries adds the entries of a section (zones:, components: ...)
+	// that the file lacks: into the section, or as a new section (or in
+	// place of a null one) when the file has no mapping there.
+	addEntries := func(name string, entries []entry) {
+		if len(entries) == 0 {
 			return
 		}
-		sec := section(name)
+		sec := mapValue(root, name)
 		if sec == nil || sec.Kind != yaml.MappingNode {
 			m := mapping()
-			for i, k := range keys {
-				add(m, k, entries[i])
-				res.Added = append(res.Added, join(name, k))
-			}
-			if sec != nil { // a null section: replace it
-				ops = append(ops, mergeOp{parent: root, key: name, value: m, path: name})
-				return
+			for _, en := range entries {
+				add(m, en.key, en.node)
+				res.Added = append(res.Added, join(name, en.key))
 			}
 			ops = append(ops, mergeOp{parent: root, key: name, value: m, path: name})
 			return
 		}
-		for i, k := range keys {
-			ops = append(ops, mergeOp{parent: sec, key: k, value: entries[i], path: join(name, k)})
-			res.Added = append(res.Added, join(name, k))
+		for _, en := range entries {
+			ops = append(ops, mergeOp{parent: sec, key: en.key, value: en.node, path: join(name, en.key)})
+			res.Added = append(res.Added, join(name, en.key))
 		}
 	}
 
-	var zoneKeys []string
-	var zoneNodes []*yaml.Node
-	for _, z := range imported.Zones {
-		if base.Zone(z.Name) == nil {
-			zoneKeys, zoneNodes = append(zoneKeys, z.Name), append(zoneNodes, ZoneNode(z, dir))
-		}
-	}
-	addEntries("zones", zoneNodes, zoneKeys)
-
-	var compKeys []string
-	var compNodes []*yaml.Node
-	comps := section("components")
+	comps := mapValue(root, "components")
 	for _, c := range imported.Components {
-		old := base.Component(c.Name)
-		if old == nil {
-			compKeys, compNodes = append(compKeys, c.Name), append(compNodes, ComponentNode(c, dir))
-			continue
-		}
-		ops = append(ops, mergeComponent(res, old, c, mapValue(comps, c.Name), dir)...)
-	}
-	addEntries("components", compNodes, compKeys)
-
-	var flowKeys []string
-	var flowNodes []*yaml.Node
-	for _, f := range imported.Flows {
-		if base.Flow(f.Name) == nil {
-			flowKeys, flowNodes = append(flowKeys, f.Name), append(flowNodes, FlowNode(f, dir))
+		if old := base.Component(c.Name); old != nil {
+			ops = append(ops, mergeComponent(res, old, c, mapValue(comps, c.Name), dir)...)
 		}
 	}
-	addEntries("flows", flowNodes, flowKeys)
-
-	var personKeys []string
-	var personNodes []*yaml.Node
-	for _, p := range imported.People {
-		if base.Person(p.Name) == nil {
-			personKeys, personNodes = append(personKeys, p.Name), append(personNodes, PersonNode(p, dir))
-		}
-	}
-	addEntries("people", personNodes, personKeys)
-
-	var hazardKeys []string
-	var hazardNodes []*yaml.Node
-	for _, h := range imported.Hazards {
-		if base.Hazard(h.Name) == nil {
-			hazardKeys, hazardNodes = append(hazardKeys, h.Name), append(hazardNodes, HazardNode(h, dir))
-		}
-	}
-	addEntries("hazards", hazardNodes, hazardKeys)
+	addEntries("zones", missing(imported.Zones, func(z *Zone) string { return z.Name },
+		func(n string) bool { return base.Zone(n) != nil }, func(z *Zone) *yaml.Node { return ZoneNode(z, dir) }))
+	addEntries("components", missing(imported.Components, func(c *Component) string { return c.Name },
+		func(n string) bool { return base.Component(n) != nil }, func(c *Component) *yaml.Node { return ComponentNode(c, dir) }))
+	addEntries("flows", missing(imported.Flows, func(f *Flow) string { return f.Name },
+		func(n string) bool { return base.Flow(n) != nil }, func(f *Flow) *yaml.Node { return FlowNode(f, dir) }))
+	addEntries("people", missing(imported.People, func(p *Person) string { return p.Name },
+		func(n string) bool { return base.Person(n) != nil }, func(p *Person) *yaml.Node { return PersonNode(p, dir) }))
+	addEntries("hazards", missing(imported.Hazards, func(h *Hazard) string { return h.Name },
+		func(n string) bool { return base.Hazard(n) != nil }, func(h *Hazard) *yaml.Node { return HazardNode(h, dir) }))
 
 	read := map[string]bool{}
 	for _, s := range sources {
@@ -183,6 +149,24 @@ func Merge(file string, data []byte, imported *Model, sources []string, dir stri
 	}
 	res.Data = out
 	return res, nil
+}
+
+// entry is one key and value to add to a section of the model.
+type entry struct {
+	key  string
+	node *yaml.Node
+}
+
+// missing returns, in order, the entries of the imported items whose
+// name the model does not have.
+func missing[T any](items []T, name func(T) string, has func(string) bool, node func(T) *yaml.Node) []entry {
+	var out []entry
+	for _, it := range items {
+		if n := name(it); !has(n) {
+			out = append(out, entry{n, node(it)})
+		}
+	}
+	return out
 }
 
 // mergeComponent compares a component of the model (old, at node n) with

@@ -13,7 +13,7 @@ import (
 // FuzzImport feeds arbitrary .tf and JSON files to Import: it must never
 // panic, and must either import or return positioned errors.
 func FuzzImport(f *testing.F) {
-	for _, p := range []string{"testdata/shop-single/main.tf", "testdata/local-module/main.tf", "testdata/gcp/main.tf",
+	for _, p := range []string{"../../examples/import/terraform/main.tf", "testdata/local-module/main.tf", "testdata/gcp/main.tf",
 		"testdata/azure/main.tf", "testdata/malformed/main.tf", "testdata/plan.json"} {
 		data, err := os.ReadFile(p)
 		if err != nil {

@@ -34,7 +34,8 @@ func TestImport(t *testing.T) {
 		paths []string
 		spofs []string
 	}{
-		{"shop-single", []string{"testdata/shop-single"}, []string{
+		// The bundled example (examples/import/terraform): single NAT, single-AZ RDS, one-node cache.
+		{"shop-single", []string{"../../examples/import/terraform"}, []string{
 			"component:module.db.module.db_instance.aws_db_instance.this-0",
 			"component:module.redis.aws_elasticache_replication_group.this-0",
 			"component:module.vpc.aws_nat_gateway.this-0",

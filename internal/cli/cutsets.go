@@ -142,15 +142,8 @@ func runCutsets(e *env, f *cutsetsFlags, args []string) error {
 			return usageError("--flow: %v", err)
 		}
 		fate = sharedFate(m)
-		for _, fl := range m.Flows {
-			if len(f.flows) > 0 && !containsString(f.flows, fl.Name) {
-				continue
-			}
-			t, err := analysis.FaultTree(m, fl.Name)
-			if err != nil {
-				return err
-			}
-			trees = append(trees, t)
+		if trees, err = analysis.FaultTrees(m, f.flows); err != nil {
+			return err
 		}
 	}
 	var reports []cutsetsReport
@@ -241,15 +234,6 @@ func allHaveP(t *faulttree.Tree) bool {
 		}
 	}
 	return len(t.Events) > 0
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func distributionText(d []int) string {

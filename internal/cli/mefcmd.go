@@ -5,7 +5,6 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spofhq/spof/analysis"
-	"github.com/spofhq/spof/analysis/faulttree"
 	"github.com/spofhq/spof/mef"
 )
 
@@ -40,16 +39,9 @@ and finds the same minimal cut sets as spof cutsets.`,
 			if err := analysis.CheckFlows(m, flows); err != nil {
 				return usageError("--flow: %v", err)
 			}
-			var trees []*faulttree.Tree
-			for _, fl := range m.Flows {
-				if len(flows) > 0 && !containsString(flows, fl.Name) {
-					continue
-				}
-				t, err := analysis.FaultTree(m, fl.Name)
-				if err != nil {
-					return err
-				}
-				trees = append(trees, t)
+			trees, err := analysis.FaultTrees(m, flows)
+			if err != nil {
+				return err
 			}
 			return o.emit(e, func(w io.Writer) error { return mef.Write(w, trees...) })
 		},

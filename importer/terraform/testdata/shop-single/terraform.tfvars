@@ -1,2 +1,0 @@
-# staging: save money
-db_multi_az = false
