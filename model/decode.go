@@ -5,6 +5,7 @@ import (
 	"net"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 
@@ -73,6 +74,8 @@ func (d *decoder) model(root *yamltree.Node) *Model {
 	if chaos := vs.get("chaos"); chaos.ok {
 		m.Chaos = d.chaos(chaos.node, chaos.key)
 	}
+	m.DeclaredRegions = d.regions(vs.get("regions").pairs, m.Regions())
+	m.DeclaredProviders = d.providers(vs.get("providers").pairs, m.Providers())
 	d.proxyCollisions(m.Components)
 	d.findCycles()
 	m.buildIndex()
@@ -305,6 +308,7 @@ func (d *decoder) zone(p pair) *Zone {
 		return nil
 	}
 	z.Region = vs.get("region").str
+	z.Availability = vs.get("availability").frac
 	z.Source = d.source(vs)
 	return z
 }
@@ -337,6 +341,7 @@ func (d *decoder) component(id int32, p pair) *Component {
 				"min_healthy (%d) is greater than replicas (%d)", c.MinHealthy, c.Replicas)
 		}
 	}
+	c.Availability = vs.get("availability").frac
 	if provider := vs.get("provider"); provider.ok {
 		c.Provider, c.ProviderPos = provider.str, d.pos(provider.node)
 	}
@@ -573,9 +578,61 @@ func (d *decoder) hazard(p pair) *Hazard {
 		Description: vs.get("description").str,
 		Breaks:      vs.get("breaks").list,
 		Fix:         vs.get("fix").str,
+		Probability: vs.get("probability").frac,
 		Pos:         d.pos(p.key),
 		Source:      d.source(vs),
 	}
+}
+
+// regions decodes the regions: settings; each must name a region that a
+// zone is in.
+func (d *decoder) regions(pairs []pair, inUse []string) []*Region {
+	var out []*Region
+	for _, p := range pairs {
+		path := join("regions", p.key.Value)
+		vs := d.object(p.val, regionObject, path, p.key)
+		if vs == nil {
+			continue
+		}
+		if !slices.Contains(inUse, p.key.Value) {
+			d.unused(p.key, path, "region", "no zone is in this region", inUse)
+			continue
+		}
+		out = append(out, &Region{Name: p.key.Value, Description: vs.get("description").str,
+			Availability: vs.get("availability").frac, Pos: d.pos(p.key)})
+	}
+	return out
+}
+
+// providers decodes the providers: settings; each must name a provider
+// that a component has.
+func (d *decoder) providers(pairs []pair, inUse []string) []*Provider {
+	var out []*Provider
+	for _, p := range pairs {
+		path := join("providers", p.key.Value)
+		vs := d.object(p.val, providerObject, path, p.key)
+		if vs == nil {
+			continue
+		}
+		if !slices.Contains(inUse, p.key.Value) {
+			d.unused(p.key, path, "provider", "no component has this provider", inUse)
+			continue
+		}
+		out = append(out, &Provider{Name: p.key.Value, Description: vs.get("description").str,
+			Availability: vs.get("availability").frac, Pos: d.pos(p.key)})
+	}
+	return out
+}
+
+// unused reports settings for a region or provider nothing uses.
+func (d *decoder) unused(key *yamltree.Node, path, noun, what string, inUse []string) {
+	hint := didYouMean(key.Value, inUse)
+	if hint == "" && len(inUse) > 0 {
+		hint = fmt.Sprintf("the %ss in use: %s", noun, strings.Join(inUse, ", "))
+	} else if hint == "" {
+		hint = fmt.Sprintf("no %s is in use: remove the key", noun)
+	}
+	d.errorf(key, path, hint, "%s", what)
 }
 
 // source reads an object's source: key, relative to the model's directory.

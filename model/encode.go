@@ -61,6 +61,20 @@ func ModelNode(m *Model, dir string) *yaml.Node {
 		}
 		add(n, "zones", zones)
 	}
+	if len(m.DeclaredRegions) > 0 {
+		regions := mapping()
+		for _, r := range m.DeclaredRegions {
+			add(regions, r.Name, settingsNode(r.Description, r.Availability))
+		}
+		add(n, "regions", regions)
+	}
+	if len(m.DeclaredProviders) > 0 {
+		providers := mapping()
+		for _, p := range m.DeclaredProviders {
+			add(providers, p.Name, settingsNode(p.Description, p.Availability))
+		}
+		add(n, "providers", providers)
+	}
 	comps := mapping()
 	for _, c := range m.Components {
 		add(comps, c.Name, ComponentNode(c, dir))
@@ -97,6 +111,7 @@ func ModelNode(m *Model, dir string) *yaml.Node {
 func ZoneNode(z *Zone, dir string) *yaml.Node {
 	n := mapping()
 	addStr(n, "region", z.Region)
+	addFraction(n, "availability", z.Availability)
 	addSource(n, z.Source, dir)
 	if len(n.Content) == 0 {
 		n.Style = yaml.FlowStyle // {}
@@ -119,6 +134,7 @@ func ComponentNode(c *Component, dir string) *yaml.Node {
 		add(n, "zones", flowList(c.Zones))
 	}
 	addStr(n, "provider", c.Provider)
+	addFraction(n, "availability", c.Availability)
 	if c.FailoverSet {
 		add(n, "failover", str(string(c.Failover)))
 	}
@@ -204,7 +220,19 @@ func HazardNode(h *Hazard, dir string) *yaml.Node {
 	addStr(n, "description", h.Description)
 	add(n, "breaks", flowList(h.Breaks))
 	addStr(n, "fix", h.Fix)
+	addFraction(n, "probability", h.Probability)
 	addSource(n, h.Source, dir)
+	return n
+}
+
+// settingsNode is the value of a region's or a provider's key.
+func settingsNode(description string, availability float64) *yaml.Node {
+	n := mapping()
+	addStr(n, "description", description)
+	addFraction(n, "availability", availability)
+	if len(n.Content) == 0 {
+		n.Style = yaml.FlowStyle // {}
+	}
 	return n
 }
 
@@ -368,6 +396,20 @@ func addStr(n *yaml.Node, key, v string) {
 	if v != "" {
 		add(n, key, str(v))
 	}
+}
+
+// addFraction writes a fraction as a percentage, "99.95%", when it is set.
+func addFraction(n *yaml.Node, key string, f float64) {
+	if f > 0 {
+		add(n, key, str(FormatPercent(f)))
+	}
+}
+
+// FormatPercent writes a fraction as a percentage with up to 12
+// significant digits: 0.9995 is "99.95%".
+func FormatPercent(f float64) string {
+	r, _ := strconv.ParseFloat(strconv.FormatFloat(f*100, 'g', 12, 64), 64)
+	return strconv.FormatFloat(r, 'f', -1, 64) + "%"
 }
 
 func addDuration(n *yaml.Node, key string, d time.Duration) {

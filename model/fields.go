@@ -20,6 +20,7 @@ const (
 	typeHostPort                   // "host:port" with a non-empty host and a port in 1..65535
 	typeBool                       // true or false
 	typeRefused                    // a key that is known but may not be set; desc says what to do instead
+	typeFraction                   // a number in (0, 1] or a percentage string in (0%, 100%]: "99.95%"
 )
 
 // refKind says what a string names, when it must name something declared.
@@ -147,6 +148,10 @@ var modelObject = &object{
 			desc: "The environment the model describes, e.g. staging. Chaos experiments run only when --env matches it."},
 		{key: "zones", typ: typeMap, object: zoneObject, nullable: true, name: true, noun: "zone",
 			desc: "Failure domains (availability zones, data centres, racks) by name. A zone's failure takes down every replica placed in it."},
+		{key: "regions", typ: typeMap, object: regionObject, name: true, noun: "region",
+			desc: "Settings of the regions the zones name (a region exists through its zones): its availability for spof availability."},
+		{key: "providers", typ: typeMap, object: providerObject, name: true, noun: "provider",
+			desc: "Settings of the providers the components name: their availability for spof availability."},
 		{key: "components", typ: typeMap, object: componentObject, required: true, nonEmpty: true,
 			name: true, noun: "component", example: "components: {app: {kind: service}}",
 			desc: "Everything that can fail, by name: services, datastores, external APIs, DNS, CI, certificates."},
@@ -169,6 +174,8 @@ var zoneObject = &object{
 			desc: "The region the zone belongs to; a region's failure takes down all its zones."},
 		{key: "description", typ: typeString,
 			desc: "What the zone is."},
+		{key: "availability", typ: typeFraction,
+			desc: "Fraction of the time the zone is up, as 0.9995 or \"99.95%\" (default 99.95%, docs/model.md says why): the probability of the zone:Z event in spof availability."},
 		{key: "source", typ: typeString, nonEmpty: true,
 			desc: "Where spof import found this (file:line, relative to the model file); reports point there. Written by spof import; leave it out by hand."},
 	},
@@ -190,6 +197,8 @@ var componentObject = &object{
 			desc: "Declared zones the replicas are placed in, round-robin: replica i is in zones[i mod len(zones)]."},
 		{key: "provider", typ: typeString, name: true,
 			desc: "The provider every replica fails with (aws, stripe, route53)."},
+		{key: "availability", typ: typeFraction,
+			desc: "Fraction of the time one replica is up on its own (its zone, region and provider fail separately), as 0.995 or \"99.5%\". The default depends on the kind (docs/model.md lists the published SLAs behind each)."},
 		{key: "failover", typ: typeEnum, enum: failoverNames(),
 			desc: "How a failed primary is replaced. Default: automatic for stateless kinds, none for stateful kinds."},
 		{key: "depends_on", typ: typeDependsOn, object: edgeObject, noun: "dependency",
@@ -429,6 +438,28 @@ var personObject = &object{
 	},
 }
 
+var regionObject = &object{
+	name: "region",
+	desc: "Settings of a region that zones name.",
+	fields: []field{
+		{key: "description", typ: typeString,
+			desc: "What the region is."},
+		{key: "availability", typ: typeFraction,
+			desc: "Fraction of the time the region is up, as 0.9999 or \"99.99%\" (default 99.99%, docs/model.md says why): the probability of the region:R event in spof availability."},
+	},
+}
+
+var providerObject = &object{
+	name: "provider",
+	desc: "Settings of a provider that components name.",
+	fields: []field{
+		{key: "description", typ: typeString,
+			desc: "What the provider is."},
+		{key: "availability", typ: typeFraction,
+			desc: "Fraction of the time the provider is up as a whole, as 0.9999 or \"99.99%\" (default 99.99%, docs/model.md says why): the probability of the provider:P event in spof availability."},
+	},
+}
+
 var hazardObject = &object{
 	name: "hazard",
 	desc: "A common-cause event.",
@@ -439,6 +470,8 @@ var hazardObject = &object{
 			desc: "The components that go down entirely when it happens."},
 		{key: "fix", typ: typeString,
 			desc: "The mitigation, if known."},
+		{key: "probability", typ: typeFraction,
+			desc: "Fraction of the time the hazard is in effect, as 0.014 or \"1.4%\" (20 minutes a day); default 0.1% (docs/model.md)."},
 		{key: "source", typ: typeString, nonEmpty: true,
 			desc: "Where spof import found this (file:line, relative to the model file); reports point there. Written by spof import; leave it out by hand."},
 	},

@@ -31,7 +31,7 @@ func TestErrorFlood(t *testing.T) {
 	if got, want := list[0].Error(), `flood.yaml:1:1: missing required key "components" (example: components: {app: {kind: service}})`; got != want {
 		t.Errorf("first error:\n got %s\nwant %s", got, want)
 	}
-	if got, want := list[1].Error(), "flood.yaml:3:1: unknown-0: unknown key (valid keys: version, system, description, environment, zones, components, flows, people, hazards, chaos)"; got != want {
+	if got, want := list[1].Error(), "flood.yaml:3:1: unknown-0: unknown key (valid keys: version, system, description, environment, zones, regions, providers, components, flows, people, hazards, chaos)"; got != want {
 		t.Errorf("second error:\n got %s\nwant %s", got, want)
 	}
 	if got, want := list[MaxErrors-1].Pos.Line, MaxErrors+1; got != want {

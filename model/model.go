@@ -49,10 +49,15 @@ type Model struct {
 
 	Zones      []*Zone
 	Components []*Component
-	Flows      []*Flow
-	People     []*Person
-	Hazards    []*Hazard
-	Chaos      *ChaosConfig // nil when the model has no chaos: block
+	// DeclaredRegions and DeclaredProviders hold the settings of the
+	// regions and providers the model's regions: and providers: keys
+	// name (Regions and Providers list every one in use).
+	DeclaredRegions   []*Region
+	DeclaredProviders []*Provider
+	Flows             []*Flow
+	People            []*Person
+	Hazards           []*Hazard
+	Chaos             *ChaosConfig // nil when the model has no chaos: block
 
 	Pos Pos // position of the document (line 1)
 
@@ -70,10 +75,32 @@ type index struct {
 type Zone struct {
 	Name   string
 	Region string // may be empty: the zone belongs to no declared region
-	Pos    Pos
+	// Availability is the fraction of the time the zone is up, in (0, 1];
+	// 0 when the model does not say (spof availability then assumes a
+	// default).
+	Availability float64
+	Pos          Pos
 	// Source is where an importer found this fact (the source: key);
 	// zero for what was written by hand. Reports point there.
 	Source Pos
+}
+
+// Region holds the settings of a region (the regions: key). A region
+// exists through the zones that name it.
+type Region struct {
+	Name         string
+	Description  string
+	Availability float64 // in (0, 1]; 0 when not set
+	Pos          Pos
+}
+
+// Provider holds the settings of a provider (the providers: key). A
+// provider exists through the components that name it.
+type Provider struct {
+	Name         string
+	Description  string
+	Availability float64 // in (0, 1]; 0 when not set
+	Pos          Pos
 }
 
 // Kind is what a component is. It decides defaults (failover) and fixes.
@@ -145,10 +172,13 @@ type Component struct {
 	MinHealthy  int      // ≥ 1 and ≤ Replicas; defaults to 1
 	Zones       []string // replicas are placed round-robin over these
 	Provider    string   // every replica fails with this provider
-	Failover    Failover // resolved: the default applies when not set
-	FailoverSet bool     // whether the model set failover explicitly
-	DependsOn   []*Edge
-	Chaos       *ChaosBinding // how experiments make it fail; nil when unbound
+	// Availability is the fraction of the time one replica is up on its
+	// own, in (0, 1]; 0 when the model does not say.
+	Availability float64
+	Failover     Failover // resolved: the default applies when not set
+	FailoverSet  bool     // whether the model set failover explicitly
+	DependsOn    []*Edge
+	Chaos        *ChaosBinding // how experiments make it fail; nil when unbound
 
 	Pos         Pos // the component's key
 	ProviderPos Pos // the provider value, when set
@@ -545,6 +575,9 @@ type Hazard struct {
 	Description string
 	Breaks      []string // components that go down entirely
 	Fix         string   // the mitigation, if the modeller knows it
+	// Probability is the fraction of the time the hazard is in effect, in
+	// (0, 1]; 0 when the model does not say.
+	Probability float64
 
 	Pos Pos
 	// Source is where an importer found this fact (the source: key);
@@ -603,6 +636,28 @@ func lookup[T any](items []T, ix map[string]int, name string, nameOf func(T) str
 	}
 	var zero T
 	return zero
+}
+
+// Region returns the settings of the named region, or nil when the model
+// has none.
+func (m *Model) Region(name string) *Region {
+	for _, r := range m.DeclaredRegions {
+		if r.Name == name {
+			return r
+		}
+	}
+	return nil
+}
+
+// Provider returns the settings of the named provider, or nil when the
+// model has none.
+func (m *Model) Provider(name string) *Provider {
+	for _, p := range m.DeclaredProviders {
+		if p.Name == name {
+			return p
+		}
+	}
+	return nil
 }
 
 // Regions returns the regions named by zones, in first-seen order.

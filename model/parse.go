@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"math"
 	"net"
 	"net/url"
 	"slices"
@@ -396,6 +397,7 @@ type value struct {
 	num   int            // typeInt
 	flag  bool           // typeBool
 	dur   time.Duration
+	frac  float64          // typeFraction, in (0, 1]
 	list  []string         // typeList
 	items []*yamltree.Node // typeList: the node of each entry of list
 	pairs []pair           // typeMap
@@ -591,6 +593,8 @@ func (d *decoder) check(f *field, n *yamltree.Node, parent string, v *value) {
 		default:
 			v.dur, v.ok = dur, true
 		}
+	case typeFraction:
+		v.frac, v.ok = d.fraction(n, path)
 	case typeURL:
 		if !isString(n) {
 			d.typeError(n, path(), "a string")
@@ -770,4 +774,38 @@ func (d *decoder) ref(n *yamltree.Node, path func() string, kind refKind, name s
 	names := d.names[kind]
 	d.lazy[e] = func() string { return didYouMean(name, names) }
 	return false
+}
+
+// fraction checks a value of typeFraction: a number in (0, 1], or a
+// percentage written as a string, "99.95%".
+func (d *decoder) fraction(n *yamltree.Node, path func() string) (float64, bool) {
+	const hint = `write a fraction such as 0.9995 or a percentage such as "99.95%"`
+	if n.Kind != yamltree.ScalarNode {
+		d.typeError(n, path(), `a fraction such as 0.9995 or a percentage such as "99.95%"`)
+		return 0, false
+	}
+	text, scale := n.Value, 1.0
+	switch tag := n.ShortTag(); {
+	case tag == "!!str" && strings.HasSuffix(strings.TrimSpace(text), "%"):
+		text, scale = strings.TrimSuffix(strings.TrimSpace(text), "%"), 100
+	case tag == "!!int" || tag == "!!float":
+	default:
+		d.errorf(n, path(), hint, "invalid value %q", n.Value)
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(strings.TrimSpace(text), 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		d.errorf(n, path(), hint, "invalid value %q", n.Value)
+		return 0, false
+	}
+	switch {
+	case f <= 0 || f > scale:
+		if scale == 1 && f > 1 && f <= 100 {
+			d.errorf(n, path(), fmt.Sprintf(`a fraction is at most 1: write "%s%%" or %g`, n.Value, f/100), "%s is greater than 1", n.Value)
+		} else {
+			d.errorf(n, path(), hint, "%s is not in (0, %s]", n.Value, map[bool]string{true: "1", false: "100%"}[scale == 1])
+		}
+		return 0, false
+	}
+	return f / scale, true
 }

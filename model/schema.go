@@ -15,13 +15,17 @@ const hostPortPattern = `^(\[[0-9A-Fa-f:.]+\]|[^\s:/\[\]]+):[0-9]{1,5}$`
 // urlPattern matches http and https URLs; the loader also checks the host.
 const urlPattern = `^[hH][tT][tT][pP][sS]?://[^/?#]+`
 
+// percentPattern matches a percentage written as a string, "99.95%"; the
+// loader also checks that it is in (0%, 100%].
+const percentPattern = `^ *[0-9]+(\.[0-9]+)? *%$`
+
 // Schema returns the JSON Schema (draft 2020-12) of spof.yaml, for editors
 // and other tools. It is generated from the tables the loader checks
 // models against, so the two agree. The loader checks more than the schema
 // can say: references to declared names, min_healthy ≤ replicas, cycles.
 func Schema() []byte {
 	defs := jsonObject{}
-	for _, o := range []*object{zoneObject, componentObject, edgeObject, breakerObject,
+	for _, o := range []*object{zoneObject, regionObject, providerObject, componentObject, edgeObject, breakerObject,
 		bindingObject, proxyBindingObject, processBindingObject, iptablesBindingObject,
 		dockerBindingObject, kubectlBindingObject, commandBindingObject,
 		flowObject, probeObject, degradedWhenObject, personObject, hazardObject, chaosObject} {
@@ -105,6 +109,11 @@ func fieldSchema(f *field) jsonObject {
 		s = append(s, member{"type", "string"}, member{"pattern", durationPattern})
 	case typeURL:
 		s = append(s, member{"type", "string"}, member{"format", "uri"}, member{"pattern", urlPattern})
+	case typeFraction:
+		s = append(s, member{"oneOf", []jsonObject{
+			{{"type", "number"}, {"exclusiveMinimum", 0}, {"maximum", 1}},
+			{{"type", "string"}, {"pattern", percentPattern}},
+		}})
 	case typeList:
 		s = append(s, member{"type", "array"}, member{"items", stringSchema(f)}, member{"uniqueItems", true})
 		if f.nonEmpty {
