@@ -29,7 +29,8 @@ import (
 //     never takes the caller down (it degrades it).
 //
 // Gates are shared: a component has one gate per flow it can differ in,
-// so the tree stays the size of the model.
+// so the tree stays the size of the model. Every event has its
+// probability: its unavailability (EventUnavailability).
 func FaultTree(m *model.Model, flow string) (*faulttree.Tree, error) {
 	trees, err := FaultTrees(m, []string{flow})
 	if err != nil {
@@ -68,6 +69,9 @@ func FaultTrees(m *model.Model, flows []string) ([]*faulttree.Tree, error) {
 			steps = append(steps, b.componentDown(x, f))
 		}
 		b.t.Top = b.gate("flow:"+fl.Name, faulttree.Or, 0, steps)
+		if err := setProbabilities(m, &b.t); err != nil {
+			return nil, err
+		}
 		out = append(out, &b.t)
 	}
 	return out, nil

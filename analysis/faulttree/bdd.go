@@ -28,21 +28,21 @@ type iteEntry struct {
 }
 
 type bdd struct {
-	nodes    []bddNode
-	unique   uniqueTable
-	cache    []iteEntry
-	maxNodes int
-	over     bool // the node budget was exceeded: results are meaningless
+	nodes  []bddNode
+	unique uniqueTable
+	cache  []iteEntry
+	budget
+	over bool // the node budget was exceeded: results are meaningless
 }
 
 const terminalLevel = int32(1<<31 - 1)
 
-func newBDD(maxNodes int) *bdd {
+func newBDD(g budget) *bdd {
 	b := &bdd{
-		nodes:    []bddNode{{level: terminalLevel}, {level: terminalLevel}},
-		unique:   newUniqueTable(),
-		cache:    make([]iteEntry, 1<<16),
-		maxNodes: maxNodes,
+		nodes:  []bddNode{{level: terminalLevel}, {level: terminalLevel}},
+		unique: newUniqueTable(),
+		cache:  make([]iteEntry, 1<<16),
+		budget: g,
 	}
 	return b
 }
@@ -52,11 +52,15 @@ func (b *bdd) mk(level, low, hi int32) int32 {
 		return low
 	}
 	n := bddNode{level, low, hi}
+	if b.expired() {
+		b.over = true
+		return bddFalse
+	}
 	slot := b.unique.find(b.nodes, n)
 	if slot >= 0 {
 		return slot
 	}
-	if b.maxNodes > 0 && len(b.nodes) >= b.maxNodes {
+	if len(b.nodes) >= b.maxNodes {
 		b.over = true
 		return bddFalse
 	}

@@ -2,19 +2,11 @@ package faulttree
 
 import (
 	"cmp"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
-
-// ErrBudget is returned (wrapped, saying what to raise) when an analysis
-// needs more decision-diagram nodes than its budget allows.
-var ErrBudget = errors.New("node budget exceeded")
-
-// DefaultMaxNodes is the node budget when none is given: about 350 MB of
-// decision diagram (CEA9601's BDD has 4.5M nodes).
-const DefaultMaxNodes = 1 << 23
 
 // Method is the algorithm that computes minimal cut sets.
 type Method uint8
@@ -51,6 +43,11 @@ type CutSetOptions struct {
 	Order    int    // largest cut set order kept; 0: no limit
 	MaxNodes int    // decision-diagram node budget; 0: DefaultMaxNodes
 	Method   Method // Auto unless comparing engines
+	// Timeout bounds the time to build each decision diagram (0: none).
+	Timeout time.Duration
+	// MaxSets bounds the number of cut sets listed (0: DefaultMaxSets):
+	// past it, CutSets fails with ErrBudget before it lists any.
+	MaxSets int
 	// WithProbability also computes the exact top event probability,
 	// sharing the BDD when the cut sets came from it (every event then
 	// needs a probability).
@@ -91,10 +88,6 @@ func CutSets(t *Tree, opts CutSetOptions) (*CutSetResult, error) {
 	if opts.Order < 0 {
 		return nil, fmt.Errorf("cut sets of %q: negative order %d", t.Name, opts.Order)
 	}
-	maxNodes := opts.MaxNodes
-	if maxNodes <= 0 {
-		maxNodes = DefaultMaxNodes
-	}
 	k := int32(opts.Order)
 	if k == 0 {
 		k = -1
@@ -124,31 +117,39 @@ func CutSets(t *Tree, opts CutSetOptions) (*CutSetResult, error) {
 			}
 		}
 		for _, method = range plan {
-			if z, family, b, root = runMethod(p, method, k, maxNodes); !z.over {
+			// Past its time budget, a method is not given a second one.
+			if z, family, b, root = runMethod(p, method, k, opts); !z.over || z.late {
 				break
 			}
 		}
 	case ZBDD, BDD:
-		z, family, b, root = runMethod(p, method, k, maxNodes)
+		z, family, b, root = runMethod(p, method, k, opts)
 	default:
 		return nil, fmt.Errorf("cut sets of %q: unknown method %s", t.Name, method)
 	}
 	if z.over {
-		return nil, fmt.Errorf("cut sets of %q: more than %d decision-diagram nodes: %w (raise MaxNodes, or give a lower order limit)", t.Name, maxNodes, ErrBudget)
+		return nil, z.exceeded("cut sets", t.Name, "give a lower order limit")
 	}
 	res := &CutSetResult{Order: opts.Order, Method: method}
 	if opts.WithProbability {
 		if b == nil {
-			b = newBDD(maxNodes)
+			b = newBDD(newBudget(opts.MaxNodes, opts.Timeout))
 			root = b.build(p)
 			if b.over {
-				return nil, fmt.Errorf("probability of %q: the BDD needs more than %d nodes: %w (raise MaxNodes, or use EstimateProbability for bounds)", t.Name, maxNodes, ErrBudget)
+				return nil, b.exceeded("probability", t.Name, "use EstimateProbability for bounds")
 			}
 		}
 		res.Probability = b.probabilities(root, probs)[root]
 	}
 	var dist []int
 	res.Count, dist = z.count(family)
+	maxSets := opts.MaxSets
+	if maxSets <= 0 {
+		maxSets = DefaultMaxSets
+	}
+	if res.Count > maxSets {
+		return nil, fmt.Errorf("cut sets of %q: %d minimal cut sets, more than the %d that may be listed: %w (give a lower order limit, or raise MaxSets)", t.Name, res.Count, maxSets, ErrBudget)
+	}
 	if len(dist) > 1 {
 		res.Distribution = dist[1:]
 	}
@@ -176,6 +177,10 @@ func CutSets(t *Tree, opts CutSetOptions) (*CutSetResult, error) {
 	return res, nil
 }
 
+// DefaultMaxSets is the number of cut sets CutSets lists when no MaxSets
+// is given: about 300 MB of sets of order 4.
+const DefaultMaxSets = 4 << 20
+
 // autoZBDDOrder is the largest order limit for which Auto builds cut sets
 // bottom-up.
 const autoZBDDOrder = 5
@@ -183,15 +188,15 @@ const autoZBDDOrder = 5
 // runMethod computes the cut-set family of p with one method, and
 // returns the BDD it built (nil for ZBDD); z.over reports that the budget
 // was exceeded.
-func runMethod(p *pdag, m Method, k int32, maxNodes int) (z *zbdd, family int32, b *bdd, root int32) {
-	z = newZBDD(maxNodes)
+func runMethod(p *pdag, m Method, k int32, opts CutSetOptions) (z *zbdd, family int32, b *bdd, root int32) {
+	z = newZBDD(newBudget(opts.MaxNodes, opts.Timeout))
 	if m == ZBDD {
 		return z, z.fromPdag(p, k), nil, 0
 	}
-	b = newBDD(maxNodes)
+	b = newBDD(newBudget(opts.MaxNodes, opts.Timeout))
 	root = b.build(p)
 	if b.over {
-		z.over = true
+		z.over, z.budget = true, b.budget
 		return z, zEmpty, nil, 0
 	}
 	return z, z.minsol(b, root, k), b, root

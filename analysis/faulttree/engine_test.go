@@ -308,7 +308,7 @@ func TestAutoFallsBackToZBDDWhenTheBDDIsTooLarge(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := newBDD(0)
+	b := newBDD(newBudget(0, 0))
 	b.build(p)
 	budget := len(b.nodes) - 1
 	want, err := CutSets(tr, CutSetOptions{Order: autoZBDDOrder + 1, Method: BDD})

@@ -4,11 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"time"
 )
 
 // Options bound the BDD behind Probability and Importance.
 type Options struct {
-	MaxNodes int // BDD node budget; 0: DefaultMaxNodes
+	MaxNodes int           // BDD node budget; 0: DefaultMaxNodes
+	Timeout  time.Duration // the time to build the BDD; 0: no limit
 }
 
 // topBDD builds the BDD of t and the probability of each level.
@@ -21,14 +23,10 @@ func topBDD(t *Tree, opts Options) (*bdd, int32, *pdag, []float64, error) {
 	if err != nil {
 		return nil, 0, nil, nil, err
 	}
-	maxNodes := opts.MaxNodes
-	if maxNodes <= 0 {
-		maxNodes = DefaultMaxNodes
-	}
-	b := newBDD(maxNodes)
+	b := newBDD(newBudget(opts.MaxNodes, opts.Timeout))
 	root := b.build(p)
 	if b.over {
-		return nil, 0, nil, nil, fmt.Errorf("probability of %q: the BDD needs more than %d nodes: %w (raise MaxNodes, or use EstimateProbability for bounds)", t.Name, maxNodes, ErrBudget)
+		return nil, 0, nil, nil, b.exceeded("probability", t.Name, "use EstimateProbability for bounds")
 	}
 	return b, root, p, probs, nil
 }
@@ -162,7 +160,7 @@ func EstimateProbability(t *Tree, order int, opts Options) (Estimate, error) {
 	if order <= 0 {
 		order = 3
 	}
-	res, cerr := CutSets(t, CutSetOptions{Order: order, MaxNodes: opts.MaxNodes, Method: ZBDD})
+	res, cerr := CutSets(t, CutSetOptions{Order: order, MaxNodes: opts.MaxNodes, Timeout: opts.Timeout, Method: ZBDD})
 	if cerr != nil {
 		return Estimate{}, fmt.Errorf("%w; and the cut sets up to order %d: %w", err, order, cerr)
 	}

@@ -32,19 +32,19 @@ type zEntry struct {
 }
 
 type zbdd struct {
-	nodes    []bddNode
-	unique   uniqueTable
-	cache    []zEntry
-	maxNodes int
-	over     bool
+	nodes  []bddNode
+	unique uniqueTable
+	cache  []zEntry
+	budget
+	over bool
 }
 
-func newZBDD(maxNodes int) *zbdd {
+func newZBDD(g budget) *zbdd {
 	return &zbdd{
-		nodes:    []bddNode{{level: terminalLevel}, {level: terminalLevel}},
-		unique:   newUniqueTable(),
-		cache:    make([]zEntry, 1<<16),
-		maxNodes: maxNodes,
+		nodes:  []bddNode{{level: terminalLevel}, {level: terminalLevel}},
+		unique: newUniqueTable(),
+		cache:  make([]zEntry, 1<<16),
+		budget: g,
 	}
 }
 
@@ -53,11 +53,15 @@ func (z *zbdd) mk(level, low, hi int32) int32 {
 		return low
 	}
 	n := bddNode{level, low, hi}
+	if z.expired() {
+		z.over = true
+		return zEmpty
+	}
 	slot := z.unique.find(z.nodes, n)
 	if slot >= 0 {
 		return slot
 	}
-	if z.maxNodes > 0 && len(z.nodes) >= z.maxNodes {
+	if len(z.nodes) >= z.maxNodes {
 		z.over = true
 		return zEmpty
 	}
