@@ -4,7 +4,10 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"math"
+	"runtime"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/spofhq/spof/analysis/faulttree"
@@ -126,9 +129,20 @@ func providerUnavailability(m *model.Model, name string) Unavailability {
 
 func figure(availability float64, key string, def Figure) Unavailability {
 	if availability > 0 {
-		return Unavailability{Q: 1 - availability, Basis: key}
+		return Unavailability{Q: complement(availability), Basis: key}
 	}
-	return Unavailability{Q: 1 - def.Availability, Assumed: true, Basis: def.Basis}
+	return Unavailability{Q: complement(def.Availability), Assumed: true, Basis: def.Basis}
+}
+
+// complement is 1 − a to 12 significant digits: 1 − 0.999 is 0.001, not
+// 0.0009999999999998899.
+func complement(a float64) float64 {
+	q := 1 - a
+	if q <= 0 {
+		return 0
+	}
+	scale := math.Pow(10, 12-math.Ceil(math.Log10(q)))
+	return math.Round(q*scale) / scale
 }
 
 // setProbabilities gives every event of a model's fault tree its
@@ -237,7 +251,7 @@ func flowAvailability(m *model.Model, t *faulttree.Tree, opts AvailabilityOption
 	fl := m.Flow(t.Name)
 	fa := FlowAvailability{Flow: t.Name, Criticality: fl.Criticality, BoundOrder: opts.Order}
 	engine := faulttree.Options{MaxNodes: opts.MaxNodes, Timeout: opts.Timeout}
-	imp, err := faulttree.Importance(t, engine)
+	q, imp, err := faulttree.ProbabilityAndImportance(t, engine)
 	switch {
 	case err == nil:
 		fa.Exact = true
@@ -249,7 +263,7 @@ func flowAvailability(m *model.Model, t *faulttree.Tree, opts AvailabilityOption
 	res, cerr := faulttree.CutSets(t, faulttree.CutSetOptions{Order: opts.Order, MaxNodes: opts.MaxNodes, Timeout: opts.Timeout})
 	if cerr != nil {
 		if !fa.Exact {
-			return fa, fmt.Errorf("%w; and the cut sets up to order %d: %w", err, opts.Order, cerr)
+			return fa, fmt.Errorf("availability of %q: the exact value is over budget, and so are the bounds from the cut sets up to order %d: %w", t.Name, opts.Order, cerr)
 		}
 		fa.Note = fmt.Sprintf("no bounds: %v", cerr)
 	} else {
@@ -261,10 +275,7 @@ func flowAvailability(m *model.Model, t *faulttree.Tree, opts AvailabilityOption
 		fa.Note += fmt.Sprintf("; the min-cut upper bound from the %d minimal cut sets up to order %d stands in for the exact value", fa.BoundSets, opts.Order)
 		return fa, nil
 	}
-	fa.Unavailability, err = faulttree.Probability(t, engine)
-	if err != nil {
-		return fa, err
-	}
+	fa.Unavailability = q
 	for _, ei := range imp {
 		name := t.Events[ei.Event].Name
 		e, _ := ParseEvent(name)
@@ -284,52 +295,100 @@ func flowAvailability(m *model.Model, t *faulttree.Tree, opts AvailabilityOption
 	return fa, nil
 }
 
-// whatWouldHelp tries single changes on the components that matter most
-// to the flow and ranks those that lower its unavailability.
+// whatWouldHelp tries single changes on the components that matter to the
+// flow, the most important first, and ranks those that lower its
+// unavailability. A component matters when its own failures (or its only
+// zone's) account for at least 1% of the unavailability: their
+// criticality importance, the share that goes when they never fail.
 func whatWouldHelp(m *model.Model, t *faulttree.Tree, fa FlowAvailability, opts AvailabilityOptions) ([]Change, error) {
 	limit := opts.Candidates
 	if limit <= 0 {
 		limit = 30
 	}
-	// Components in the order their events matter (the importance list is
-	// ranked); without importance (no exact value), in tree order.
-	var comps []string
-	seen := map[string]bool{}
-	addComp := func(name string) {
-		if !seen[name] && len(comps) < limit {
-			seen[name] = true
-			comps = append(comps, name)
+	inTree := map[string]bool{}
+	for _, ev := range t.Events {
+		if e, err := ParseEvent(ev.Name); err == nil && (e.Kind == EventComponent || e.Kind == EventInstance) {
+			inTree[e.Name] = true
 		}
 	}
+	var comps []string
 	if len(fa.Importance) > 0 {
+		// A component's share: the criticality of its own events (how much
+		// of the unavailability goes when they never fail), and that of its
+		// only zone when all its replicas are there (spreading it helps).
+		crit := map[string]float64{}
+		for _, im := range fa.Importance {
+			if fa.Unavailability > 0 {
+				crit[im.Event] = im.Birnbaum * im.Unavailability.Q / fa.Unavailability
+			}
+		}
+		share := map[string]float64{}
 		for _, im := range fa.Importance {
 			if e, err := ParseEvent(im.Event); err == nil && (e.Kind == EventComponent || e.Kind == EventInstance) {
-				addComp(e.Name)
+				if _, ok := share[e.Name]; !ok {
+					comps = append(comps, e.Name)
+					if c := m.Component(e.Name); c != nil && len(c.Zones) == 1 {
+						share[e.Name] = crit["zone:"+c.Zones[0]]
+					}
+				}
+				share[e.Name] += crit[im.Event]
 			}
 		}
+		comps = slices.DeleteFunc(comps, func(c string) bool { return share[c] < minChangeShare })
+		slices.SortStableFunc(comps, func(a, b string) int { return cmp.Compare(share[b], share[a]) })
 	} else {
-		for _, ev := range t.Events {
-			if e, err := ParseEvent(ev.Name); err == nil && (e.Kind == EventComponent || e.Kind == EventInstance) {
-				addComp(e.Name)
+		// No exact value, so no importance: the tree's components in order.
+		for _, c := range m.Components {
+			if inTree[c.Name] {
+				comps = append(comps, c.Name)
 			}
 		}
 	}
-	var out []Change
+	if len(comps) > limit {
+		comps = comps[:limit]
+	}
+	var cands []candidate
 	for _, name := range comps {
-		for _, ch := range candidates(m, name, fa.Flow) {
-			q, err := flowUnavailability(ch.model, fa.Flow, opts)
-			if err != nil {
-				return nil, err
+		cands = append(cands, candidates(m, name, fa.Flow, inTree)...)
+	}
+	// Each candidate is a BDD of its own: several at once, but not so
+	// many that their node budgets add up past the machine.
+	qs := make([]float64, len(cands))
+	errs := make([]error, len(cands))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range min(runtime.GOMAXPROCS(0), 4, max(len(cands), 1)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				qs[i], errs[i] = flowUnavailability(cands[i].model, fa.Flow, opts)
 			}
-			if gain := fa.Unavailability - q; gain > fa.Unavailability*1e-9 {
-				ch.Unavailability, ch.Gain = q, gain
-				out = append(out, ch.Change)
-			}
+		}()
+	}
+	for i := range cands {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	var out []Change
+	for i, ch := range cands {
+		if errs[i] != nil {
+			return nil, errs[i]
+		}
+		if gain := fa.Unavailability - qs[i]; gain > fa.Unavailability*1e-9 {
+			ch.Unavailability, ch.Gain = qs[i], gain
+			out = append(out, ch.Change)
 		}
 	}
 	slices.SortStableFunc(out, func(a, b Change) int { return cmp.Compare(b.Gain, a.Gain) })
 	return out, nil
 }
+
+// minChangeShare is the least share of a flow's unavailability that a
+// component's failures must account for, for whatWouldHelp to try changes
+// on it.
+const minChangeShare = 0.01
 
 // flowUnavailability is the exact unavailability of a flow of m, or its
 // min-cut upper bound when the BDD is over budget.
@@ -353,8 +412,9 @@ type candidate struct {
 // candidates are the single changes tried on component name: one more
 // replica (with automatic failover for a stateful component that needs its
 // primary and has none to spare), one more zone, automatic failover, and
-// a fallback on each hard dependency in force for the flow.
-func candidates(m *model.Model, name, flow string) []candidate {
+// a fallback on each hard dependency on it in force for the flow, from the
+// components in the flow's tree (inTree).
+func candidates(m *model.Model, name, flow string, inTree map[string]bool) []candidate {
 	c := m.Component(name)
 	if c == nil {
 		return nil
@@ -376,7 +436,11 @@ func candidates(m *model.Model, name, flow string) []candidate {
 		})
 	}
 	if c.NeedsPrimary() && c.Replicas > 1 {
-		with("failover", "", fmt.Sprintf("%s: automatic failover to its %d other replica%s", name, c.Replicas-1, plural(c.Replicas-1)), func(cc *model.Component) {
+		others := "its replica"
+		if c.Replicas > 2 {
+			others = fmt.Sprintf("its %d other replicas", c.Replicas-1)
+		}
+		with("failover", "", fmt.Sprintf("%s: automatic failover to %s", name, others), func(cc *model.Component) {
 			cc.Failover, cc.FailoverSet = model.FailoverAutomatic, true
 		})
 	}
@@ -391,15 +455,23 @@ func candidates(m *model.Model, name, flow string) []candidate {
 			cc.Zones, cc.Replicas = zones, replicas
 		})
 	}
-	for i, e := range c.DependsOn {
-		if !e.Running() || e.Degrades() || !e.AppliesTo(flow) {
+	// A fallback where the flow calls it: on each hard dependency on c,
+	// in force for the flow, of a component in the flow's tree.
+	for _, caller := range m.Components {
+		if !inTree[caller.Name] {
 			continue
 		}
-		with("fallback", e.To, fmt.Sprintf("%s → %s: a fallback (serve degraded without %s)", name, e.To, e.To), func(cc *model.Component) {
+		for i, e := range caller.DependsOn {
+			if e.To != name || !e.Running() || e.Degrades() || !e.AppliesTo(flow) {
+				continue
+			}
+			mm, cc := withComponent(m, caller.Name)
 			ee := *cc.DependsOn[i]
 			ee.Fallback = "degrade"
 			cc.DependsOn[i] = &ee
-		})
+			out = append(out, candidate{Change: Change{Kind: "fallback", Component: caller.Name, Target: name,
+				Description: fmt.Sprintf("%s → %s: a fallback (serve degraded without %s)", caller.Name, name, name)}, model: mm})
+		}
 	}
 	return out
 }

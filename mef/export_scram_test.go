@@ -15,8 +15,9 @@ import (
 )
 
 // TestExportedModelsEqualSCRAM writes the fault trees of spof models as
-// MEF, has SCRAM find their minimal cut sets up to order 3, and checks
-// that they are the engine's: the bundled examples, and random models.
+// MEF, has SCRAM find their minimal cut sets up to order 3 and the top
+// event probability, and checks that they are the engine's and spof
+// availability's: the bundled examples, and random models.
 func TestExportedModelsEqualSCRAM(t *testing.T) {
 	var models []*spof.Model
 	files, _ := filepath.Glob("../examples/*/spof*.yaml")
@@ -52,7 +53,11 @@ func TestExportedModelsEqualSCRAM(t *testing.T) {
 			if err := os.WriteFile(file, buf.Bytes(), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			rep := runSCRAM(t, file, "--limit-order", "3")
+			rep := runSCRAM(t, file, "--limit-order", "3", "--probability", "true")
+			avail, err := analysis.Availability(m, nil, analysis.AvailabilityOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
 			if len(rep.Results) != len(trees) {
 				t.Fatalf("SCRAM found %d top events, want %d", len(rep.Results), len(trees))
 			}
@@ -90,6 +95,13 @@ func TestExportedModelsEqualSCRAM(t *testing.T) {
 				slices.Sort(theirs)
 				if !slices.Equal(ours, theirs) {
 					t.Errorf("flow %s: spof %v\nSCRAM %v", tr.Name, ours, theirs)
+				}
+				// SCRAM's probability comes from its BDD, exact whatever
+				// the order limit.
+				for _, fa := range avail {
+					if fa.Flow == tr.Name && (!rep.Results[i].HasProbability || !closeTo(fa.Unavailability, rep.Results[i].Probability, 5e-6)) {
+						t.Errorf("flow %s: spof availability %.9g, SCRAM %.6g", tr.Name, fa.Unavailability, rep.Results[i].Probability)
+					}
 				}
 			}
 		})

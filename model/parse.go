@@ -801,7 +801,7 @@ func (d *decoder) fraction(n *yamltree.Node, path func() string) (float64, bool)
 	switch {
 	case f <= 0 || f > scale:
 		if scale == 1 && f > 1 && f <= 100 {
-			d.errorf(n, path(), fmt.Sprintf(`a fraction is at most 1: write "%s%%" or %g`, n.Value, f/100), "%s is greater than 1", n.Value)
+			d.errorf(n, path(), fmt.Sprintf(`a fraction is at most 1: write "%s%%" or %s`, n.Value, strconv.FormatFloat(f/100, 'g', 12, 64)), "%s is greater than 1", n.Value)
 		} else {
 			d.errorf(n, path(), hint, "%s is not in (0, %s]", n.Value, map[bool]string{true: "1", false: "100%"}[scale == 1])
 		}

@@ -225,22 +225,26 @@ func (b *bdd) birnbaum(root int32, p []float64, prob []float64) (out []float64, 
 	if root <= bddTrue {
 		return out, present
 	}
-	// Reachable nodes in order of level (parents before children).
+	// Reachable nodes in order of level (parents before children). Node
+	// ids are indexes: slices, not maps, keep the pass linear and cheap on
+	// a BDD of millions of nodes.
+	seen := make([]bool, len(b.nodes))
 	var nodes []int32
-	seen := map[int32]bool{}
-	var visit func(n int32)
-	visit = func(n int32) {
-		if n <= bddTrue || seen[n] {
-			return
-		}
-		seen[n] = true
+	stack := []int32{root}
+	seen[root] = true
+	for len(stack) > 0 {
+		n := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
 		nodes = append(nodes, n)
-		visit(b.nodes[n].low)
-		visit(b.nodes[n].hi)
+		for _, c := range [2]int32{b.nodes[n].low, b.nodes[n].hi} {
+			if c > bddTrue && !seen[c] {
+				seen[c] = true
+				stack = append(stack, c)
+			}
+		}
 	}
-	visit(root)
 	slices.SortFunc(nodes, func(x, y int32) int { return cmp.Compare(b.nodes[x].level, b.nodes[y].level) })
-	reach := make(map[int32]float64, len(nodes))
+	reach := make([]float64, len(b.nodes))
 	reach[root] = 1
 	for _, n := range nodes {
 		nd := b.nodes[n]

@@ -75,9 +75,17 @@ type EventImportance struct {
 // b in a or (a and b), is left out), in tree order. A ratio with a zero
 // denominator is 0, as SCRAM prints it (and as JSON can carry it).
 func Importance(t *Tree, opts Options) ([]EventImportance, error) {
+	_, imp, err := ProbabilityAndImportance(t, opts)
+	return imp, err
+}
+
+// ProbabilityAndImportance returns the top event probability and the
+// importance of the events, as Probability and Importance do, from one
+// BDD.
+func ProbabilityAndImportance(t *Tree, opts Options) (float64, []EventImportance, error) {
 	b, root, p, probs, err := topBDD(t, opts)
 	if err != nil {
-		return nil, err
+		return 0, nil, err
 	}
 	prob := b.probabilities(root, probs)
 	top := prob[root]
@@ -105,7 +113,7 @@ func Importance(t *Tree, opts Options) ([]EventImportance, error) {
 			RRW:           ratio(top, p0),
 		})
 	}
-	return out, nil
+	return top, out, nil
 }
 
 func ratio(a, b float64) float64 {

@@ -193,6 +193,7 @@ internal error (a bug in spof: please report it).`,
 		newDriftCmd(e),
 		newProbeCmd(e),
 		newCutsetsCmd(e),
+		newAvailabilityCmd(e),
 		newMEFCmd(e),
 	)
 	return root

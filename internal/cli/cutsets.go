@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spofhq/spof/analysis"
@@ -26,6 +27,7 @@ type cutsetsFlags struct {
 	maxNodes int
 	mc       int
 	seed     uint64
+	timeout  time.Duration
 }
 
 func newCutsetsCmd(e *env) *cobra.Command {
@@ -48,7 +50,8 @@ probability and the JSON says the exact top-event probability.
 
 The engine is a ZBDD built bottom-up with the order cut-off (a BDD and
 its minimal solutions for trees with NOT); past --max-nodes decision
-diagram nodes it stops with an error that says what to raise.`,
+diagram nodes, or --timeout for one diagram, it stops with an error that
+says what to raise.`,
 		Example: `  spof cutsets examples/seed-audit/spof-fixed.yaml --order 2
   spof cutsets examples/seed-audit/spof.yaml --flow checkout --format json
   spof cutsets --mef /usr/share/scram/input/Chinese/chinese.xml --mef /usr/share/scram/input/Chinese/chinese-basic-events.xml --order 4`,
@@ -61,6 +64,7 @@ diagram nodes it stops with an error that says what to raise.`,
 	c.Flags().StringArrayVar(&f.mefFiles, "mef", nil, "read the fault trees from this Open-PSA MEF `FILE` (repeatable) instead of a model")
 	c.Flags().StringVar(&f.method, "method", "auto", "the engine: auto, zbdd or bdd (to compare them)")
 	c.Flags().IntVar(&f.maxNodes, "max-nodes", faulttree.DefaultMaxNodes, "decision diagram node budget; past it, stop with an error")
+	c.Flags().DurationVar(&f.timeout, "timeout", 0, "time budget of each decision diagram; past it, stop with an error (0: none)")
 	c.Flags().IntVar(&f.mc, "mc", 0, "also estimate the top probability from `N` Monte Carlo trials, a cross-check of the exact value (needs probabilities)")
 	c.Flags().Uint64Var(&f.seed, "seed", 1, "the Monte Carlo generator's `seed`: the same seed gives the same estimate")
 	return c
@@ -101,6 +105,9 @@ func runCutsets(e *env, f *cutsetsFlags, args []string) error {
 	}
 	if f.mc < 0 {
 		return usageError("--mc %d: must be 0 (none) or more", f.mc)
+	}
+	if f.timeout < 0 {
+		return usageError("--timeout %v: must be 0 (none) or more", f.timeout)
 	}
 	if f.format != "text" && f.format != "json" && f.format != "markdown" {
 		return usageError("--format %q: want text, json or markdown", f.format)
@@ -150,10 +157,11 @@ func runCutsets(e *env, f *cutsetsFlags, args []string) error {
 	for _, t := range trees {
 		withP := allHaveP(t)
 		stop := progress(e, fmt.Sprintf("cut sets of %s", t.Name))
-		res, err := faulttree.CutSets(t, faulttree.CutSetOptions{Order: f.order, Method: method, MaxNodes: f.maxNodes, WithProbability: withP})
+		res, err := faulttree.CutSets(t, faulttree.CutSetOptions{Order: f.order, Method: method, MaxNodes: f.maxNodes,
+			Timeout: f.timeout, WithProbability: withP})
 		stop()
 		if err != nil {
-			return usageError("%v", err)
+			return usageError("%s", engineHints.Replace(err.Error()))
 		}
 		top := t.Name // a flow
 		if len(f.mefFiles) > 0 {
@@ -271,14 +279,16 @@ func cutsetsText(w io.Writer, reports []cutsetsReport) error {
 				fmt.Fprintf(tw, "  … and %d more (--format json lists every one)\n", len(r.CutSets)-j)
 				break
 			}
+			line := fmt.Sprintf("  %d\t%s", len(s.Events), strings.Join(s.Events, " + "))
 			if s.Probability != nil {
-				fmt.Fprintf(tw, "  %d\t%s\t%.4g\n", len(s.Events), strings.Join(s.Events, " + "), *s.Probability)
-			} else {
-				fmt.Fprintf(tw, "  %d\t%s\n", len(s.Events), strings.Join(s.Events, " + "))
+				line += fmt.Sprintf("\t%.4g", *s.Probability)
 			}
 			if len(s.SharedFate) > 1 {
-				fmt.Fprintf(tw, "   \t  these fail together: %s\n", strings.Join(s.SharedFate, ", "))
+				// On the set's own line: a line of other cells would
+				// break the columns.
+				line += "\tthese fail together: " + strings.Join(s.SharedFate, ", ")
 			}
+			fmt.Fprintln(tw, line)
 		}
 		if err := tw.Flush(); err != nil {
 			return err
@@ -334,3 +344,13 @@ func sharedFate(m *model.Model) map[string][]string {
 	}
 	return out
 }
+
+// engineHints names the flags in the engine's budget errors and notes,
+// which speak of its options.
+var engineHints = strings.NewReplacer(
+	"raise MaxNodes", "raise --max-nodes",
+	"raise the timeout", "raise --timeout",
+	", or raise MaxSets", "",
+	"use EstimateProbability for bounds", "use spof availability, which falls back to bounds",
+	"give a lower order limit", "give a lower --order",
+)

@@ -47,6 +47,14 @@ func Encode(m *model.Model) ([]byte, error) {
 		entry func(i int) (string, *yaml.Node)
 	}{
 		{"zones", len(m.Zones), func(i int) (string, *yaml.Node) { return zone(m.Zones[i]) }},
+		{"regions", len(m.DeclaredRegions), func(i int) (string, *yaml.Node) {
+			r := m.DeclaredRegions[i]
+			return r.Name, settings(r.Description, r.Availability)
+		}},
+		{"providers", len(m.DeclaredProviders), func(i int) (string, *yaml.Node) {
+			p := m.DeclaredProviders[i]
+			return p.Name, settings(p.Description, p.Availability)
+		}},
 		{"components", len(m.Components), func(i int) (string, *yaml.Node) {
 			return m.Components[i].Name, component(m.Components[i])
 		}},
@@ -101,12 +109,21 @@ func encodeNode(buf *bytes.Buffer, n *yaml.Node, comment string) error {
 }
 
 func zone(z *model.Zone) (string, *yaml.Node) {
-	if z.Region == "" {
+	if z.Region == "" && z.Availability == 0 {
 		return z.Name, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Value: ""}
 	}
 	v := mapping(true)
-	v.add("region", str(z.Region))
+	v.addString("region", z.Region)
+	v.addFraction("availability", z.Availability)
 	return z.Name, v.node
+}
+
+// settings is a region's or a provider's entry.
+func settings(description string, availability float64) *yaml.Node {
+	v := mapping(true)
+	v.addString("description", description)
+	v.addFraction("availability", availability)
+	return v.node
 }
 
 func person(p *model.Person) *yaml.Node {
@@ -125,6 +142,7 @@ func hazard(h *model.Hazard) *yaml.Node {
 	v.addString("description", h.Description)
 	v.add("breaks", list(h.Breaks))
 	v.addString("fix", h.Fix)
+	v.addFraction("probability", h.Probability)
 	return v.node
 }
 
@@ -160,6 +178,7 @@ func component(c *model.Component) *yaml.Node {
 		v.add("zones", list(c.Zones))
 	}
 	v.addString("provider", c.Provider)
+	v.addFraction("availability", c.Availability)
 	if c.Failover != "" && (c.FailoverSet || c.Failover != model.DefaultFailover(c.Kind)) {
 		v.add("failover", str(string(c.Failover)))
 	}
@@ -321,6 +340,13 @@ func (m mappingNode) addString(key, value string) {
 
 // str is a string scalar; the encoder quotes it when it would otherwise
 // read as another type.
+// addFraction writes a fraction, when set, as the model writes it: "99.95%".
+func (m mappingNode) addFraction(key string, f float64) {
+	if f > 0 {
+		m.add(key, str(model.FormatPercent(f)))
+	}
+}
+
 func str(s string) *yaml.Node {
 	n := &yaml.Node{}
 	n.SetString(s)
