@@ -231,20 +231,52 @@ func Availability(m *model.Model, flows []string, opts AvailabilityOptions) ([]F
 	if opts.Order <= 0 {
 		opts.Order = 4
 	}
-	var out []FlowAvailability
-	for _, t := range trees {
+	out := make([]FlowAvailability, len(trees))
+	errs := make([]error, len(trees))
+	one := func(i int) {
+		t := trees[i]
 		fa, err := flowAvailability(m, t, opts)
+		if err == nil && opts.WhatWouldHelp {
+			fa.Changes, err = whatWouldHelp(m, t, fa, opts)
+		}
+		out[i], errs[i] = fa, err
+	}
+	if opts.WhatWouldHelp {
+		// The changes of each flow run in parallel already.
+		for i := range trees {
+			one(i)
+		}
+	} else {
+		parallel(len(trees), one)
+	}
+	for _, err := range errs {
 		if err != nil {
 			return nil, err
 		}
-		if opts.WhatWouldHelp {
-			if fa.Changes, err = whatWouldHelp(m, t, fa, opts); err != nil {
-				return nil, err
-			}
-		}
-		out = append(out, fa)
 	}
 	return out, nil
+}
+
+// parallel calls do(0) … do(n-1) on a few goroutines: each may build a
+// decision diagram of its own, so not so many that their node budgets add
+// up past the machine.
+func parallel(n int, do func(i int)) {
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range min(runtime.GOMAXPROCS(0), 4, max(n, 1)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				do(i)
+			}
+		}()
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
 }
 
 func flowAvailability(m *model.Model, t *faulttree.Tree, opts AvailabilityOptions) (FlowAvailability, error) {
@@ -272,7 +304,7 @@ func flowAvailability(m *model.Model, t *faulttree.Tree, opts AvailabilityOption
 	}
 	if !fa.Exact {
 		fa.Unavailability = fa.MCUB
-		fa.Note += fmt.Sprintf("; the min-cut upper bound from the %d minimal cut sets up to order %d stands in for the exact value", fa.BoundSets, opts.Order)
+		fa.Note += fmt.Sprintf("; the min-cut upper bound from the %d minimal cut sets up to order %d stands in for the exact value (sets of higher order are left out: the flow may be down more often)", fa.BoundSets, opts.Order)
 		return fa, nil
 	}
 	fa.Unavailability = q
@@ -351,26 +383,11 @@ func whatWouldHelp(m *model.Model, t *faulttree.Tree, fa FlowAvailability, opts 
 	for _, name := range comps {
 		cands = append(cands, candidates(m, name, fa.Flow, inTree)...)
 	}
-	// Each candidate is a BDD of its own: several at once, but not so
-	// many that their node budgets add up past the machine.
 	qs := make([]float64, len(cands))
 	errs := make([]error, len(cands))
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for range min(runtime.GOMAXPROCS(0), 4, max(len(cands), 1)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				qs[i], errs[i] = flowUnavailability(cands[i].model, fa.Flow, opts)
-			}
-		}()
-	}
-	for i := range cands {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
+	parallel(len(cands), func(i int) {
+		qs[i], errs[i] = flowUnavailability(cands[i].model, fa.Flow, opts)
+	})
 	var out []Change
 	for i, ch := range cands {
 		if errs[i] != nil {

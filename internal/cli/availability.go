@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"runtime/debug"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -150,9 +149,7 @@ func runAvailability(e *env, f *availabilityFlags, args []string) error {
 	if len(m.Flows) == 0 {
 		return usageError("%s has no flows: availability is that of a flow (add flows: with their steps)", m.File)
 	}
-	if e.getenv("GOGC") == "" {
-		debug.SetGCPercent(400) // as cutsets: decision diagrams are built once and kept
-	}
+	engineGC(e)
 	names := f.flows
 	if len(names) == 0 {
 		for _, fl := range m.Flows {
@@ -162,14 +159,17 @@ func runAvailability(e *env, f *availabilityFlags, args []string) error {
 	opts := analysis.AvailabilityOptions{Order: f.order, MaxNodes: f.maxNodes, Timeout: f.timeout, WhatWouldHelp: f.help}
 	rep := availabilityReport{System: m.System, HoursPerYear: analysis.HoursPerYear, Flows: []flowAvailOut{}, Assumed: []assumedEventOut{}}
 	assumed := map[string]bool{}
-	for _, name := range names {
-		stop := progress(e, "availability of "+name)
-		res, err := analysis.Availability(m, []string{name}, opts)
-		stop()
-		if err != nil {
-			return usageError("%s", availabilityHints(err.Error()))
-		}
-		fa := res[0]
+	what := "availability of " + names[0]
+	if len(names) > 1 {
+		what = fmt.Sprintf("availability of %d flows", len(names))
+	}
+	stop := progress(e, what)
+	results, err := analysis.Availability(m, names, opts)
+	stop()
+	if err != nil {
+		return usageError("%s", availabilityHints(err.Error()))
+	}
+	for _, fa := range results {
 		out := flowAvailOut{
 			Flow: fa.Flow, Criticality: fa.Criticality.String(),
 			Availability: 1 - fa.Unavailability, Unavailability: fa.Unavailability,

@@ -116,12 +116,7 @@ func runCutsets(e *env, f *cutsetsFlags, args []string) error {
 	if !ok {
 		return usageError("--method %q: want auto, zbdd or bdd", f.method)
 	}
-	if e.getenv("GOGC") == "" {
-		// Decision diagrams are many small nodes, built once and kept:
-		// collecting as often as the default does costs a third of a
-		// run. GOGC, when set, decides instead.
-		debug.SetGCPercent(400)
-	}
+	engineGC(e)
 	var trees []*faulttree.Tree
 	var fate map[string][]string // common-cause event → what it takes (models only)
 	switch {
@@ -354,3 +349,19 @@ var engineHints = strings.NewReplacer(
 	"use EstimateProbability for bounds", "use spof availability, which falls back to bounds",
 	"give a lower order limit", "give a lower --order",
 )
+
+// engineGC tunes the collector for the decision-diagram engine. Diagrams
+// are many small nodes, built once and kept: collecting as often as the
+// default does costs a third of a run, so the heap may grow to five times
+// what is live. A diagram given up for being over budget is garbage,
+// though, and five times that is gigabytes: a soft limit of 1 GiB makes
+// the collector work harder only when the heap nears it. GOGC and
+// GOMEMLIMIT, when set, decide instead.
+func engineGC(e *env) {
+	if e.getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
+	if e.getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(1 << 30)
+	}
+}
