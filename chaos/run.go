@@ -37,10 +37,31 @@ const (
 
 // A Sample is one observation of a flow through its probe.
 type Sample struct {
-	State  analysis.State `json:"state"`
-	Detail string         `json:"detail,omitempty"`
-	At     time.Time      `json:"at"`
+	State   analysis.State `json:"state"`
+	Detail  string         `json:"detail,omitempty"`
+	At      time.Time      `json:"at"`
+	Latency time.Duration  `json:"latency,omitempty"` // from the start of the sample to its answer
 }
+
+// Phases of a run, in the timeline.
+const (
+	PhaseSteady   = "steady"   // before the fault: the steady state check
+	PhaseFault    = "fault"    // while the fault is in place
+	PhaseRecovery = "recovery" // after the restore: waiting for the flows to be up
+)
+
+// A TimedSample is one sample in a run's timeline: which flow, in which
+// phase of the run.
+type TimedSample struct {
+	Flow  string `json:"flow"`
+	Phase string `json:"phase"`
+	Sample
+}
+
+// MaxTimeline bounds the samples a run keeps for its timeline (about
+// four hours of one flow sampled every second); the counts and the verdict
+// use every sample.
+const MaxTimeline = 16384
 
 // ProbeFunc samples the probe of a flow.
 type ProbeFunc func(ctx context.Context, flow string) Sample
@@ -87,6 +108,9 @@ type Result struct {
 	Started    time.Time    `json:"started"`
 	Ended      time.Time    `json:"ended"`
 	Flows      []FlowResult `json:"flows"`
+	// Timeline is every probe sample the run took, in order (at most
+	// MaxTimeline of them).
+	Timeline []TimedSample `json:"timeline,omitempty"`
 }
 
 // Run performs experiment x: steady state, journal, inject, sample, restore,
@@ -96,6 +120,16 @@ type Result struct {
 func Run(ctx context.Context, x Experiment, inj Injector, probe ProbeFunc, probed []string, j *Journal, opts RunOptions) (res Result) {
 	res = Result{Experiment: x.Name, Fault: x.Fault, Started: time.Now()}
 	defer func() { res.Ended = time.Now() }()
+	// Every sample goes to the timeline, with the phase the run is in.
+	phase := PhaseSteady
+	probeFlow := probe
+	probe = func(ctx context.Context, flow string) Sample {
+		s := probeFlow(ctx, flow)
+		if len(res.Timeline) < MaxTimeline {
+			res.Timeline = append(res.Timeline, TimedSample{Flow: flow, Phase: phase, Sample: s})
+		}
+		return s
+	}
 	predicted := map[string]analysis.State{}
 	for _, o := range x.Predicted {
 		predicted[o.Flow] = o.State
@@ -175,6 +209,7 @@ func Run(ctx context.Context, x Experiment, inj Injector, probe ProbeFunc, probe
 	// 4. Sample the flows while the fault lasts, checking with every
 	// round that it is still there.
 	injected := time.Now()
+	phase = PhaseFault
 	healed := ""
 	present := func(ctx context.Context) (bool, error) { return inject.Present(ctx, undo) }
 	stop, why := sample(ctx, &res, probe, present, opts.Abort, injected.Add(opts.Settle), injected.Add(opts.Settle+opts.Duration), opts.Interval)
@@ -185,6 +220,7 @@ func Run(ctx context.Context, x Experiment, inj Injector, probe ProbeFunc, probe
 		res.Verdict, res.Reason = RestoreFailed, fmt.Sprintf("restoring %s: %v; the journal keeps the entry: run spof chaos recover", x.Fault, err)
 		return res
 	}
+	phase = PhaseRecovery
 	switch stop {
 	case stopAbort:
 		res.Verdict, res.Reason = Aborted, why+"; the fault was restored"

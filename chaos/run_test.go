@@ -524,3 +524,37 @@ func TestRunFaultHeals(t *testing.T) {
 		t.Errorf("journal entries left: %+v", es)
 	}
 }
+
+// TestRunTimeline: every sample the run takes is in its timeline, in
+// order and by phase: up before the fault, degraded while the fallback
+// serves, up again after the restore.
+func TestRunTimeline(t *testing.T) {
+	l := newLab(t)
+	l.fallback.Store(true)
+	res := Run(context.Background(), experiment(analysis.Degraded), l.injector(), l.probe, []string{"f"}, l.journal, quick)
+	if res.Verdict != Passed {
+		t.Fatalf("verdict %s (%s)", res.Verdict, res.Reason)
+	}
+	phases := map[string]int{}
+	var last time.Time
+	for i, s := range res.Timeline {
+		phases[s.Phase]++
+		if s.Flow != "f" || s.At.Before(last) {
+			t.Fatalf("sample %d: %+v (after %v)", i, s, last)
+		}
+		last = s.At
+		want := analysis.Up
+		if s.Phase == PhaseFault {
+			want = analysis.Degraded
+		}
+		if s.State != want {
+			t.Errorf("sample %d in phase %s: %s, want %s", i, s.Phase, s.State, want)
+		}
+	}
+	if phases[PhaseSteady] != 1 || phases[PhaseFault] != res.Flows[0].Samples || phases[PhaseRecovery] < 1 {
+		t.Errorf("phases %v; %d samples counted", phases, res.Flows[0].Samples)
+	}
+	if res.Timeline[0].Phase != PhaseSteady || res.Timeline[len(res.Timeline)-1].Phase != PhaseRecovery {
+		t.Errorf("timeline starts in %s and ends in %s", res.Timeline[0].Phase, res.Timeline[len(res.Timeline)-1].Phase)
+	}
+}

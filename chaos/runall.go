@@ -196,7 +196,7 @@ func RunAll(ctx context.Context, m *model.Model, xs []Experiment, opts RunAllOpt
 	}
 	sample := func(ctx context.Context, flow string) Sample {
 		r := probe.Run(ctx, byFlow[flow], probe.Options{Dir: dir})
-		return Sample{State: r.State, Detail: r.Detail, At: r.At}
+		return Sample{State: r.State, Detail: r.Detail, At: r.At, Latency: r.Latency}
 	}
 	if m.Chaos != nil && len(m.Chaos.AbortProbes) > 0 && opts.Abort == nil {
 		aborts := m.Chaos.AbortProbes
