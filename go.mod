@@ -23,6 +23,8 @@ require (
 	golang.org/x/term v0.47.0
 )
 
+require github.com/robfig/cron/v3 v3.0.1
+
 require (
 	github.com/agext/levenshtein v1.2.1 // indirect
 	github.com/apparentlymart/go-textseg/v15 v15.0.0 // indirect

@@ -156,7 +156,30 @@ func (d *decoder) chaos(n, at *yamltree.Node) *ChaosConfig {
 			c.AbortProbes = append(c.AbortProbes, probe)
 		}
 	}
+	for _, p := range vs.get("schedules").pairs {
+		if sc := d.schedule(p); sc != nil {
+			c.Schedules = append(c.Schedules, sc)
+		}
+	}
 	return c
+}
+
+func (d *decoder) schedule(p pair) *Schedule {
+	path := join("chaos.schedules", p.key.Value)
+	vs := d.object(p.val, scheduleObject, path, p.key)
+	if vs == nil {
+		return nil
+	}
+	sc := &Schedule{Name: p.key.Value, Cron: vs.get("cron").str, Experiments: vs.get("experiments").list,
+		Duration: vs.get("duration").dur, Pos: d.pos(p.key)}
+	if c := vs.get("cron"); c.ok {
+		if _, err := ParseCron(sc.Cron); err != nil {
+			d.errorf(c.node, join(path, "cron"), `five fields: minute hour day-of-month month day-of-week, e.g. "0 3 * * 1-5" (03:00 UTC on weekdays), or @daily`,
+				"invalid cron expression %q: %v", sc.Cron, err)
+			return nil
+		}
+	}
+	return sc
 }
 
 // binding decodes the chaos: binding of component c.

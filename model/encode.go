@@ -269,6 +269,23 @@ func chaosNode(c *ChaosConfig) *yaml.Node {
 		}
 		add(n, "abort_probes", probes)
 	}
+	if len(c.Schedules) > 0 {
+		schedules := mapping()
+		for _, sc := range c.Schedules {
+			add(schedules, sc.Name, ScheduleNode(sc))
+		}
+		add(n, "schedules", schedules)
+	}
+	return n
+}
+
+// ScheduleNode is the value of a schedule's key.
+func ScheduleNode(sc *Schedule) *yaml.Node {
+	n := mapping()
+	n.Style = yaml.FlowStyle
+	add(n, "cron", str(sc.Cron))
+	add(n, "experiments", flowList(sc.Experiments))
+	addDuration(n, "duration", sc.Duration)
 	return n
 }
 

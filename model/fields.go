@@ -319,6 +319,22 @@ var chaosObject = &object{
 			desc: "The directory of the experiment journal; a relative path is relative to the model file (default " + DefaultStateDir + ")."},
 		{key: "abort_probes", typ: typeMap, object: probeObject, name: true, noun: "abort probe",
 			desc: "Probes checked throughout an experiment, by name; one failing aborts it and removes the fault."},
+		{key: "schedules", typ: typeMap, object: scheduleObject, name: true, noun: "schedule",
+			desc: "Recurring experiments that spof serve runs, by name: one replica at a time."},
+	},
+}
+
+var scheduleObject = &object{
+	name: "schedule",
+	desc: "Experiments that spof serve runs on a cron schedule.",
+	fields: []field{
+		{key: "cron", typ: typeString, required: true, nonEmpty: true, example: `cron: "0 3 * * 1-5"`,
+			desc: "When, in UTC: five cron fields (minute hour day-of-month month day-of-week), or @hourly, @daily, @weekly, @monthly, @every 6h."},
+		{key: "experiments", typ: typeList, name: true, noun: "experiment", required: true, nonEmpty: true,
+			example: "experiments: [session-redis-down]",
+			desc:    "The experiments to run, one after the other, by the names spof chaos plan gives them."},
+		{key: "duration", typ: typeDuration,
+			desc: "How long each fault stays (default: spof chaos run's --duration default)."},
 	},
 }
 

@@ -417,8 +417,22 @@ type ChaosConfig struct {
 	ProxyAPI    string   // the fault proxy's API; "" means DefaultProxyAPI
 	StateDir    string   // the journal's directory as written; "" means DefaultStateDir
 	AbortProbes []*Probe // each with its Name; one failing aborts an experiment
+	// Schedules are the recurring experiments spof serve runs, by name.
+	Schedules []*Schedule
 
 	Pos Pos // the chaos key
+}
+
+// Schedule is a set of experiments spof serve runs on a cron schedule.
+type Schedule struct {
+	Name string
+	// Cron is a standard five-field cron expression (minute hour
+	// day-of-month month day-of-week) or a descriptor such as @daily, in
+	// UTC.
+	Cron        string
+	Experiments []string      // names from spof chaos plan, run one after the other
+	Duration    time.Duration // how long each fault stays; 0: spof chaos run's default
+	Pos         Pos
 }
 
 // Chaos defaults.

@@ -28,7 +28,7 @@ func Schema() []byte {
 	for _, o := range []*object{zoneObject, regionObject, providerObject, componentObject, edgeObject, breakerObject,
 		bindingObject, proxyBindingObject, processBindingObject, iptablesBindingObject,
 		dockerBindingObject, kubectlBindingObject, commandBindingObject,
-		flowObject, probeObject, degradedWhenObject, personObject, hazardObject, chaosObject} {
+		flowObject, probeObject, degradedWhenObject, personObject, hazardObject, chaosObject, scheduleObject} {
 		defs = append(defs, member{o.name, objectSchema(o)})
 	}
 	root := jsonObject{

@@ -267,7 +267,7 @@ func probe(p *model.Probe) *yaml.Node {
 }
 
 func chaosConfig(c *model.ChaosConfig) *yaml.Node {
-	n := mapping(len(c.AbortProbes) == 0)
+	n := mapping(len(c.AbortProbes) == 0 && len(c.Schedules) == 0)
 	n.addString("proxy_api", c.ProxyAPI)
 	n.addString("state_dir", c.StateDir)
 	if len(c.AbortProbes) > 0 {
@@ -276,6 +276,13 @@ func chaosConfig(c *model.ChaosConfig) *yaml.Node {
 			ps.add(p.Name, probe(p))
 		}
 		n.add("abort_probes", ps.node)
+	}
+	if len(c.Schedules) > 0 {
+		ss := mapping(false)
+		for _, sc := range c.Schedules {
+			ss.add(sc.Name, model.ScheduleNode(sc))
+		}
+		n.add("schedules", ss.node)
 	}
 	return n.node
 }
