@@ -40,6 +40,17 @@ type Entry struct {
 	PID      int         `json:"pid"`      // of the spof chaos run that injected it
 }
 
+// FaultJournal is where a run writes each fault down before injecting it,
+// and crosses it out once restored: the journal file of a state directory
+// (*Journal), or the store that spof serve's replicas share.
+type FaultJournal interface {
+	Begin(e Entry) error
+	End(id string) error
+	Entries() ([]Entry, error)
+	// Path says where the journal is, for messages.
+	Path() string
+}
+
 // journalData is the file's content.
 type journalData struct {
 	Version int     `json:"version"`

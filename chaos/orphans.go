@@ -23,7 +23,7 @@ func (o Orphan) String() string {
 // Orphans lists the orphan toxics on the proxies of m's proxy bindings.
 // Every run journals its toxic before adding it and closes the entry only
 // once it is gone, so a toxic of a run on this journal is never an orphan.
-func Orphans(ctx context.Context, j *Journal, m *model.Model) ([]Orphan, error) {
+func Orphans(ctx context.Context, j FaultJournal, m *model.Model) ([]Orphan, error) {
 	entries, err := j.Entries()
 	if err != nil {
 		return nil, err

@@ -39,7 +39,7 @@ type RecoverOptions struct {
 // still alive, and within their deadline, are left alone unless
 // opts.Force: past its deadline an entry is abandoned whatever runs under
 // its pid (after a reboot, the pid may be another process's).
-func Recover(ctx context.Context, j *Journal, opts RecoverOptions) ([]Recovery, error) {
+func Recover(ctx context.Context, j FaultJournal, opts RecoverOptions) ([]Recovery, error) {
 	entries, err := j.Entries()
 	if err != nil {
 		return nil, err
@@ -80,7 +80,7 @@ func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) 
 // and never starts an attempt that could not end in time: the error is
 // then the last attempt's own, not the deadline's. An undo record it
 // cannot read fails at once: retrying cannot fix it.
-func restore(ctx context.Context, j *Journal, e Entry, within time.Duration, clk Clock) error {
+func restore(ctx context.Context, j FaultJournal, e Entry, within time.Duration, clk Clock) error {
 	if clk == nil {
 		clk = realClock{}
 	}

@@ -117,7 +117,7 @@ type Result struct {
 // verify, recovery. The fault is restored on every path out: the end of
 // the sampling, an error, ctx cancelled (a signal), a panic in a probe. The
 // flows observed are those of probed; the others are not judged.
-func Run(ctx context.Context, x Experiment, inj Injector, probe ProbeFunc, probed []string, j *Journal, opts RunOptions) (res Result) {
+func Run(ctx context.Context, x Experiment, inj Injector, probe ProbeFunc, probed []string, j FaultJournal, opts RunOptions) (res Result) {
 	res = Result{Experiment: x.Name, Fault: x.Fault, Started: time.Now()}
 	defer func() { res.Ended = time.Now() }()
 	// Every sample goes to the timeline, with the phase the run is in.

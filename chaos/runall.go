@@ -98,6 +98,12 @@ type RunAllOptions struct {
 	ModelPath string
 	// StateDir holds the journal, the history and the run lock.
 	StateDir string
+	// Journal, if set, is used instead of the state directory's journal,
+	// and Record instead of its history; the caller then keeps other runs
+	// away (spof serve: the scheduler's leadership) and StateDir's lock is
+	// not taken.
+	Journal FaultJournal
+	Record  func(Record) error
 	// DryRun checks everything that needs no system (the flows to probe,
 	// the bindings, the proxy's maximum TTL) and runs nothing.
 	DryRun bool
@@ -169,15 +175,22 @@ func RunAll(ctx context.Context, m *model.Model, xs []Experiment, opts RunAllOpt
 		return nil, nil
 	}
 
-	j, err := OpenJournal(opts.StateDir)
-	if err != nil {
-		return nil, notReady("%w", err)
+	j, record := opts.Journal, opts.Record
+	if j == nil {
+		fj, err := OpenJournal(opts.StateDir)
+		if err != nil {
+			return nil, notReady("%w", err)
+		}
+		lock, err := LockRun(opts.StateDir, now())
+		if err != nil {
+			return nil, notReady("%w", err)
+		}
+		defer lock.Close()
+		j, record = fj, fj.AppendHistory
 	}
-	lock, err := LockRun(opts.StateDir, now())
-	if err != nil {
-		return nil, notReady("%w", err)
+	if record == nil {
+		record = func(Record) error { return nil }
 	}
-	defer lock.Close()
 	open, err := j.Entries()
 	if err != nil {
 		return nil, err
@@ -221,7 +234,7 @@ func RunAll(ctx context.Context, m *model.Model, xs []Experiment, opts RunAllOpt
 		res := Run(ctx, x, injectors[i], sample, probed, j, opts.RunOptions)
 		done()
 		results = append(results, res)
-		if err := j.AppendHistory(Record{Result: res, Edges: x.Edges}); err != nil && opts.Warn != nil {
+		if err := record(Record{Result: res, Edges: x.Edges}); err != nil && opts.Warn != nil {
 			opts.Warn(err)
 		}
 	}
