@@ -160,7 +160,9 @@ func RunAll(ctx context.Context, m *model.Model, xs []Experiment, opts RunAllOpt
 		opts.Interval = interval
 	}
 	dir := filepath.Dir(opts.ModelPath)
-	opts.RunID = NewRunID(now())
+	if opts.RunID == "" {
+		opts.RunID = NewRunID(now())
+	}
 	injectors := make([]Injector, len(xs))
 	for i, x := range xs {
 		var err error

@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/spofhq/spof/chaos"
 	"github.com/spofhq/spof/model"
 	"github.com/spofhq/spof/store"
 )
@@ -29,6 +31,7 @@ func (s *Server) routes() http.Handler {
 	read("GET /api/v1/systems/{name}/runs", s.apiRuns)
 	read("GET /api/v1/runs/{id}", s.apiRun)
 	write("POST /api/v1/systems", s.apiPostSystem)
+	write("POST /api/v1/systems/{name}/experiments/{experiment}/runs", s.apiTrigger)
 
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", s.readyz)
@@ -354,4 +357,40 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Write([]byte("ready\n"))
+}
+
+// apiTrigger starts one experiment now, on this replica if it leads the
+// scheduler: 202 with the run ID; the run appears in runs when it ends.
+func (s *Server) apiTrigger(w http.ResponseWriter, r *http.Request) {
+	sys := s.found(w, r)
+	if sys == nil {
+		return
+	}
+	sc := s.scheduler
+	switch {
+	case sys.file == "":
+		apiError(w, http.StatusForbidden, "experiments run only for systems loaded from a --model file: a posted model's bindings and probes are not trusted to run")
+		return
+	case sc.env == "" || sys.model.Environment != sc.env:
+		apiError(w, http.StatusConflict, fmt.Sprintf("this server runs experiments in environment %q (--env); %s is %q", sc.env, sys.name, sys.model.Environment))
+		return
+	case !sc.leader.Load():
+		w.Header().Set("Retry-After", "5")
+		apiError(w, http.StatusServiceUnavailable, "this replica does not lead the scheduler: send the request to the one that does (retry: a load balancer may pick it)")
+		return
+	}
+	name := r.PathValue("experiment")
+	xs, _, err := chaos.Select(sys.model, chaos.Selection{Names: []string{name}, MaxBlast: len(sys.model.Flows)})
+	if err != nil {
+		apiError(w, http.StatusNotFound, err.Error())
+		return
+	}
+	opts := defaultRun
+	opts.RunID = chaos.NewRunID(s.now())
+	if !sc.start(context.WithoutCancel(r.Context()), sys, xs, opts, "api", s.log.With("system", sys.name, "experiment", name)) {
+		apiError(w, http.StatusConflict, "an experiment is running on this replica: one at a time; try again when it ends")
+		return
+	}
+	writeJSON(w, http.StatusAccepted, map[string]string{"run_id": opts.RunID, "experiment": name,
+		"runs": "/api/v1/systems/" + sys.name + "/runs?experiment=" + name})
 }

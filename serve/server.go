@@ -40,6 +40,13 @@ type Config struct {
 	// Poll is how often model files and the store are checked for new
 	// versions; 0 means 2 s.
 	Poll time.Duration
+	// Env is the environment this replica may run experiments in: a
+	// model's schedules run only when its environment: is Env (as spof
+	// chaos run --env). Empty: no experiment runs.
+	Env string
+	// Tick is how often the scheduler looks for due schedules and asks for
+	// the lead; 0 means 1 s.
+	Tick time.Duration
 	Log  *slog.Logger // nil: discard
 	Node string       // this replica's name in runs and logs; "" means host:pid
 	Now  func() time.Time
@@ -56,9 +63,10 @@ type Server struct {
 	systems map[string]*system
 	files   map[string]fileStamp // model file → what was last loaded from it
 
-	ready   atomic.Bool
-	metrics *metrics
-	handler http.Handler
+	ready     atomic.Bool
+	metrics   *metrics
+	scheduler *scheduler
+	handler   http.Handler
 }
 
 type fileStamp struct {
@@ -102,9 +110,13 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.Tick <= 0 {
+		cfg.Tick = time.Second
+	}
 	s := &Server{cfg: cfg, loopback: loopback, log: cfg.Log, now: cfg.Now,
 		systems: map[string]*system{}, files: map[string]fileStamp{}}
 	s.metrics = newMetrics(s)
+	s.scheduler = newScheduler(s, cfg.Env)
 	s.handler = s.routes()
 	return s, nil
 }
@@ -330,10 +342,15 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	var wg sync.WaitGroup
 	wctx, stopWatch := context.WithCancel(ctx)
 	defer stopWatch()
-	wg.Add(1)
+	wg.Add(2)
 	go func() {
 		defer wg.Done()
 		s.watch(wctx)
+	}()
+	go func() {
+		defer wg.Done()
+		// Stopping it stops the run in flight, which restores its fault.
+		s.scheduler.loop(wctx, s.cfg.Tick)
 	}()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
