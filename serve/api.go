@@ -18,8 +18,14 @@ import (
 // routes is every path the server answers (docs/api.md).
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
-	read := func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, s.reader(h)) }
-	write := func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, s.writer(h)) }
+	read := func(pattern string, h http.HandlerFunc) {
+		s.patterns = append(s.patterns, pattern)
+		mux.Handle(pattern, s.reader(h))
+	}
+	write := func(pattern string, h http.HandlerFunc) {
+		s.patterns = append(s.patterns, pattern)
+		mux.Handle(pattern, s.writer(h))
+	}
 
 	read("GET /api/v1/systems", s.apiSystems)
 	read("GET /api/v1/systems/{name}", s.apiSystem)
@@ -30,6 +36,7 @@ func (s *Server) routes() http.Handler {
 	read("GET /api/v1/systems/{name}/history", s.apiHistory)
 	read("GET /api/v1/systems/{name}/runs", s.apiRuns)
 	read("GET /api/v1/runs/{id}", s.apiRun)
+	read("GET /api/v1/status", s.apiStatus)
 	write("POST /api/v1/systems", s.apiPostSystem)
 	write("POST /api/v1/systems/{name}/experiments/{experiment}/runs", s.apiTrigger)
 
@@ -393,4 +400,11 @@ func (s *Server) apiTrigger(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusAccepted, map[string]string{"run_id": opts.RunID, "experiment": name,
 		"runs": "/api/v1/systems/" + sys.name + "/runs?experiment=" + name})
+}
+
+// apiStatus says which replica answers and whether it leads the
+// scheduler.
+func (s *Server) apiStatus(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"node": s.cfg.Node, "leader": s.scheduler.leader.Load(),
+		"ready": s.ready.Load(), "systems": len(s.list()), "env": s.cfg.Env})
 }

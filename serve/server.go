@@ -67,6 +67,7 @@ type Server struct {
 	metrics   *metrics
 	scheduler *scheduler
 	handler   http.Handler
+	patterns  []string // what routes registered: "GET /api/v1/systems"
 }
 
 type fileStamp struct {
