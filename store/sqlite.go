@@ -68,6 +68,7 @@ func openSQLite(ctx context.Context, path string) (_ *sqliteDB, err error) {
 		return nil, err
 	}
 	db.reader.SetMaxOpenConns(sqliteReaders)
+	db.reader.SetMaxIdleConns(sqliteReaders) // kept: each new connection runs the pragmas again
 	// The writer's first connection turns WAL on before any reader opens.
 	if err := db.writer.PingContext(ctx); err != nil {
 		db.close()
