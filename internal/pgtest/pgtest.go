@@ -42,10 +42,8 @@ func Start(t testing.TB) string {
 	t.Helper()
 	c, name, err := acquire()
 	if err != nil {
-		if errors.Is(err, ErrNotInstalled) && os.Getenv("CI") != "true" {
-			t.Skipf("PostgreSQL is needed: %v", err)
-		}
-		t.Fatalf("starting a throwaway PostgreSQL: %v", err)
+		skipOrFail(t, err)
+		return ""
 	}
 	t.Cleanup(func() {
 		if err := release(); err != nil {
@@ -68,6 +66,17 @@ func Start(t testing.TB) string {
 		}
 	})
 	return url
+}
+
+// skipOrFail skips t when err says PostgreSQL is not installed, unless
+// CI=true; it fails t otherwise.
+func skipOrFail(t testing.TB, err error) {
+	t.Helper()
+	if errors.Is(err, ErrNotInstalled) && os.Getenv("CI") != "true" {
+		t.Skipf("PostgreSQL is needed: %v", err)
+		return
+	}
+	t.Fatalf("starting a throwaway PostgreSQL: %v", err)
 }
 
 // acquire starts the shared cluster unless it runs, counts one more user,

@@ -3,6 +3,7 @@ package pgtest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -89,4 +90,35 @@ func connect(t *testing.T, url string) *pgx.Conn {
 	}
 	t.Cleanup(func() { conn.Close(context.Background()) })
 	return conn
+}
+
+// recorder is a testing.TB that records how it was ended.
+type recorder struct {
+	testing.TB
+	ended string
+}
+
+func (r *recorder) Helper()                        {}
+func (r *recorder) Skipf(format string, a ...any)  { r.ended = "skipped: " + fmt.Sprintf(format, a...) }
+func (r *recorder) Fatalf(format string, a ...any) { r.ended = "failed: " + fmt.Sprintf(format, a...) }
+
+func TestSkipOrFail(t *testing.T) {
+	missing := fmt.Errorf("postgres and initdb: %w", ErrNotInstalled)
+	for _, tc := range []struct {
+		ci   string
+		err  error
+		want string
+	}{
+		{"", missing, "skipped: PostgreSQL is needed: postgres and initdb: not installed"},
+		{"false", missing, "skipped:"},
+		{"true", missing, "failed: starting a throwaway PostgreSQL: postgres and initdb: not installed"},
+		{"", errors.New("initdb: exit status 1"), "failed: starting a throwaway PostgreSQL: initdb: exit status 1"},
+	} {
+		t.Setenv("CI", tc.ci)
+		r := &recorder{TB: t}
+		skipOrFail(r, tc.err)
+		if !strings.HasPrefix(r.ended, tc.want) {
+			t.Errorf("CI=%q, %v: %q, want %q", tc.ci, tc.err, r.ended, tc.want)
+		}
+	}
 }
