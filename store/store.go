@@ -10,6 +10,15 @@
 // replicas share it). Open picks one from a DSN. Each applies its
 // versioned migrations when opened. package storetest is the suite both
 // pass.
+//
+// Times are kept in UTC to the microsecond, and read back so; what a Put
+// method returns is what reading it back gives. Input a method refuses
+// (an empty name, a negative limit, JSON that does not parse, an unknown
+// verdict...) is an ErrInvalid. Sizes are bounded: model sources,
+// baselines, snapshot bodies, a run's flows and a fault's undo up to
+// 64 MiB each; descriptions, reasons and sample details 64 KiB; names
+// (systems, experiments, edges, flows, nodes, IDs) 1 KiB; a run up to
+// 2^20 samples and 256 MiB in all.
 package store
 
 import (
@@ -34,7 +43,7 @@ type Store interface {
 	// PutModel stores a version of a system's model, creating the system
 	// on its first version. A version whose source is byte-for-byte the
 	// latest one's is not stored again: PutModel returns the latest and
-	// created false.
+	// created false. A zero CreatedAt is now.
 	PutModel(ctx context.Context, v ModelVersion) (stored ModelVersion, created bool, err error)
 	// Systems lists the systems by name, each with its latest version
 	// number and its latest snapshot's counts (zero without one).
@@ -42,37 +51,42 @@ type Store interface {
 	// System returns one system, or ErrNotFound.
 	System(ctx context.Context, name string) (System, error)
 	// ModelVersions lists a system's versions, newest first, without their
-	// sources; limit ≤ 0 means all.
+	// sources; limit 0 means all.
 	ModelVersions(ctx context.Context, system string, limit int) ([]ModelVersion, error)
 	// Model returns one version with its source; version 0 is the latest.
 	Model(ctx context.Context, system string, version int64) (ModelVersion, error)
-	// DeleteSystem removes a system and everything stored about it.
+	// DeleteSystem removes a system and everything stored about it, or
+	// returns ErrNotFound. The chaos journal's faults stay: they must
+	// still be restored.
 	DeleteSystem(ctx context.Context, name string) error
 
-	// PutSnapshot stores an analysis of a model version and returns it
-	// with its ID.
+	// PutSnapshot stores an analysis of a stored model version
+	// (ErrNotFound if there is none) and returns it with its ID. A zero
+	// At is now.
 	PutSnapshot(ctx context.Context, s Snapshot) (Snapshot, error)
 	// LatestSnapshot returns the system's newest snapshot, with its
 	// bodies, or ErrNotFound.
 	LatestSnapshot(ctx context.Context, system string) (Snapshot, error)
 	// Snapshots lists a system's snapshots taken at or after since, oldest
 	// first, without their bodies (Report and Checklist are nil): the
-	// history and the SPOF count over time. limit ≤ 0 means all; with a
+	// history and the SPOF count over time. limit 0 means all; with a
 	// limit, the newest limit of them.
 	Snapshots(ctx context.Context, system string, since time.Time, limit int) ([]Snapshot, error)
 
-	// PutRun stores a finished experiment run, with its samples, and
-	// returns it with its ID. A passed or falsified run with Edges also
-	// updates the verification ledger of those edges, in the same
-	// transaction.
+	// PutRun stores a finished experiment run of a stored system
+	// (ErrNotFound if it is not), with its samples, and returns it with
+	// its ID. A passed or falsified run with Edges also updates the
+	// verification ledger of those edges, in the same transaction, unless
+	// the ledger has a run that ended later.
 	PutRun(ctx context.Context, r Run) (Run, error)
-	// Runs lists runs, newest first, without their samples.
+	// Runs lists runs, newest first (by Started), without their samples;
+	// ErrNotFound for a RunQuery.System that is not stored.
 	Runs(ctx context.Context, q RunQuery) ([]Run, error)
 	// Run returns one run with its samples, or ErrNotFound.
 	Run(ctx context.Context, id int64) (Run, error)
 
-	// PutBaseline stores (replaces) a system's baseline: the bytes of a
-	// baseline file (spof baseline).
+	// PutBaseline stores (replaces) a stored system's baseline: the bytes
+	// of a baseline file (spof baseline).
 	PutBaseline(ctx context.Context, system string, data []byte) error
 	// Baseline returns a system's baseline and when it was stored, or
 	// ErrNotFound.
@@ -86,6 +100,8 @@ type Store interface {
 
 	// BeginFault records a fault about to be injected (the chaos journal,
 	// shared by every replica): written and durable before the fault is.
+	// An ID that is open already is an error. A zero Started is now. The
+	// system need not be stored.
 	BeginFault(ctx context.Context, f Fault) error
 	// EndFault removes a fault once it is restored. Ending a fault that
 	// is not there is not an error (a recovery may have ended it).
@@ -98,10 +114,12 @@ type Store interface {
 	// waiting: ok is false when another process leads. The lease holds
 	// until Release, Close or the holder's death (PostgreSQL: a session
 	// advisory lock on a connection of its own; SQLite: an exclusive lock
-	// on a file beside the database, so one node).
+	// on a file beside the database, so one node). A name is 1 to 64
+	// letters, digits, '.', '_' and '-', not starting with '.'.
 	TryLead(ctx context.Context, name string) (lease Lease, ok bool, err error)
 
-	// Close releases the leases and closes the database.
+	// Close releases the leases and closes the database. Closing again
+	// does nothing.
 	Close() error
 }
 
@@ -192,7 +210,7 @@ type RunQuery struct {
 	System     string
 	Experiment string
 	Since      time.Time
-	Limit      int // ≤ 0: 100
+	Limit      int // 0: 100
 }
 
 // Fault is an entry of the shared chaos journal.
