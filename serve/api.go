@@ -215,6 +215,7 @@ type runJSON struct {
 	Reason     string          `json:"reason"`
 	Trigger    string          `json:"trigger"`
 	Node       string          `json:"node"`
+	Batch      string          `json:"batch,omitempty"`
 	Started    time.Time       `json:"started"`
 	Ended      time.Time       `json:"ended"`
 	Edges      []string        `json:"edges"`
@@ -232,7 +233,7 @@ type sampleJSON struct {
 
 func runOut(r store.Run) runJSON {
 	out := runJSON{ID: r.ID, System: r.System, Experiment: r.Experiment, Fault: r.Fault, Verdict: r.Verdict,
-		Reason: r.Reason, Trigger: r.Trigger, Node: r.Node, Started: r.Started.UTC(), Ended: r.Ended.UTC(),
+		Reason: r.Reason, Trigger: r.Trigger, Node: r.Node, Batch: r.Batch, Started: r.Started.UTC(), Ended: r.Ended.UTC(),
 		Edges: r.Edges, Flows: r.Flows}
 	if out.Edges == nil {
 		out.Edges = []string{}

@@ -160,7 +160,7 @@ func (sc *scheduler) fire(ctx context.Context, sys *system, sched *model.Schedul
 		return true
 	}
 	id := runID(sys.name, sched.Name, due)
-	done, err := sc.ran(ctx, sys.name, id, due)
+	done, err := sc.ran(ctx, sys.name, id)
 	if err != nil {
 		log.Error("scheduler: reading the store", "err", err)
 		return false
@@ -183,19 +183,14 @@ func (sc *scheduler) fire(ctx context.Context, sys *system, sched *model.Schedul
 	return sc.start(ctx, sys, xs, opts, "schedule", log)
 }
 
-// ran reports whether the store has a run with this run ID (the
-// experiments of a schedule's due time), started at or after due.
-func (sc *scheduler) ran(ctx context.Context, system, id string, due time.Time) (bool, error) {
-	runs, err := sc.s.cfg.Store.Runs(ctx, store.RunQuery{System: system, Since: due, Limit: 1000})
+// ran reports whether the store has a run of batch id (a schedule's due
+// time), finished or recovered.
+func (sc *scheduler) ran(ctx context.Context, system, id string) (bool, error) {
+	runs, err := sc.s.cfg.Store.Runs(ctx, store.RunQuery{System: system, Batch: id, Limit: 1})
 	if err != nil {
 		return false, err
 	}
-	for _, r := range runs {
-		if strings.HasPrefix(r.Node, id+" ") || r.Node == id {
-			return true, nil
-		}
-	}
-	return false, nil
+	return len(runs) > 0, nil
 }
 
 // start runs experiments of a system in the background and records each
@@ -241,15 +236,14 @@ func (sc *scheduler) run(ctx, rctx context.Context, sys *system, xs []chaos.Expe
 	}
 }
 
-// record stores a run. Node carries the run ID after the replica's name
-// ("RUNID on NODE"), which is how ran recognises a schedule's run.
+// record stores a run, in batch id.
 func (sc *scheduler) record(ctx context.Context, system string, rec chaos.Record, trigger, id string) error {
 	flows, err := json.Marshal(rec.Flows)
 	if err != nil {
 		return err
 	}
 	r := store.Run{System: system, Experiment: rec.Experiment, Fault: rec.Fault, Verdict: string(rec.Verdict),
-		Reason: rec.Reason, Trigger: trigger, Node: id + " on " + sc.s.cfg.Node, Started: rec.Started, Ended: rec.Ended,
+		Reason: rec.Reason, Trigger: trigger, Node: sc.s.cfg.Node, Batch: id, Started: rec.Started, Ended: rec.Ended,
 		Edges: rec.Edges, Flows: flows}
 	for _, s := range rec.Timeline {
 		r.Samples = append(r.Samples, store.Sample{At: s.At, Flow: s.Flow, State: string(s.State), Latency: s.Latency, Detail: s.Detail})
@@ -286,9 +280,13 @@ func (sc *scheduler) recover(ctx context.Context) error {
 		}
 		sc.s.log.Warn("scheduler: restored a fault a replica left", "system", f.System, "experiment", f.Experiment, "node", f.Node)
 		id, _, _ := strings.Cut(f.ID, "/")
+		trigger := "api"
+		if strings.HasPrefix(id, "sched-") {
+			trigger = "schedule"
+		}
 		run := store.Run{System: f.System, Experiment: f.Experiment, Fault: f.Fault, Verdict: string(chaos.Aborted),
 			Reason:  fmt.Sprintf("the replica running it (%s) stopped mid-run; %s restored the fault", f.Node, sc.s.cfg.Node),
-			Trigger: "schedule", Node: id + " on " + f.Node, Started: f.Started, Ended: sc.s.now()}
+			Trigger: trigger, Node: f.Node, Batch: id, Started: f.Started, Ended: sc.s.now()}
 		if f.System != "" {
 			if _, err := sc.s.cfg.Store.PutRun(ctx, run); err != nil {
 				return err

@@ -364,6 +364,7 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	case <-ctx.Done():
 	}
 	s.ready.Store(false)
+	s.log.Info("shutting down: stopping the run in flight (its fault is restored) and the requests", "grace", shutdownGrace)
 	stopWatch()
 	shutdown, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()

@@ -44,9 +44,9 @@ func (s *sqlStore) PutRun(ctx context.Context, r Run) (Run, error) {
 		if err := needSystem(ctx, q, r.System); err != nil {
 			return err
 		}
-		err := q.queryRow(ctx, `INSERT INTO runs (system, experiment, fault, verdict, reason, triggered_by, node, started, ended, edges, flows)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
-			r.System, r.Experiment, r.Fault, r.Verdict, r.Reason, r.Trigger, r.Node,
+		err := q.queryRow(ctx, `INSERT INTO runs (system, experiment, fault, verdict, reason, triggered_by, node, batch, started, ended, edges, flows)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
+			r.System, r.Experiment, r.Fault, r.Verdict, r.Reason, r.Trigger, r.Node, r.Batch,
 			s.timeArg(r.Started), s.timeArg(r.Ended), string(edges), jsonArg(r.Flows)).Scan(&r.ID)
 		if err != nil {
 			return err
@@ -92,6 +92,7 @@ func normRun(r Run) (Run, error) {
 		checkOptionalName("fault", r.Fault),
 		checkText("reason", r.Reason, maxText),
 		checkOptionalName("node", r.Node),
+		checkOptionalName("batch", r.Batch),
 		checkJSON("flows", r.Flows),
 	)
 	if err != nil {
@@ -118,7 +119,7 @@ func normRun(r Run) (Run, error) {
 	if len(r.Edges) > maxEdges {
 		return Run{}, invalid("%d edges, over the limit of %d", len(r.Edges), maxEdges)
 	}
-	size := len(r.System) + len(r.Experiment) + len(r.Fault) + len(r.Reason) + len(r.Node) + len(r.Flows)
+	size := len(r.System) + len(r.Experiment) + len(r.Fault) + len(r.Reason) + len(r.Node) + len(r.Batch) + len(r.Flows)
 	for i, e := range r.Edges {
 		if err := checkName(fmt.Sprintf("edges[%d]", i), e); err != nil {
 			return Run{}, err
@@ -160,13 +161,13 @@ func normRun(r Run) (Run, error) {
 }
 
 // runColumns are what scanRun reads.
-const runColumns = `id, system, experiment, fault, verdict, reason, triggered_by, node, started, ended, edges, flows`
+const runColumns = `id, system, experiment, fault, verdict, reason, triggered_by, node, batch, started, ended, edges, flows`
 
 func scanRun(r row) (Run, error) {
 	var run Run
 	var edges string
 	var flows sql.NullString
-	err := r.Scan(&run.ID, &run.System, &run.Experiment, &run.Fault, &run.Verdict, &run.Reason, &run.Trigger, &run.Node,
+	err := r.Scan(&run.ID, &run.System, &run.Experiment, &run.Fault, &run.Verdict, &run.Reason, &run.Trigger, &run.Node, &run.Batch,
 		timeDest{&run.Started}, timeDest{&run.Ended}, &edges, &flows)
 	if err != nil {
 		return Run{}, err
@@ -183,7 +184,8 @@ func scanRun(r row) (Run, error) {
 
 func (s *sqlStore) Runs(ctx context.Context, rq RunQuery) ([]Run, error) {
 	since, err := normSince(rq.Since)
-	err = errors.Join(err, checkOptionalName("system", rq.System), checkOptionalName("experiment", rq.Experiment), checkLimit(rq.Limit))
+	err = errors.Join(err, checkOptionalName("system", rq.System), checkOptionalName("experiment", rq.Experiment),
+		checkOptionalName("batch", rq.Batch), checkLimit(rq.Limit))
 	if err != nil {
 		return nil, err
 	}
@@ -200,6 +202,10 @@ func (s *sqlStore) Runs(ctx context.Context, rq RunQuery) ([]Run, error) {
 	if rq.Experiment != "" {
 		args = append(args, rq.Experiment)
 		query += fmt.Sprintf(` AND experiment = $%d`, len(args))
+	}
+	if rq.Batch != "" {
+		args = append(args, rq.Batch)
+		query += fmt.Sprintf(` AND batch = $%d`, len(args))
 	}
 	if !since.IsZero() {
 		args = append(args, s.timeArg(since))

@@ -189,11 +189,15 @@ type Run struct {
 	Reason     string
 	Trigger    string // schedule, api or cli
 	Node       string // the host (and PID) that ran it
-	Started    time.Time
-	Ended      time.Time
-	Edges      []string        // the fallback edges it exercised, "from → to"
-	Flows      json.RawMessage // []chaos.FlowResult
-	Samples    []Sample        // nil in listings
+	// Batch names the spof chaos run it was part of (or, for the
+	// scheduler, the schedule and the time it was due): how a later leader
+	// recognises a schedule's run.
+	Batch   string
+	Started time.Time
+	Ended   time.Time
+	Edges   []string        // the fallback edges it exercised, "from → to"
+	Flows   json.RawMessage // []chaos.FlowResult
+	Samples []Sample        // nil in listings
 }
 
 // Sample is one probe sample taken during a run: the timeline.
@@ -209,6 +213,7 @@ type Sample struct {
 type RunQuery struct {
 	System     string
 	Experiment string
+	Batch      string
 	Since      time.Time
 	Limit      int // 0: 100
 }

@@ -194,6 +194,7 @@ internal error (a bug in spof: please report it).`,
 		newProbeCmd(e),
 		newCutsetsCmd(e),
 		newAvailabilityCmd(e),
+		newServeCmd(e),
 		newMEFCmd(e),
 	)
 	return root

@@ -17,6 +17,7 @@ func testRuns(t *testing.T, open func(*testing.T) store.Store) {
 	in := store.Run{
 		System: "shop", Experiment: "redis-down", Fault: "kill redis", Verdict: "falsified",
 		Reason: "checkout was down, predicted degraded", Trigger: "schedule", Node: "host-a (pid 7)",
+		Batch:   "sched-shop-nightly-1764990000",
 		Started: day, Ended: day.Add(90 * time.Second),
 		Edges: []string{"app → redis", "app → cache"},
 		Flows: json.RawMessage(`[{"flow": "checkout", "predicted": "degraded", "observed": "down"}]`),
@@ -48,6 +49,15 @@ func testRuns(t *testing.T, open func(*testing.T) store.Store) {
 	}
 	want.Samples = nil
 	same(t, "Runs", list, []store.Run{want})
+	// By batch: how the scheduler finds a schedule's run.
+	byBatch, err := s.Runs(ctx, store.RunQuery{Batch: in.Batch})
+	if err != nil {
+		t.Fatal(err)
+	}
+	same(t, "Runs by batch", byBatch, []store.Run{want})
+	if other, err := s.Runs(ctx, store.RunQuery{Batch: "sched-shop-nightly-0"}); err != nil || len(other) != 0 {
+		t.Errorf("Runs of another batch = %v, %v", other, err)
+	}
 
 	// Without edges or flows.
 	bare := run(t, s, "shop", "pay-down", "aborted", day)

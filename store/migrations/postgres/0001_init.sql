@@ -44,6 +44,7 @@ CREATE TABLE runs (
 	reason       TEXT NOT NULL,
 	triggered_by TEXT NOT NULL,
 	node         TEXT NOT NULL,
+	batch        TEXT NOT NULL, -- the spof chaos run, or the schedule and due time, it was part of
 	started      TIMESTAMPTZ NOT NULL,
 	ended        TIMESTAMPTZ NOT NULL,
 	edges        TEXT NOT NULL, -- a JSON array of "from → to"
@@ -52,6 +53,7 @@ CREATE TABLE runs (
 CREATE INDEX runs_by_started ON runs (started, id);
 CREATE INDEX runs_by_system ON runs (system, started, id);
 CREATE INDEX runs_by_experiment ON runs (experiment, started, id);
+CREATE INDEX runs_by_batch ON runs (batch, id);
 
 CREATE TABLE samples (
 	run_id  BIGINT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
