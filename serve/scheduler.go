@@ -246,7 +246,7 @@ func (sc *scheduler) record(ctx context.Context, system string, rec chaos.Record
 		Reason: rec.Reason, Trigger: trigger, Node: sc.s.cfg.Node, Batch: id, Started: rec.Started, Ended: rec.Ended,
 		Edges: rec.Edges, Flows: flows}
 	for _, s := range rec.Timeline {
-		r.Samples = append(r.Samples, store.Sample{At: s.At, Flow: s.Flow, State: string(s.State), Latency: s.Latency, Detail: s.Detail})
+		r.Samples = append(r.Samples, store.Sample{At: s.At, Flow: s.Flow, State: s.State.String(), Latency: s.Latency, Detail: s.Detail})
 	}
 	if _, err := sc.s.cfg.Store.PutRun(ctx, r); err != nil {
 		return err
