@@ -98,10 +98,10 @@ type RunAllOptions struct {
 	ModelPath string
 	// StateDir holds the journal, the history and the run lock.
 	StateDir string
-	// Journal, if set, is used instead of the state directory's journal,
-	// and Record instead of its history; the caller then keeps other runs
-	// away (spof serve: the scheduler's leadership) and StateDir's lock is
-	// not taken.
+	// Journal, if set, is used instead of the state directory's journal;
+	// the caller then keeps other runs away (spof serve: the scheduler's
+	// leadership) and StateDir's lock is not taken. Record, if set, is
+	// used instead of the state directory's history (spof chaos run --db).
 	Journal FaultJournal
 	Record  func(Record) error
 	// DryRun checks everything that needs no system (the flows to probe,
@@ -188,7 +188,10 @@ func RunAll(ctx context.Context, m *model.Model, xs []Experiment, opts RunAllOpt
 			return nil, notReady("%w", err)
 		}
 		defer lock.Close()
-		j, record = fj, fj.AppendHistory
+		j = fj
+		if record == nil {
+			record = fj.AppendHistory
+		}
 	}
 	if record == nil {
 		record = func(Record) error { return nil }

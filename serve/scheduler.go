@@ -238,21 +238,31 @@ func (sc *scheduler) run(ctx, rctx context.Context, sys *system, xs []chaos.Expe
 
 // record stores a run, in batch id.
 func (sc *scheduler) record(ctx context.Context, system string, rec chaos.Record, trigger, id string) error {
-	flows, err := json.Marshal(rec.Flows)
+	r, err := RunOf(system, rec, trigger, sc.s.cfg.Node, id)
 	if err != nil {
 		return err
-	}
-	r := store.Run{System: system, Experiment: rec.Experiment, Fault: rec.Fault, Verdict: string(rec.Verdict),
-		Reason: rec.Reason, Trigger: trigger, Node: sc.s.cfg.Node, Batch: id, Started: rec.Started, Ended: rec.Ended,
-		Edges: rec.Edges, Flows: flows}
-	for _, s := range rec.Timeline {
-		r.Samples = append(r.Samples, store.Sample{At: s.At, Flow: s.Flow, State: s.State.String(), Latency: s.Latency, Detail: s.Detail})
 	}
 	if _, err := sc.s.cfg.Store.PutRun(ctx, r); err != nil {
 		return err
 	}
 	sc.s.metrics.Recorded(system, r.Verdict)
 	return nil
+}
+
+// RunOf is what the store keeps of an experiment's record: its verdict,
+// flows and timeline, who ran it (node, trigger) and in which batch.
+func RunOf(system string, rec chaos.Record, trigger, node, batch string) (store.Run, error) {
+	flows, err := json.Marshal(rec.Flows)
+	if err != nil {
+		return store.Run{}, err
+	}
+	r := store.Run{System: system, Experiment: rec.Experiment, Fault: rec.Fault, Verdict: string(rec.Verdict),
+		Reason: rec.Reason, Trigger: trigger, Node: node, Batch: batch, Started: rec.Started, Ended: rec.Ended,
+		Edges: rec.Edges, Flows: flows}
+	for _, s := range rec.Timeline {
+		r.Samples = append(r.Samples, store.Sample{At: s.At, Flow: s.Flow, State: s.State.String(), Latency: s.Latency, Detail: s.Detail})
+	}
+	return r, nil
 }
 
 // recover restores the faults the shared journal records (what a replica

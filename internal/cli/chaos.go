@@ -268,6 +268,7 @@ type chaosRunFlags struct {
 	faults     []string
 	maxBlast   int
 	timeout    time.Duration
+	db         string
 	opts       chaos.RunOptions
 }
 
@@ -342,6 +343,7 @@ is corrupt (a human must look); 2 bad input, or the run cannot start
 	fl.IntVar(&f.maxBlast, "max-blast-radius", 0, "refuse experiments predicted to take down more than `N` flows (--all skips them)")
 	fl.DurationVar(&f.opts.TTL, "ttl", 0, "the fault's dead man's switch: the proxy removes it after this long even if nobody restores it (default: settle + duration + recovery + 30s)")
 	fl.DurationVar(&f.timeout, "timeout", 0, "stop the whole run after this long, restoring the fault in place (default: no limit)")
+	registerDB(c, &f.db, "record the runs in")
 	return c
 }
 
@@ -415,6 +417,17 @@ func runChaosRun(ctx context.Context, e *env, path string, f *chaosRunFlags) err
 			return progress(e, fmt.Sprintf("%s: injecting %s into %s for %v", x.Name, x.Fault, x.Target, f.opts.Duration))
 		},
 		Warn: func(err error) { fmt.Fprintf(e.stderr, "spof: warning: %v\n", err) },
+	}
+	if f.db != "" && !f.dryRun {
+		st, err := openDB(ctx, f.db)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		opts.RunID = chaos.NewRunID(time.Now())
+		if opts.Record, err = dbRecorder(ctx, st, m, path, opts.RunID); err != nil {
+			return err
+		}
 	}
 	results, err := chaos.RunAll(ctx, m, xs, opts)
 	switch {
@@ -510,7 +523,7 @@ func verifications(path string, m *model.Model) (map[string]analysis.Verificatio
 
 func newChaosHistoryCmd(e *env) *cobra.Command {
 	var o outputFlags
-	var dir string
+	var dir, db string
 	c := &cobra.Command{
 		Use:   "history [FILE]",
 		Short: "Past chaos experiments and their verdicts, oldest first",
@@ -526,13 +539,26 @@ than 30 days), failed, or never tested.`,
 				return usageError("--format %q: want text or json", o.format)
 			}
 			path := modelArg(args)
-			sd, err := stateDir(e, path, len(args) == 1, dir)
-			if err != nil {
-				return err
-			}
-			recs, err := chaos.ReadHistory(sd)
-			if err != nil {
-				return usageError("%v", err)
+			var recs []chaos.Record
+			where := ""
+			if db != "" {
+				m, err := e.loadModel(path)
+				if err != nil {
+					return err
+				}
+				if recs, err = historyFromDB(cmd.Context(), db, m.System); err != nil {
+					return err
+				}
+				where = "the store --db names"
+			} else {
+				sd, err := stateDir(e, path, len(args) == 1, dir)
+				if err != nil {
+					return err
+				}
+				if recs, err = chaos.ReadHistory(sd); err != nil {
+					return usageError("%v", err)
+				}
+				where = filepath.Join(sd, "history.jsonl")
 			}
 			if o.quiet {
 				return nil
@@ -547,7 +573,7 @@ than 30 days), failed, or never tested.`,
 					return enc.Encode(recs)
 				}
 				if len(recs) == 0 {
-					fmt.Fprintf(w, "no experiment recorded yet (%s)\n", filepath.Join(sd, "history.jsonl"))
+					fmt.Fprintf(w, "no experiment recorded yet (%s)\n", where)
 				}
 				for _, r := range recs {
 					fmt.Fprintf(w, "%s  %-15s %s: %s\n", r.Ended.UTC().Format(time.RFC3339), r.Verdict, r.Experiment, r.Reason)
@@ -558,5 +584,6 @@ than 30 days), failed, or never tested.`,
 	}
 	o.register(c, "text", "text or json")
 	c.Flags().StringVar(&dir, "state-dir", "", "the chaos state `DIR` (default: the model's chaos.state_dir, else .spof beside the model)")
+	registerDB(c, &db, "read the runs from")
 	return c
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -24,6 +25,7 @@ type checkFlags struct {
 	summary  bool
 	from     []string
 	imp      importFlags
+	db       string
 }
 
 func newCheckCmd(e *env) *cobra.Command {
@@ -71,6 +73,7 @@ Actions), else to the current directory: run spof from the repository root.`,
 	c.Flags().StringVar(&f.failOn, "fail-on", "critical", "exit 1 on findings at or above this `severity`: critical, high, medium, low or none")
 	c.Flags().BoolVar(&f.summary, "summary", false, "print only the summary: one line per finding (text and markdown)")
 	c.Flags().StringVar(&f.baseline, "baseline", "", "fail only on findings absent from this baseline `FILE` (written by spof baseline)")
+	registerDB(c, &f.db, "checklist item 4: read the experiment runs from")
 	return c
 }
 
@@ -96,7 +99,7 @@ func runCheck(e *env, f *checkFlags, path string, m *model.Model, drift *analysi
 	if err := analysis.CheckFlows(m, f.flows); err != nil {
 		return usageError("--flow: %v", err)
 	}
-	verified, err := verifications(path, m)
+	verified, err := verifiedBy(context.Background(), f.db, path, m)
 	if err != nil {
 		return err
 	}

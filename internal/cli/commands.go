@@ -47,6 +47,7 @@ one-line summary and exits 0.`,
 
 func newChecklistCmd(e *env) *cobra.Command {
 	var o outputFlags
+	var db string
 	var from []string
 	var imp importFlags
 	c := &cobra.Command{
@@ -75,7 +76,7 @@ one). It exits 1 if an item fails.`,
 			if err != nil {
 				return err
 			}
-			verified, err := verifications(path, m)
+			verified, err := verifiedBy(cmd.Context(), db, path, m)
 			if err != nil {
 				return err
 			}
@@ -97,6 +98,7 @@ one). It exits 1 if an item fails.`,
 	}
 	o.register(c, "text", "text, json, markdown")
 	registerFrom(c, &from, &imp)
+	registerDB(c, &db, "item 4: read the experiment runs from")
 	return c
 }
 
