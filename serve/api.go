@@ -374,33 +374,55 @@ func (s *Server) apiTrigger(w http.ResponseWriter, r *http.Request) {
 	if sys == nil {
 		return
 	}
+	res := s.trigger(r, sys, r.PathValue("experiment"), "api")
+	if res.code != http.StatusAccepted {
+		if res.code == http.StatusServiceUnavailable {
+			w.Header().Set("Retry-After", "5")
+		}
+		apiError(w, res.code, res.text)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, map[string]string{"run_id": res.runID, "experiment": r.PathValue("experiment"),
+		"runs": "/api/v1/systems/" + sys.name + "/runs?experiment=" + r.PathValue("experiment")})
+}
+
+// triggered is what asking for a run gave: an HTTP status and why.
+type triggered struct {
+	code  int
+	text  string
+	runID string
+}
+
+// trigger starts experiment name of sys now (trigger api or ui), when
+// this replica may: it leads the scheduler, the system comes from a
+// --model file in the --env environment, and no run is in flight.
+func (s *Server) trigger(r *http.Request, sys *system, name, trigger string) triggered {
 	sc := s.scheduler
 	switch {
 	case sys.file == "":
-		apiError(w, http.StatusForbidden, "experiments run only for systems loaded from a --model file: a posted model's bindings and probes are not trusted to run")
-		return
+		return triggered{code: http.StatusForbidden, text: "experiments run only for systems loaded from a --model file: a posted model's bindings and probes are not trusted to run"}
 	case sc.env == "" || sys.model.Environment != sc.env:
-		apiError(w, http.StatusConflict, fmt.Sprintf("this server runs experiments in environment %q (--env); %s is %q", sc.env, sys.name, sys.model.Environment))
-		return
+		return triggered{code: http.StatusConflict, text: fmt.Sprintf("this server runs experiments in environment %q (--env); %s is %q", sc.env, sys.name, sys.model.Environment)}
 	case !sc.leader.Load():
-		w.Header().Set("Retry-After", "5")
-		apiError(w, http.StatusServiceUnavailable, "this replica does not lead the scheduler: send the request to the one that does (retry: a load balancer may pick it)")
-		return
+		return triggered{code: http.StatusServiceUnavailable, text: "this replica does not lead the scheduler: send the request to the one that does (retry: a load balancer may pick it)"}
 	}
-	name := r.PathValue("experiment")
 	xs, _, err := chaos.Select(sys.model, chaos.Selection{Names: []string{name}, MaxBlast: len(sys.model.Flows)})
 	if err != nil {
-		apiError(w, http.StatusNotFound, err.Error())
-		return
+		return triggered{code: http.StatusNotFound, text: err.Error()}
 	}
 	opts := defaultRun
-	opts.RunID = chaos.NewRunID(s.now())
-	if !sc.start(context.WithoutCancel(r.Context()), sys, xs, opts, "api", s.log.With("system", sys.name, "experiment", name)) {
-		apiError(w, http.StatusConflict, "an experiment is running on this replica: one at a time; try again when it ends")
-		return
+	if v := r.FormValue("duration"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 100*time.Millisecond || d > time.Hour {
+			return triggered{code: http.StatusBadRequest, text: fmt.Sprintf("duration %q: want 100ms to 1h, e.g. 30s", v)}
+		}
+		opts.Duration = d
 	}
-	writeJSON(w, http.StatusAccepted, map[string]string{"run_id": opts.RunID, "experiment": name,
-		"runs": "/api/v1/systems/" + sys.name + "/runs?experiment=" + name})
+	opts.RunID = chaos.NewRunID(s.now())
+	if !sc.start(context.WithoutCancel(r.Context()), sys, xs, opts, trigger, s.log.With("system", sys.name, "experiment", name)) {
+		return triggered{code: http.StatusConflict, text: "an experiment is running on this replica: one at a time; try again when it ends"}
+	}
+	return triggered{code: http.StatusAccepted, text: fmt.Sprintf("%s started (run %s): it is listed here when it ends", name, opts.RunID), runID: opts.RunID}
 }
 
 // apiStatus says which replica answers and whether it leads the

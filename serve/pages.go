@@ -21,7 +21,7 @@ var templateFiles embed.FS
 var pages = func() map[string]*template.Template {
 	funcs := template.FuncMap{"ms": func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }}
 	out := map[string]*template.Template{}
-	for _, name := range []string{"systems", "system", "graph", "experiments", "run", "history"} {
+	for _, name := range []string{"systems", "system", "graph", "experiments", "run", "history", "login"} {
 		out[name] = template.Must(template.New("layout").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/"+name+".html"))
 	}
 	return out
@@ -44,6 +44,15 @@ type page struct {
 	Timelines []timeline
 	Snapshots []store.Snapshot
 	Chart     *chart
+	// Forms.
+	LoggedIn  bool   // the request carries the token (cookie)
+	CSRF      string // the forms' token, when logged in
+	NoToken   bool   // the server has no token: nothing to log in to
+	Failed    bool   // a login failed
+	Msg       string // what the last form did
+	CanRun    bool   // experiments may run from here (a --model system in --env)
+	Plan      []planned
+	Schedules []scheduleRow
 }
 
 func (s *Server) pageRoutes(mux *http.ServeMux, read func(string, http.HandlerFunc)) {
@@ -54,11 +63,15 @@ func (s *Server) pageRoutes(mux *http.ServeMux, read func(string, http.HandlerFu
 	read("GET /systems/{name}/runs/{id}", s.pageRun)
 	read("GET /systems/{name}/history", s.pageHistory)
 	s.staticRoutes(mux)
+	s.formRoutes(mux, read)
 }
 
 // render executes a page into memory first: a template error never
 // leaves half a page.
-func (s *Server) render(w http.ResponseWriter, name string, p page) {
+func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, p page) {
+	if s.authorized(r) {
+		p.LoggedIn, p.CSRF = true, s.csrfToken()
+	}
 	var buf bytes.Buffer
 	if err := pages[name].ExecuteTemplate(&buf, "layout", p); err != nil {
 		s.log.Error("rendering a page", "page", name, "err", err)
@@ -85,7 +98,7 @@ func (s *Server) pageSystems(w http.ResponseWriter, r *http.Request) {
 	for _, sys := range s.list() {
 		p.Systems = append(p.Systems, sys.json())
 	}
-	s.render(w, "systems", p)
+	s.render(w, r, "systems", p)
 }
 
 func (s *Server) pageSystem(w http.ResponseWriter, r *http.Request) {
@@ -93,7 +106,7 @@ func (s *Server) pageSystem(w http.ResponseWriter, r *http.Request) {
 	if sys == nil {
 		return
 	}
-	s.render(w, "system", page{Title: sys.name, System: j, Counts: sys.counts, Findings: sys.result.Findings, Checklist: sys.result.Checklist})
+	s.render(w, r, "system", page{Title: sys.name, System: j, Counts: sys.counts, Findings: sys.result.Findings, Checklist: sys.result.Checklist})
 }
 
 func (s *Server) pageGraph(w http.ResponseWriter, r *http.Request) {
@@ -101,7 +114,7 @@ func (s *Server) pageGraph(w http.ResponseWriter, r *http.Request) {
 	if sys == nil {
 		return
 	}
-	s.render(w, "graph", page{Title: sys.name + ": graph", System: j})
+	s.render(w, r, "graph", page{Title: sys.name + ": graph", System: j})
 }
 
 func (s *Server) pageExperiments(w http.ResponseWriter, r *http.Request) {
@@ -115,7 +128,10 @@ func (s *Server) pageExperiments(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "the store did not answer; try again", http.StatusServiceUnavailable)
 		return
 	}
-	s.render(w, "experiments", page{Title: sys.name + ": experiments", System: j, Runs: runs})
+	p := page{Title: sys.name + ": experiments", System: j, Runs: runs, Msg: r.URL.Query().Get("msg"),
+		CanRun: sys.file != "" && s.cfg.Env != "" && sys.model.Environment == s.cfg.Env}
+	p.Plan, p.Schedules = s.plan(sys)
+	s.render(w, r, "experiments", p)
 }
 
 func (s *Server) pageRun(w http.ResponseWriter, r *http.Request) {
@@ -133,7 +149,7 @@ func (s *Server) pageRun(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, fmt.Sprintf("no run %d of %s", id, sys.name), http.StatusNotFound)
 		return
 	}
-	s.render(w, "run", page{Title: run.Experiment, System: j, Run: run, Timelines: timelines(run)})
+	s.render(w, r, "run", page{Title: run.Experiment, System: j, Run: run, Timelines: timelines(run)})
 }
 
 func (s *Server) pageHistory(w http.ResponseWriter, r *http.Request) {
@@ -147,7 +163,7 @@ func (s *Server) pageHistory(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "the store did not answer; try again", http.StatusServiceUnavailable)
 		return
 	}
-	s.render(w, "history", page{Title: sys.name + ": history", System: j, Snapshots: snaps, Chart: spofChart(snaps)})
+	s.render(w, r, "history", page{Title: sys.name + ": history", System: j, Snapshots: snaps, Chart: spofChart(snaps)})
 }
 
 // timeline is one flow's samples as coloured marks along the run's time.

@@ -2,7 +2,10 @@ package serve
 
 import (
 	"context"
+	"io"
 	"log/slog"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -197,4 +200,88 @@ type testWriter struct{ t *testing.T }
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSuffix(string(p), "\n"))
 	return len(p), nil
+}
+
+// TestRunNowForm: the experiments page's "Run now" needs the login
+// cookie and the form's CSRF token, and from another site's page it is
+// refused; with both, the experiment runs and is listed.
+func TestRunNowForm(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "spof.yaml")
+	os.WriteFile(file, []byte(labModel), 0o644)
+	const token = "tok-0123456789abcdef"
+	s, ts := newServer(t, Config{Models: []string{file}, Env: "test", Token: token, Tick: 20 * time.Millisecond,
+		Log: slog.New(slog.NewTextHandler(testWriter{t}, nil))})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan struct{})
+	go func() { defer close(done); s.scheduler.loop(ctx, s.cfg.Tick) }()
+	defer func() { cancel(); <-done }()
+	waitFor(t, func() bool { return s.scheduler.leader.Load() })
+
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	form := func(path string, values url.Values, cookie *http.Cookie, origin string) *http.Response {
+		req, _ := http.NewRequest("POST", ts.URL+path, strings.NewReader(values.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if cookie != nil {
+			req.AddCookie(cookie)
+		}
+		if origin != "" {
+			req.Header.Set("Origin", origin)
+		}
+		resp, err := noRedirect.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	// A wrong token: back to the form.
+	if resp := form("/login", url.Values{"token": {"nope"}}, nil, ""); resp.StatusCode != 303 || resp.Header.Get("Location") != "/login?failed" {
+		t.Errorf("wrong token: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	resp := form("/login", url.Values{"token": {token}}, nil, "")
+	var session *http.Cookie
+	for _, c := range resp.Cookies() {
+		if c.Name == sessionCookie {
+			session = c
+		}
+	}
+	if session == nil || !session.HttpOnly || session.SameSite != http.SameSiteStrictMode {
+		t.Fatalf("login cookie: %+v", session)
+	}
+	run := "/systems/lab/experiments/dep-down/run"
+	if resp := form(run, url.Values{}, nil, ""); resp.StatusCode != 303 || resp.Header.Get("Location") != "/login" {
+		t.Errorf("run without logging in: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if resp := form(run, url.Values{"csrf": {"forged"}}, session, ""); resp.StatusCode != 403 {
+		t.Errorf("run with a forged CSRF token: %d", resp.StatusCode)
+	}
+	if resp := form(run, url.Values{"csrf": {s.csrfToken()}}, session, "http://evil.example"); resp.StatusCode != 403 {
+		t.Errorf("run posted from another site: %d", resp.StatusCode)
+	}
+	// The page shows the button to a logged-in user, with the token.
+	req, _ := http.NewRequest("GET", ts.URL+"/systems/lab/experiments", nil)
+	req.AddCookie(session)
+	page, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(page.Body)
+	page.Body.Close()
+	if !strings.Contains(string(body), `name="csrf" value="`+s.csrfToken()+`"`) || !strings.Contains(string(body), "Run now") {
+		t.Fatalf("experiments page:\n%s", body)
+	}
+	resp = form(run, url.Values{"csrf": {s.csrfToken()}, "duration": {"200ms"}}, session, ts.URL)
+	if resp.StatusCode != 303 || !strings.Contains(resp.Header.Get("Location"), "started") {
+		t.Fatalf("run now: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	var runs []store.Run
+	waitFor(t, func() bool {
+		runs, _ = s.cfg.Store.Runs(context.Background(), store.RunQuery{System: "lab"})
+		return len(runs) == 1
+	})
+	if runs[0].Trigger != "ui" || runs[0].Verdict != "passed" {
+		t.Errorf("the run: %+v", runs[0])
+	}
 }

@@ -24,7 +24,7 @@ const (
 
 var (
 	verdicts = []string{verdictPassed, verdictFalsified, "aborted", "not-applied", "restore-failed", "fault-lost"}
-	triggers = []string{"schedule", "api", "cli"}
+	triggers = []string{"schedule", "api", "ui", "cli"}
 	states   = []string{"up", "degraded", "down"}
 )
 

@@ -187,7 +187,7 @@ type Run struct {
 	Fault      string
 	Verdict    string // chaos.Verdict: passed, falsified, aborted, not-applied, restore-failed, fault-lost
 	Reason     string
-	Trigger    string // schedule, api or cli
+	Trigger    string // schedule, api, ui (the dashboard) or cli
 	Node       string // the host (and PID) that ran it
 	// Batch names the spof chaos run it was part of (or, for the
 	// scheduler, the schedule and the time it was due): how a later leader
