@@ -246,6 +246,9 @@ func (sc *scheduler) record(ctx context.Context, system string, rec chaos.Record
 		return err
 	}
 	sc.s.metrics.Recorded(system, r.Verdict)
+	if cur := sc.s.system(system); cur != nil {
+		return sc.s.reverify(ctx, cur)
+	}
 	return nil
 }
 

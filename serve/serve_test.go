@@ -366,3 +366,32 @@ func TestOpenAPIListsEveryRoute(t *testing.T) {
 		t.Errorf("docs/openapi.yaml documents\n%s\nthe server answers\n%s", strings.Join(documented, "\n"), strings.Join(served, "\n"))
 	}
 }
+
+// TestLedgerChangeAnalysesAgain: a run recorded by another replica that
+// verifies a fallback changes checklist item 4 here at the next refresh,
+// with a snapshot of its own.
+func TestLedgerChangeAnalysesAgain(t *testing.T) {
+	s, ts := newServer(t, Config{Models: []string{seedAudit}})
+	item4 := func() analysis.ChecklistItem { return s.system("shop").result.Checklist[3] }
+	before := item4()
+	now := time.Now().UTC()
+	if _, err := s.cfg.Store.PutRun(context.Background(), store.Run{System: "shop", Experiment: "recommendations-down", Fault: "down",
+		Verdict: "passed", Trigger: "cli", Started: now.Add(-time.Minute), Ended: now, Edges: []string{"app → recommendations"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	after := item4()
+	if strings.Join(after.Evidence, "\n") == strings.Join(before.Evidence, "\n") || !strings.Contains(strings.Join(after.Evidence, "\n"), "recommendations-down") {
+		t.Errorf("item 4 before:\n%v\nafter:\n%v", before.Evidence, after.Evidence)
+	}
+	if code, body := get(t, ts.URL+"/api/v1/systems/shop/history"); code != 200 || strings.Count(string(body), `"model_version"`) != 2 {
+		t.Errorf("history: %d %s", code, body)
+	}
+	// Nothing changed since: no more snapshots.
+	s.refresh(context.Background())
+	if _, body := get(t, ts.URL+"/api/v1/systems/shop/history"); strings.Count(string(body), `"model_version"`) != 2 {
+		t.Errorf("a refresh without a change took a snapshot: %s", body)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -19,6 +20,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/spofhq/spof/analysis"
 	"github.com/spofhq/spof/model"
 	"github.com/spofhq/spof/store"
 )
@@ -255,6 +257,9 @@ func (s *Server) refresh(ctx context.Context) error {
 		cur := s.systems[st.Name]
 		s.mu.RUnlock()
 		if cur != nil && cur.version >= st.Latest {
+			if err := s.reverify(ctx, cur); err != nil {
+				return err
+			}
 			continue
 		}
 		v, err := s.cfg.Store.Model(ctx, st.Name, st.Latest)
@@ -282,6 +287,40 @@ func (s *Server) refresh(ctx context.Context) error {
 		}
 	}
 	s.mu.Unlock()
+	return nil
+}
+
+// reverify analyses a system again when the verification ledger changed
+// (an experiment ran, here or on another replica): checklist item 4 and
+// the findings' fixes read it. The new analysis gets a snapshot.
+func (s *Server) reverify(ctx context.Context, cur *system) error {
+	verified, err := s.cfg.Store.Verifications(ctx, cur.name)
+	if err != nil {
+		return err
+	}
+	same := maps.EqualFunc(verified, cur.verified, func(a, b analysis.Verification) bool {
+		return a.Experiment == b.Experiment && a.Passed == b.Passed && a.At.Equal(b.At)
+	})
+	if same {
+		return nil
+	}
+	sys, err := analyse(cur.name, cur.version, cur.file, cur.model, verified, s.now())
+	if err != nil {
+		return err
+	}
+	snap, err := sys.snapshot()
+	if err != nil {
+		return err
+	}
+	if _, err := s.cfg.Store.PutSnapshot(ctx, snap); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	if now := s.systems[cur.name]; now == nil || now.version == cur.version {
+		s.systems[cur.name] = sys
+	}
+	s.mu.Unlock()
+	s.log.Info("analysed again: the verification ledger changed", "system", cur.name)
 	return nil
 }
 

@@ -27,6 +27,9 @@ type system struct {
 	counts  store.Counts
 	graph   graphJSON
 	at      time.Time // when it was analysed
+	// verified is the ledger the analysis used: checklist item 4 changes
+	// when it does.
+	verified map[string]analysis.Verification
 }
 
 // analyse runs the order-1 analysis of m, with the verification ledger,
@@ -40,7 +43,7 @@ func analyse(name string, version int64, file string, m *model.Model, verified m
 	if err := report.JSON(&buf, res, analysis.Gate{FailOn: model.Critical}); err != nil {
 		return nil, err
 	}
-	s := &system{name: name, version: version, file: file, model: m, result: res, report: buf.Bytes(), at: now}
+	s := &system{name: name, version: version, file: file, model: m, result: res, report: buf.Bytes(), at: now, verified: verified}
 	s.counts = countsOf(res)
 	s.graph = buildGraph(m, res)
 	return s, nil
