@@ -10,7 +10,9 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -393,5 +395,33 @@ func TestLedgerChangeAnalysesAgain(t *testing.T) {
 	s.refresh(context.Background())
 	if _, body := get(t, ts.URL+"/api/v1/systems/shop/history"); strings.Count(string(body), `"model_version"`) != 2 {
 		t.Errorf("a refresh without a change took a snapshot: %s", body)
+	}
+}
+
+// TestConcurrentPosts: versions posted at once are numbered without a
+// gap or a repeat, and the newest is the one served.
+func TestConcurrentPosts(t *testing.T) {
+	const token = "tok-0123456789abcdef"
+	s, ts := newServer(t, Config{Token: token})
+	base, _ := os.ReadFile(seedAudit)
+	const n = 8
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			body := append(append([]byte{}, base...), []byte("\n# variant "+strconv.Itoa(i)+"\n")...)
+			if code, out := post(t, ts.URL+"/api/v1/systems", token, body); code != 201 {
+				t.Errorf("post %d: %d %s", i, code, out)
+			}
+		}()
+	}
+	wg.Wait()
+	versions, err := s.cfg.Store.ModelVersions(context.Background(), "shop", 0)
+	if err != nil || len(versions) != n || versions[0].Version != n {
+		t.Fatalf("versions: %d, newest %v, %v", len(versions), versions[0].Version, err)
+	}
+	if v := s.system("shop").version; v != n {
+		t.Errorf("serving version %d, want %d", v, n)
 	}
 }

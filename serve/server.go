@@ -238,9 +238,14 @@ func (s *Server) analyse(ctx context.Context, m *model.Model, version int64, fil
 	return analyse(m.System, version, file, m, verified, s.now())
 }
 
+// install makes sys the current analysis of its system, unless a newer
+// version is current already (two posts analysed at once finish in any
+// order).
 func (s *Server) install(sys *system) {
 	s.mu.Lock()
-	s.systems[sys.name] = sys
+	if cur := s.systems[sys.name]; cur == nil || cur.version <= sys.version {
+		s.systems[sys.name] = sys
+	}
 	s.mu.Unlock()
 	s.metrics.observe(sys)
 }
