@@ -425,3 +425,15 @@ func TestConcurrentPosts(t *testing.T) {
 		t.Errorf("serving version %d, want %d", v, n)
 	}
 }
+
+// TestOneFilePerSystem: two model files of one system are refused at
+// start (each would replace the other's version).
+func TestOneFilePerSystem(t *testing.T) {
+	s, err := New(Config{Store: openStore(t, t.TempDir()), Models: []string{seedAudit, "../examples/seed-audit/spof-fixed.yaml"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Load(context.Background()); err == nil || !strings.Contains(err.Error(), "both describe system shop") {
+		t.Errorf("Load: %v", err)
+	}
+}

@@ -155,6 +155,16 @@ func (s *Server) Load(ctx context.Context) error {
 			return err
 		}
 	}
+	// Two files describing one system would each replace the other's
+	// version whenever they change.
+	bySystem := map[string]string{}
+	for _, f := range s.cfg.Models {
+		name := s.files[f].system
+		if other, ok := bySystem[name]; ok {
+			return fmt.Errorf("--model %s and --model %s both describe system %s: give each system one file (rename one's system:)", other, f, name)
+		}
+		bySystem[name] = f
+	}
 	if err := s.refresh(ctx); err != nil {
 		return err
 	}

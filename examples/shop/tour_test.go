@@ -4,6 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +15,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/spofhq/spof/internal/cli"
 )
@@ -81,6 +86,8 @@ func TestReadmeTour(t *testing.T) {
 			waitFault(t, sys, "payments", backgroundSaid)
 			background.Process.Signal(syscall.SIGKILL)
 			background.Wait()
+		case len(fields) > 1 && fields[0] == "./spof" && fields[1] == "serve":
+			tourServe(t, fields[2:])
 		case len(fields) > 2 && fields[0] == "./spof":
 			var stdout, stderr bytes.Buffer
 			run := exec.Command(filepath.Join(shared.binDir, "spof"), fields[1:]...)
@@ -131,5 +138,59 @@ func TestReadmeTour(t *testing.T) {
 				t.Errorf("%s: no %q in\n%s", cmd, w, outputs[cmd])
 			}
 		}
+	}
+}
+
+// tourServe runs the tour's spof serve on a free port and a store of its
+// own, reads the dashboard and the API like a visitor, and stops it with
+// SIGTERM: it must exit 0.
+func tourServe(t *testing.T, args []string) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	args = append(args, "--listen", addr, "--db", "sqlite:"+filepath.Join(t.TempDir(), "spof.db"))
+	var out bytes.Buffer
+	cmd := exec.Command(filepath.Join(shared.binDir, "spof"), append([]string{"serve"}, args...)...)
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	base := "http://" + addr
+	get := func(path string) string {
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			resp, err := http.Get(base + path)
+			if err == nil {
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode == 200 {
+					return string(body)
+				}
+				err = fmt.Errorf("%s", resp.Status)
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("spof serve %s: %v\n%s", path, err, out.String())
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	get("/readyz")
+	if body := get("/api/v1/systems"); !strings.Contains(body, `"name": "shop"`) {
+		t.Errorf("spof serve's systems: %s", body)
+	}
+	if body := get("/systems/shop/experiments"); !strings.Contains(body, "session-redis-down") {
+		t.Errorf("spof serve's experiments page has no plan:\n%s", body)
+	}
+	if body := get("/api/v1/systems/shop/graph"); !strings.Contains(body, `"id": "session-redis"`) {
+		t.Errorf("spof serve's graph: %s", body)
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("spof serve after SIGTERM: %v\n%s", err, out.String())
 	}
 }
