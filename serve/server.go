@@ -380,10 +380,13 @@ func (s *Server) list() []*system {
 }
 
 // Run serves until ctx is cancelled, then shuts down gracefully: requests
-// in flight get shutdownGrace to finish.
+// in flight get shutdownGrace to finish. It loads the models first unless
+// Load did.
 func (s *Server) Run(ctx context.Context, ln net.Listener) error {
-	if err := s.Load(ctx); err != nil {
-		return err
+	if !s.ready.Load() {
+		if err := s.Load(ctx); err != nil {
+			return err
+		}
 	}
 	srv := &http.Server{
 		Handler:           s.handler,

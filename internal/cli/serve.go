@@ -74,8 +74,12 @@ flight.`,
 
 func runServe(ctx context.Context, e *env, f *serveFlags) error {
 	for _, m := range f.models {
-		if _, err := os.Stat(m); err != nil {
+		st, err := os.Stat(m)
+		if err != nil {
 			return usageError("--model %s: %v", m, opErr(err))
+		}
+		if !st.Mode().IsRegular() {
+			return usageError("--model %s: not a regular file (give a spof.yaml)", m)
 		}
 	}
 	var token string
@@ -115,6 +119,9 @@ func runServe(ctx context.Context, e *env, f *serveFlags) error {
 		PublicRead: f.publicRead, Env: f.env, Log: log})
 	if err != nil {
 		return usageError("%v", err)
+	}
+	if err := srv.Load(ctx); err != nil {
+		return &exitError{code: ExitBadInput, err: err} // a model's errors, one a line
 	}
 	ln, err := net.Listen("tcp", f.listen)
 	if err != nil {
