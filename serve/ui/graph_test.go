@@ -334,7 +334,8 @@ func TestGraphPageHostileData(t *testing.T) {
 }
 
 // TestGraphPageErrors checks that a failed request says what failed: the
-// graph's in place of the graph, a component's in the details.
+// graph's in place of the graph, a component's in the details; and that an
+// empty graph says it is empty.
 func TestGraphPageErrors(t *testing.T) {
 	ctx := browsertest.New(t)
 	broken := newSite(t, "shop", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -344,6 +345,14 @@ func TestGraphPageErrors(t *testing.T) {
 	text := run(t, ctx, "reading the graph", chromedp.Evaluate[string](`document.getElementById('graph').textContent`))
 	if g.Ready || !strings.Contains(g.Error, "503") || !strings.Contains(text, "the store is unavailable") {
 		t.Errorf("after a 503: window.spofGraph = %+v, #graph says %q", g, text)
+	}
+
+	// An empty graph is no error, but says so.
+	empty := newSite(t, "shop", graphDoc{System: "shop"}, nil)
+	g = open(t, ctx, empty)
+	text = run(t, ctx, "reading the graph", chromedp.Evaluate[string](`document.getElementById('graph').textContent`))
+	if !g.Ready || g.Nodes != 0 || text != "No components." {
+		t.Errorf("with no component: window.spofGraph = %+v, #graph says %q", g, text)
 	}
 
 	doc := graphDoc{Nodes: []nodeDoc{{ID: "app", State: "ok"}, {ID: "db", State: "spof"}}, Edges: []edgeDoc{{"app", "db", "hard"}}}

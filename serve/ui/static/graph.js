@@ -24,10 +24,12 @@
 //    "findings": [{"id", "category", "severity", "event", "flows", "chain", "fix"}]}
 //
 // For tests and benchmarks: window.spofGraph is {ready: false} until the
-// graph is drawn and interactive, then {ready: true, layout, layoutMs,
-// readyMs, nodes, cy}, and #graph gets data-ready="true" (on failure
-// {ready: false, error} and data-ready="error"). #details gets
-// data-state="loading", "loaded" or "error" and data-component.
+// graph is drawn and interactive, then {ready: true, layout ("dagre",
+// "preset" or "layered"), layoutMs (from the JSON's arrival to the layout's
+// end), readyMs (since navigation start), nodes, edges (drawn), cy}, and
+// #graph gets data-ready="true" (on failure {ready: false, error} and
+// data-ready="error"). #details gets data-state ("loading", "loaded",
+// "error") and data-component.
 //
 // Data reaches the page only through textContent and DOM attributes, never
 // parsed as HTML; there is no eval and no inline handler, so the page runs
@@ -37,12 +39,12 @@
 
   // Dagre lays out graphs of up to this many components and edges together.
   // Its time grows faster than the graph (it minimises edge crossings and
-  // adds a node wherever an edge spans ranks): in headless Chromium on 2
-  // cores, for generated estates boxed in zones, 0.3 s for 30 components and
-  // 100 edges, 0.7 s for 50 and 200, 1.2 s for 75 and 311, 2 s for 100 and
-  // 400. Bigger graphs take the server's positions (preset) or layered()
-  // below, which is linear.
-  const DAGRE_MAX_ELEMENTS = 300;
+  // adds a node wherever an edge spans ranks). BenchmarkGraphDagre, generated
+  // estates boxed in zones, headless Chromium on 2 cores: 0.4 s for 30
+  // components and 99 edges, 0.6 s for 50 and 200, 0.9 s for 75 and 311,
+  // 1.5 s for 100 and 399. Bigger graphs take the server's positions
+  // (preset) or layered() below, which is linear.
+  const DAGRE_MAX_ELEMENTS = 400;
   // Above this many components, a graph is big and drawn in a cheaper way.
   // Cytoscape takes about 0.1 s per thousand edges to add them (20,000 for
   // 5,000 generated components) and they are a tangle at that scale anyway,
@@ -98,13 +100,15 @@
       return;
     }
     const layout = chooseLayout(model, container.getAttribute('data-layout'));
-    const big = model.leaves.length > BIG_GRAPH;
     let positions = null;
     if (layout === 'preset') {
       positions = model.positions;
     } else if (layout === 'layered') {
       positions = layered(model);
     }
+    // (A big graph forced to dagre is drawn the ordinary way: dagre needs
+    // compound nodes for the boxes.)
+    const big = positions !== null && model.leaves.length > BIG_GRAPH;
     const options = {
       container: container,
       style: style(big),
@@ -150,7 +154,6 @@
     }
     // Ready once the first frame with the laid-out graph is drawn.
     cy.one('render', () => ready({layout, layoutMs, nodes: model.leaves.length, edges: cy.edges().length, cy}));
-    cy.resize();
   }
 
   function ready(info) {
@@ -202,7 +205,7 @@
         continue;
       }
       seen.add(name);
-      const zones = [...new Set(arr(n.zones).map(str))];
+      const zones = [...new Set(arr(n.zones).map(str).filter(Boolean))];
       let parent;
       if (zones.length === 1) {
         parent = zone(zones[0]);
@@ -216,9 +219,7 @@
       const label = replicas > 1 ? name + ' ×' + replicas : name;
       leaves.push({
         id: 'c:' + name, name, parent, label,
-        kind: str(n.kind),
         state: STATES.has(n.state) ? n.state : 'ok',
-        findings: Number(n.findings) || 0,
         width: Math.min(260, Math.max(50, 7 * label.length + 16)),
       });
       if (positions && Number.isFinite(n.x) && Number.isFinite(n.y)) {
@@ -388,7 +389,7 @@
       }
     }
 
-    const DX = Math.max(...leaves.map((l) => l.width)) + 40;
+    const DX = leaves.reduce((m, l) => Math.max(m, l.width), 0) + 40;
     const DY = 44;
     const PAD = BOX_PAD + 2; // inside a box, around its contents
     const LABEL = BOX_LABEL; // above a box, for its label
@@ -482,7 +483,8 @@
   }
 
   // style is the graph's stylesheet. A big graph's components do without
-  // borders and a text colour: every property costs at every node.
+  // borders and (but for SPOFs) a text colour: every property costs at every
+  // node.
   function style(big) {
     const component = {
       'label': 'data(label)', 'font-size': 11, 'text-valign': 'center', 'text-halign': 'center',
