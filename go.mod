@@ -3,6 +3,7 @@ module github.com/spofhq/spof
 go 1.26.0
 
 require (
+	github.com/chromedp/chromedp v0.23.1
 	github.com/compose-spec/compose-go/v2 v2.16.2
 	github.com/google/go-cmp v0.7.0
 	github.com/hashicorp/hcl/v2 v2.25.0
@@ -25,6 +26,11 @@ require (
 )
 
 require github.com/robfig/cron/v3 v3.0.1
+
+require (
+	github.com/chromedp/cdproto v0.160.1 // indirect
+	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
+)
 
 require (
 	github.com/agext/levenshtein v1.2.1 // indirect

@@ -7,6 +7,9 @@
 #                           namespaces they create themselves
 #   scram                   the fault-tree tool the cut-set engine is checked
 #                           against (with the sample trees it ships)
+#   chromium                the dashboard's browser tests drive it headless
+#                           (any of $CHROME, chromium-browser or
+#                           google-chrome will do instead)
 # PostgreSQL counts as present when postgres, initdb and pg_ctl are on PATH or
 # in /usr/lib/postgresql/*/bin (Debian keeps them there, off PATH).
 # `test-deps.sh demo` installs only what the demo shop needs (make demo).
@@ -31,6 +34,7 @@ if [ "${1:-}" != demo ]; then # `test-deps.sh demo`: what the demo shop needs, o
   have iptables || [ -x /usr/sbin/iptables ] || need+=(iptables)
   have ip || [ -x /usr/sbin/ip ] || need+=(iproute2)
   have scram || need+=(scram) # the reference the cut-set engine is checked against
+  [ -n "${CHROME:-}" ] || have chromium || have chromium-browser || have google-chrome || need+=(chromium)
 fi
 
 if [ ${#need[@]} -eq 0 ]; then
