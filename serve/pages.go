@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spofhq/spof/analysis"
+	"github.com/spofhq/spof/serve/ui"
 	"github.com/spofhq/spof/store"
 )
 
@@ -22,7 +24,8 @@ var pages = func() map[string]*template.Template {
 	funcs := template.FuncMap{"ms": func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }}
 	out := map[string]*template.Template{}
 	for _, name := range []string{"systems", "system", "graph", "experiments", "run", "history", "login"} {
-		out[name] = template.Must(template.New("layout").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/"+name+".html"))
+		t := template.Must(template.New("layout").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/"+name+".html"))
+		out[name] = template.Must(t.ParseFS(ui.Templates, "templates/graph.html"))
 	}
 	return out
 }()
@@ -53,6 +56,12 @@ type page struct {
 	CanRun    bool   // experiments may run from here (a --model system in --env)
 	Plan      []planned
 	Schedules []scheduleRow
+	Graph     graphPage
+}
+
+// graphPage is what the graph partial (package ui) needs.
+type graphPage struct {
+	GraphURL, ComponentURL string
 }
 
 func (s *Server) pageRoutes(mux *http.ServeMux, read func(string, http.HandlerFunc)) {
@@ -114,7 +123,9 @@ func (s *Server) pageGraph(w http.ResponseWriter, r *http.Request) {
 	if sys == nil {
 		return
 	}
-	s.render(w, r, "graph", page{Title: sys.name + ": graph", System: j})
+	base := "/api/v1/systems/" + url.PathEscape(sys.name)
+	s.render(w, r, "graph", page{Title: sys.name + ": graph", System: j,
+		Graph: graphPage{GraphURL: base + "/graph", ComponentURL: base + "/components/"}})
 }
 
 func (s *Server) pageExperiments(w http.ResponseWriter, r *http.Request) {

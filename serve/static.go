@@ -1,11 +1,23 @@
 package serve
 
-import "net/http"
+import (
+	"io/fs"
+	"net/http"
+
+	"github.com/spofhq/spof/serve/ui"
+)
 
 // staticRoutes serves the dashboard's scripts, styles and vendored
-// libraries under /static/ (wired to package serve/ui's embedded files).
+// libraries (package ui) under /static/. They change only with the
+// binary: browsers may keep them an hour.
 func (s *Server) staticRoutes(mux *http.ServeMux) {
-	mux.HandleFunc("GET /static/", func(w http.ResponseWriter, r *http.Request) {
-		http.NotFound(w, r)
-	})
+	sub, err := fs.Sub(ui.Static, "static")
+	if err != nil {
+		panic(err) // the embedded tree has static/: cannot fail
+	}
+	files := http.StripPrefix("/static/", http.FileServerFS(sub))
+	mux.Handle("GET /static/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		files.ServeHTTP(w, r)
+	}))
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -102,8 +101,6 @@ type graphNode struct {
 	Zones    []string `json:"zones"`
 	State    string   `json:"state"` // spof, degradation or ok
 	Findings int      `json:"findings"`
-	X        *float64 `json:"x,omitempty"`
-	Y        *float64 `json:"y,omitempty"`
 }
 
 type graphEdge struct {
@@ -111,11 +108,6 @@ type graphEdge struct {
 	To   string `json:"to"`
 	Type string `json:"type"` // hard, fallback, async, startup, deploy, recovery
 }
-
-// presetAbove is the number of components above which the server lays
-// the graph out itself (layers by dependency depth): a layered layout in
-// the browser takes seconds on thousands of nodes.
-const presetAbove = 300
 
 // ownEvent reports whether a finding's event is a failure of component
 // name itself (component:X or instance:X/i).
@@ -183,9 +175,6 @@ func buildGraph(m *model.Model, res *analysis.Result) graphJSON {
 			}
 		}
 	}
-	if len(g.Nodes) > presetAbove {
-		layOut(m, g.Nodes)
-	}
 	return g
 }
 
@@ -199,63 +188,6 @@ func edgeType(e *model.Edge) string {
 		return "fallback"
 	}
 	return "hard"
-}
-
-// layOut gives the nodes layered positions: a node's column is the
-// length of the longest dependency chain above it (what calls it), its
-// row its place in that column. Linear in the size of the model.
-func layOut(m *model.Model, nodes []graphNode) {
-	index := make(map[string]int, len(m.Components))
-	for i, c := range m.Components {
-		index[c.Name] = i
-	}
-	// Kahn's order over caller → callee; the model has no cycles, but a
-	// node left over (it would be on one) keeps column 0.
-	indeg := make([]int, len(m.Components))
-	for _, c := range m.Components {
-		for _, e := range c.DependsOn {
-			if j, ok := index[e.To]; ok {
-				indeg[j]++
-			}
-		}
-	}
-	col := make([]int, len(m.Components))
-	queue := make([]int, 0, len(m.Components))
-	for i, d := range indeg {
-		if d == 0 {
-			queue = append(queue, i)
-		}
-	}
-	for q := 0; q < len(queue); q++ {
-		i := queue[q]
-		for _, e := range m.Components[i].DependsOn {
-			j, ok := index[e.To]
-			if !ok {
-				continue
-			}
-			col[j] = max(col[j], col[i]+1)
-			if indeg[j]--; indeg[j] == 0 {
-				queue = append(queue, j)
-			}
-		}
-	}
-	rows := map[int]int{}
-	order := make([]int, len(nodes))
-	for i := range order {
-		order[i] = i
-	}
-	// Within a column, by kind then name: similar boxes sit together.
-	slices.SortStableFunc(order, func(a, b int) int {
-		if c := strings.Compare(nodes[a].Kind, nodes[b].Kind); c != 0 {
-			return c
-		}
-		return strings.Compare(nodes[a].ID, nodes[b].ID)
-	})
-	for _, i := range order {
-		x, y := float64(col[i])*220, float64(rows[col[i]])*60
-		rows[col[i]]++
-		nodes[i].X, nodes[i].Y = &x, &y
-	}
 }
 
 // componentJSON is what the graph page shows for a clicked node.
