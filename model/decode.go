@@ -611,19 +611,9 @@ func (d *decoder) hazard(p pair) *Hazard {
 // zone is in.
 func (d *decoder) regions(pairs []pair, inUse []string) []*Region {
 	var out []*Region
-	for _, p := range pairs {
-		path := join("regions", p.key.Value)
-		vs := d.object(p.val, regionObject, path, p.key)
-		if vs == nil {
-			continue
-		}
-		if !slices.Contains(inUse, p.key.Value) {
-			d.unused(p.key, path, "region", "no zone is in this region", inUse)
-			continue
-		}
-		out = append(out, &Region{Name: p.key.Value, Description: vs.get("description").str,
-			Availability: vs.get("availability").frac, Pos: d.pos(p.key)})
-	}
+	d.settings(pairs, "regions", regionObject, "region", "no zone is in this region", inUse, func(name, desc string, a float64, pos Pos) {
+		out = append(out, &Region{Name: name, Description: desc, Availability: a, Pos: pos})
+	})
 	return out
 }
 
@@ -631,20 +621,27 @@ func (d *decoder) regions(pairs []pair, inUse []string) []*Region {
 // that a component has.
 func (d *decoder) providers(pairs []pair, inUse []string) []*Provider {
 	var out []*Provider
+	d.settings(pairs, "providers", providerObject, "provider", "no component has this provider", inUse, func(name, desc string, a float64, pos Pos) {
+		out = append(out, &Provider{Name: name, Description: desc, Availability: a, Pos: pos})
+	})
+	return out
+}
+
+// settings decodes the entries of regions: or providers:, reporting those
+// that name nothing in use.
+func (d *decoder) settings(pairs []pair, section string, obj *object, noun, what string, inUse []string, add func(name, desc string, availability float64, pos Pos)) {
 	for _, p := range pairs {
-		path := join("providers", p.key.Value)
-		vs := d.object(p.val, providerObject, path, p.key)
+		path := join(section, p.key.Value)
+		vs := d.object(p.val, obj, path, p.key)
 		if vs == nil {
 			continue
 		}
 		if !slices.Contains(inUse, p.key.Value) {
-			d.unused(p.key, path, "provider", "no component has this provider", inUse)
+			d.unused(p.key, path, noun, what, inUse)
 			continue
 		}
-		out = append(out, &Provider{Name: p.key.Value, Description: vs.get("description").str,
-			Availability: vs.get("availability").frac, Pos: d.pos(p.key)})
+		add(p.key.Value, vs.get("description").str, vs.get("availability").frac, d.pos(p.key))
 	}
-	return out
 }
 
 // unused reports settings for a region or provider nothing uses.
