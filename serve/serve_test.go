@@ -437,3 +437,17 @@ func TestOneFilePerSystem(t *testing.T) {
 		t.Errorf("Load: %v", err)
 	}
 }
+
+// TestStaticFiles: the dashboard's files are served, directories are not
+// listed, and nothing outside them is reachable.
+func TestStaticFiles(t *testing.T) {
+	_, ts := newServer(t, Config{})
+	for path, want := range map[string]int{
+		"/static/graph.js": 200, "/static/vendor/cytoscape.min.js": 200, "/static/style.css": 200,
+		"/static/": 404, "/static/vendor/": 404, "/static/../serve.go": 404, "/static/nope.js": 404,
+	} {
+		if code, _ := get(t, ts.URL+path); code != want {
+			t.Errorf("%s: %d, want %d", path, code, want)
+		}
+	}
+}

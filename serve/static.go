@@ -3,6 +3,7 @@ package serve
 import (
 	"io/fs"
 	"net/http"
+	"strings"
 
 	"github.com/spofhq/spof/serve/ui"
 )
@@ -17,6 +18,10 @@ func (s *Server) staticRoutes(mux *http.ServeMux) {
 	}
 	files := http.StripPrefix("/static/", http.FileServerFS(sub))
 	mux.Handle("GET /static/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/") {
+			http.NotFound(w, r) // no directory listings
+			return
+		}
 		w.Header().Set("Cache-Control", "public, max-age=3600")
 		files.ServeHTTP(w, r)
 	}))
