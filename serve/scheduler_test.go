@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -283,5 +284,29 @@ func TestRunNowForm(t *testing.T) {
 	})
 	if runs[0].Trigger != "ui" || runs[0].Verdict != "passed" {
 		t.Errorf("the run: %+v", runs[0])
+	}
+}
+
+// TestStopRestoresTheFaultInFlight: stopping the server (its scheduler)
+// in the middle of a run restores the fault, and the run is recorded as
+// aborted.
+func TestStopRestoresTheFaultInFlight(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "spof.yaml")
+	os.WriteFile(file, []byte(labModel), 0o644)
+	r := startReplica(t, "sqlite:"+filepath.Join(dir, "spof.db"), file, "only", &clock{t: time.Now()})
+	waitFor(t, func() bool { return r.s.scheduler.leader.Load() })
+	req := httptest.NewRequest("POST", "/?duration=1h", nil)
+	if res := r.s.trigger(req, r.s.system("lab"), "dep-down", "api"); res.code != http.StatusAccepted {
+		t.Fatalf("trigger: %+v", res)
+	}
+	waitFor(t, func() bool { _, err := os.Stat(filepath.Join(dir, "down")); return err == nil })
+	r.stop()
+	if _, err := os.Stat(filepath.Join(dir, "down")); !os.IsNotExist(err) {
+		t.Fatalf("the fault is still in place after the stop: %v", err)
+	}
+	runs, err := r.s.cfg.Store.Runs(context.Background(), store.RunQuery{System: "lab"})
+	if err != nil || len(runs) != 1 || runs[0].Verdict != string(chaos.Aborted) {
+		t.Errorf("runs after the stop: %+v, %v", runs, err)
 	}
 }
