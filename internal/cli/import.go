@@ -194,6 +194,11 @@ func runImport(ctx context.Context, e *env, f *importCmdFlags, format string, pa
 	}
 	var data []byte
 	if f.merge != "" {
+		unlock, err := lockMerge(filepath.Dir(f.merge), e.stderr)
+		if err != nil {
+			return usageError("--merge: %v", err)
+		}
+		defer unlock()
 		old, err := e.readInput(f.merge)
 		if err != nil {
 			return usageError("--merge: %v", err)

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -51,5 +52,36 @@ func TestImportExamples(t *testing.T) {
 				t.Errorf("%s differs (-want +got); go test -update rewrites it:\n%s", golden, d)
 			}
 		})
+	}
+}
+
+// TestConcurrentMerges: two spof import --merge into one model at once
+// both land: each waits for the other instead of renaming its result over
+// the other's.
+func TestConcurrentMerges(t *testing.T) {
+	dir := t.TempDir()
+	model := filepath.Join(dir, "spof.yaml")
+	for round := range 4 {
+		os.WriteFile(model, []byte("version: 1\nsystem: shop\ncomponents:\n  app: {kind: service}\n"), 0o644)
+		var wg sync.WaitGroup
+		for _, name := range []string{"extra-a", "extra-b", "extra-c"} {
+			compose := filepath.Join(dir, name+".yml")
+			os.WriteFile(compose, []byte("services:\n  "+name+":\n    image: redis:7\n"), 0o644)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				var out, errb strings.Builder
+				if code := cli.Main([]string{"import", "compose", compose, "--merge", model, "-q"}, &out, &errb); code != cli.ExitOK {
+					t.Errorf("round %d: merging %s: exit %d\n%s", round, name, code, errb.String())
+				}
+			}()
+		}
+		wg.Wait()
+		data, _ := os.ReadFile(model)
+		for _, name := range []string{"extra-a", "extra-b", "extra-c"} {
+			if !strings.Contains(string(data), name+":") {
+				t.Fatalf("round %d: %s was lost:\n%s", round, name, data)
+			}
+		}
 	}
 }
