@@ -208,11 +208,31 @@ type blastRadius struct {
 }
 
 func (s *system) component(name string) (*componentJSON, error) {
-	c := s.model.Component(name)
-	if c == nil {
-		return nil, fmt.Errorf("no component %q in %s", name, s.name)
+	return component(s.model, s.result, name)
+}
+
+// GraphJSON is the dependency graph of a model and its analysis as GET
+// /api/v1/systems/{name}/graph answers it (the graph page's input).
+func GraphJSON(m *model.Model, res *analysis.Result) ([]byte, error) {
+	return json.Marshal(buildGraph(m, res))
+}
+
+// ComponentJSON is a component's blast radius and findings as GET
+// /api/v1/systems/{name}/components/{component} answers it.
+func ComponentJSON(m *model.Model, res *analysis.Result, name string) ([]byte, error) {
+	c, err := component(m, res, name)
+	if err != nil {
+		return nil, err
 	}
-	imp, err := analysis.Explain(s.model, name)
+	return json.Marshal(c)
+}
+
+func component(m *model.Model, res *analysis.Result, name string) (*componentJSON, error) {
+	c := m.Component(name)
+	if c == nil {
+		return nil, fmt.Errorf("no component %q in %s", name, m.System)
+	}
+	imp, err := analysis.Explain(m, name)
 	if err != nil {
 		return nil, err
 	}
@@ -235,7 +255,7 @@ func (s *system) component(name string) (*componentJSON, error) {
 			out.BlastRadius.Components = append(out.BlastRadius.Components, d.Component)
 		}
 	}
-	for _, f := range s.result.Findings {
+	for _, f := range res.Findings {
 		if ownEvent(f.Event, name) {
 			out.Findings = append(out.Findings, f)
 		}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/spofhq/spof/analysis"
 	"github.com/spofhq/spof/model"
+	"github.com/spofhq/spof/serve"
 	"github.com/spofhq/spof/serve/ui"
 )
 
@@ -91,81 +92,29 @@ func analyse(t testing.TB, m *model.Model) *system {
 	return &system{m, res}
 }
 
-// findingsOf returns the findings whose event is the component or one of
-// its replicas.
-func (s *system) findingsOf(name string) []analysis.Finding {
-	var out []analysis.Finding
-	for _, f := range s.res.Findings {
-		if f.Event == "component:"+name || strings.HasPrefix(f.Event, "instance:"+name+"/") {
-			out = append(out, f)
-		}
-	}
-	return out
-}
-
-// graph is the graph JSON of the system, as the server would send it.
+// graph is the graph JSON of the system, as the server sends it.
 func (s *system) graph() graphDoc {
-	g := graphDoc{System: s.m.System, Zones: []zoneDoc{}, Nodes: []nodeDoc{}, Edges: []edgeDoc{}}
-	for _, z := range s.m.Zones {
-		g.Zones = append(g.Zones, zoneDoc{z.Name, z.Region})
+	data, err := serve.GraphJSON(s.m, s.res)
+	if err != nil {
+		panic(err)
 	}
-	for _, c := range s.m.Components {
-		fs := s.findingsOf(c.Name)
-		state := "ok"
-		for _, f := range fs {
-			if f.Category == analysis.CategorySPOF {
-				state = "spof"
-				break
-			}
-			if f.Category == analysis.CategoryDegradation {
-				state = "degradation"
-			}
-		}
-		g.Nodes = append(g.Nodes, nodeDoc{ID: c.Name, Kind: string(c.Kind), Replicas: c.Replicas,
-			Zones: nonNil(c.Zones), State: state, Findings: len(fs)})
-		for _, e := range c.DependsOn {
-			typ := "hard"
-			switch {
-			case !e.Running():
-				typ = string(e.When)
-			case e.AsyncVia != "":
-				typ = "async"
-			case e.FallbackTo != "" || e.Fallback != "":
-				typ = "fallback"
-			case e.Breaker != nil:
-				typ = "breaker"
-			}
-			g.Edges = append(g.Edges, edgeDoc{c.Name, e.To, typ})
-		}
+	var g graphDoc
+	if err := json.Unmarshal(data, &g); err != nil {
+		panic(err)
 	}
 	return g
 }
 
 // component is a component's blast radius and findings, as the server
-// would send them.
+// sends them.
 func (s *system) component(name string) (componentDoc, error) {
-	imp, err := analysis.Explain(s.m, name)
+	data, err := serve.ComponentJSON(s.m, s.res, name)
 	if err != nil {
 		return componentDoc{}, err
 	}
-	d := componentDoc{Component: name, Kind: string(s.m.Component(name).Kind),
-		BlastRadius: blastDoc{Down: []string{}, Degraded: []string{}, Components: []string{name}},
-		Findings:    nonNil(s.findingsOf(name))}
-	for _, f := range imp.Flows {
-		switch f.State {
-		case analysis.Down:
-			d.BlastRadius.Down = append(d.BlastRadius.Down, f.Flow)
-		case analysis.Degraded:
-			d.BlastRadius.Degraded = append(d.BlastRadius.Degraded, f.Flow)
-		}
-	}
-	for _, dep := range imp.Dependents {
-		d.BlastRadius.Components = append(d.BlastRadius.Components, dep.Component)
-	}
-	slices.Sort(d.BlastRadius.Down)
-	slices.Sort(d.BlastRadius.Degraded)
-	slices.Sort(d.BlastRadius.Components)
-	return d, nil
+	var d componentDoc
+	err = json.Unmarshal(data, &d)
+	return d, err
 }
 
 // page is the test's graph page: the contract's elements from the
@@ -305,12 +254,4 @@ func saveScreenshot(t *testing.T, name string, png []byte) {
 		}
 		t.Logf("screenshot: %s", path)
 	}
-}
-
-// nonNil makes a nil slice empty, so that it encodes as [] and not null.
-func nonNil[T any](s []T) []T {
-	if s == nil {
-		return []T{}
-	}
-	return s
 }
