@@ -416,15 +416,12 @@ func (e *env) modelFrom(cmd *cobra.Command, args []string, from []string, f *imp
 	}
 	var data []byte
 	if len(args) > 0 {
-		file, err := e.loadModel(path)
+		// One read: the parsed file for the drift, its bytes for the merge.
+		file, old, err := e.loadModelData(path)
 		if err != nil {
 			return nil, "", nil, err
 		}
 		drift = analysis.Drift(file, res.Model, res.Sources)
-		old, err := e.readInput(path)
-		if err != nil {
-			return nil, "", nil, usageError("reading the model: %v", err)
-		}
 		mr, err := model.Merge(path, old, res.Model, res.Sources, filepath.Dir(path))
 		if err != nil {
 			return nil, "", nil, err

@@ -152,6 +152,12 @@ func (b *byteSize) Type() string { return "size" }
 // loadModel reads and parses a model file. A missing or invalid file is
 // bad input (exit 2).
 func (e *env) loadModel(path string) (*model.Model, error) {
+	m, _, err := e.loadModelData(path)
+	return m, err
+}
+
+// loadModelData is loadModel that also returns the file's bytes.
+func (e *env) loadModelData(path string) (*model.Model, []byte, error) {
 	if e.getenv("GOGC") == "" {
 		// A command that loads a model runs once and exits: it lets
 		// the heap grow to three times what is live (not two) before
@@ -163,18 +169,18 @@ func (e *env) loadModel(path string) (*model.Model, error) {
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			hint := "pass the model's path, or write a starter model with `spof init`"
-			return nil, usageError("%s: no such file (%s)", path, hint)
+			return nil, nil, usageError("%s: no such file (%s)", path, hint)
 		}
-		return nil, usageError("reading the model: %v", err)
+		return nil, nil, usageError("reading the model: %v", err)
 	}
 	m, err := model.Parse(path, data)
 	if err != nil {
 		if model.IsInvalid(err) {
-			return nil, &exitError{code: ExitBadInput, err: err}
+			return nil, nil, &exitError{code: ExitBadInput, err: err}
 		}
-		return nil, usageError("%s: %v", path, err)
+		return nil, nil, usageError("%s: %v", path, err)
 	}
-	return m, nil
+	return m, data, nil
 }
 
 // collectLoadGarbage collects, after loading a large model, what loading
