@@ -260,7 +260,51 @@ type object struct {
 	APIVersion string
 	Meta       objectMeta
 	Pos        model.Pos // the line of its kind: key
-	node       *yaml.Node
+	node       *yaml.Node // nil once prepared
+	prep       prepared
+}
+
+// prepared is what an object's spec decodes to, by kind: collect decodes
+// each object as its document is read and drops its YAML tree, so that a
+// big input does not hold the trees of every document at once.
+type prepared struct {
+	workload *workload
+	service  *serviceSpec
+	ingress  *ingressSpec
+	pdb      *pdbSpec
+	hpa      *hpaSpec
+	data     map[string]posString
+	route    *routeSpec // nil for a kind of that name another API has
+	err      error
+}
+
+// prepare decodes what index reads of o, then lets the tree go.
+func (o *object) prepare() {
+	p := &o.prep
+	switch o.Kind {
+	case "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod":
+		p.workload, p.err = newWorkload(o)
+	case "Service":
+		p.service = &serviceSpec{}
+		p.err = o.decodeSpec(p.service)
+	case "Ingress":
+		p.ingress = &ingressSpec{}
+		p.err = o.decodeSpec(p.ingress)
+	case "PodDisruptionBudget":
+		p.pdb = &pdbSpec{}
+		p.err = o.decodeSpec(p.pdb)
+	case "HorizontalPodAutoscaler":
+		p.hpa = &hpaSpec{}
+		p.err = o.decodeSpec(p.hpa)
+	case "ConfigMap", "Secret":
+		p.data, p.err = o.data()
+	case "HTTPRoute", "GRPCRoute", "TLSRoute", "TCPRoute", "UDPRoute", "VirtualService":
+		var spec routeSpec
+		if isRoute(o) && o.decodeSpec(&spec) == nil {
+			p.route = &spec
+		}
+	}
+	o.node = nil
 }
 
 // header is what every object is first decoded into.
@@ -473,6 +517,7 @@ func collect(file string, n *yaml.Node, objs []*object, errs model.ErrorList, de
 	case o.Meta.Name == "" && o.Kind != "List":
 		return objs, append(errs, &model.Error{Pos: o.Pos, Path: o.Kind, Msg: "no metadata.name", Hint: hint})
 	}
+	o.prepare()
 	return append(objs, o), errs
 }
 

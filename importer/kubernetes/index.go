@@ -106,64 +106,58 @@ func newIndex(objs []*object) (*index, error) {
 			if ownedInInput(o, present) {
 				continue // its owner stands for it
 			}
-			w, err := newWorkload(o)
-			if err != nil {
-				fail(err)
+			if o.prep.err != nil {
+				fail(o.prep.err)
 				continue
 			}
-			ix.workloads = append(ix.workloads, w)
+			ix.workloads = append(ix.workloads, o.prep.workload)
 		case "Service":
-			s := &service{obj: o}
-			if err := o.decodeSpec(&s.spec); err != nil {
-				fail(err)
+			if o.prep.err != nil {
+				fail(o.prep.err)
 				continue
 			}
+			s := &service{obj: o, spec: *o.prep.service}
 			if ix.services[key] == nil {
 				ix.svcOrder = append(ix.svcOrder, s)
 			}
 			ix.services[key] = s
 		case "Ingress":
-			var spec ingressSpec
-			if err := o.decodeSpec(&spec); err != nil {
-				fail(err)
+			if o.prep.err != nil {
+				fail(o.prep.err)
 				continue
 			}
 			ix.ingresses = append(ix.ingresses, o)
-			ix.ingress[o] = &spec
+			ix.ingress[o] = o.prep.ingress
 		case "PodDisruptionBudget":
-			var spec pdbSpec
-			if err := o.decodeSpec(&spec); err != nil {
-				fail(err)
+			if o.prep.err != nil {
+				fail(o.prep.err)
 				continue
 			}
 			ix.pdbs = append(ix.pdbs, o)
-			ix.pdb[o] = &spec
+			ix.pdb[o] = o.prep.pdb
 		case "HorizontalPodAutoscaler":
-			var spec hpaSpec
-			if err := o.decodeSpec(&spec); err != nil {
-				fail(err)
+			if o.prep.err != nil {
+				fail(o.prep.err)
 				continue
 			}
 			ix.hpas = append(ix.hpas, o)
-			ix.hpa[o] = &spec
+			ix.hpa[o] = o.prep.hpa
 		case "ConfigMap", "Secret":
-			d, err := o.data()
-			if err != nil {
-				fail(err)
+			if o.prep.err != nil {
+				fail(o.prep.err)
 				continue
 			}
 			if o.Kind == "ConfigMap" {
-				ix.configMaps[key] = d
+				ix.configMaps[key] = o.prep.data
 			} else {
-				ix.secrets[key] = d
+				ix.secrets[key] = o.prep.data
 			}
 		case "List":
 			// an empty List
 		case "HTTPRoute", "GRPCRoute", "TLSRoute", "TCPRoute", "UDPRoute", "VirtualService":
-			var spec routeSpec
-			if isRoute(o) && o.decodeSpec(&spec) == nil {
+			if o.prep.route != nil {
 				ix.routes = append(ix.routes, o)
-				ix.route[o] = &spec
+				ix.route[o] = o.prep.route
 				continue
 			}
 			fallthrough // another API's kind of that name, or one it cannot read
