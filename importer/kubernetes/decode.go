@@ -259,7 +259,7 @@ type object struct {
 	Kind       string
 	APIVersion string
 	Meta       objectMeta
-	Pos        model.Pos // the line of its kind: key
+	Pos        model.Pos  // the line of its kind: key
 	node       *yaml.Node // nil once prepared
 	prep       prepared
 }
