@@ -2,6 +2,7 @@ package model
 
 import (
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -9,10 +10,14 @@ import (
 
 // ParseCron parses a schedule's cron expression: five fields (minute hour
 // day-of-month month day-of-week) or a descriptor (@hourly, @daily,
-// @weekly, @monthly, @yearly, @every DURATION), in UTC unless it starts
-// with CRON_TZ=ZONE. It refuses a schedule that never fires and one that
-// fires more often than once a minute.
+// @weekly, @monthly, @yearly, @every DURATION), in UTC. It refuses a
+// schedule that never fires, one that fires more often than once a
+// minute, and a time zone (CRON_TZ=, TZ=): loading one reads the system's
+// zone files, and the model does no I/O.
 func ParseCron(expr string) (cron.Schedule, error) {
+	if t := strings.TrimSpace(expr); strings.HasPrefix(t, "CRON_TZ=") || strings.HasPrefix(t, "TZ=") {
+		return nil, errors.New("schedules are in UTC: write the time in UTC, without CRON_TZ= or TZ=")
+	}
 	s, err := cron.ParseStandard(expr)
 	if err != nil {
 		return nil, err
