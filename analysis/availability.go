@@ -72,6 +72,13 @@ type Unavailability struct {
 // (Events does not list that provider:P), so it combines the two.
 // People never take a flow down: their events have none.
 func EventUnavailability(m *model.Model, e Event) (Unavailability, error) {
+	return eventUnavailability(m, e, providersOfOneComponent(m))
+}
+
+// eventUnavailability is EventUnavailability given the providers that
+// one single-replica component alone uses (providersOfOneComponent),
+// computed once for every event of a model.
+func eventUnavailability(m *model.Model, e Event, single map[string]bool) (Unavailability, error) {
 	switch e.Kind {
 	case EventComponent, EventInstance:
 		c := m.Component(e.Name)
@@ -79,7 +86,7 @@ func EventUnavailability(m *model.Model, e Event) (Unavailability, error) {
 			return Unavailability{}, fmt.Errorf("event %s: no component %q", e, e.Name)
 		}
 		u := componentUnavailability(c)
-		if e.Kind == EventComponent && c.Provider != "" && c.Replicas <= 1 && providersOfOneComponent(m)[c.Provider] {
+		if e.Kind == EventComponent && c.Provider != "" && c.Replicas <= 1 && single[c.Provider] {
 			p := providerUnavailability(m, c.Provider)
 			u = Unavailability{Q: 1 - (1-u.Q)*(1-p.Q), Assumed: u.Assumed || p.Assumed, Basis: u.Basis + "; provider " + p.Basis}
 		}
@@ -147,14 +154,14 @@ func complement(a float64) float64 {
 
 // setProbabilities gives every event of a model's fault tree its
 // unavailability.
-func setProbabilities(m *model.Model, t *faulttree.Tree) error {
+func setProbabilities(m *model.Model, t *faulttree.Tree, single map[string]bool) error {
 	for i := range t.Events {
 		ev := &t.Events[i]
 		e, err := ParseEvent(ev.Name)
 		if err != nil {
 			return err
 		}
-		u, err := EventUnavailability(m, e)
+		u, err := eventUnavailability(m, e, single)
 		if err != nil {
 			return err
 		}
@@ -308,10 +315,11 @@ func flowAvailability(m *model.Model, t *faulttree.Tree, opts AvailabilityOption
 		return fa, nil
 	}
 	fa.Unavailability = q
+	single := providersOfOneComponent(m)
 	for _, ei := range imp {
 		name := t.Events[ei.Event].Name
 		e, _ := ParseEvent(name)
-		u, err := EventUnavailability(m, e)
+		u, err := eventUnavailability(m, e, single)
 		if err != nil {
 			return fa, err
 		}

@@ -52,6 +52,7 @@ func FaultTrees(m *model.Model, flows []string) ([]*faulttree.Tree, error) {
 		}
 	}
 	brokenBy := hazardsBreaking(m)
+	single := providersOfOneComponent(m)
 	listed := map[string]bool{}
 	for _, e := range Events(m) {
 		listed[e.String()] = true
@@ -69,7 +70,7 @@ func FaultTrees(m *model.Model, flows []string) ([]*faulttree.Tree, error) {
 			steps = append(steps, b.componentDown(x, f))
 		}
 		b.t.Top = b.gate("flow:"+fl.Name, faulttree.Or, 0, steps)
-		if err := setProbabilities(m, &b.t); err != nil {
+		if err := setProbabilities(m, &b.t, single); err != nil {
 			return nil, err
 		}
 		out = append(out, &b.t)
