@@ -1,7 +1,6 @@
 package analysis
 
 import (
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -267,17 +266,7 @@ flows:
 // TestSeedAudit pins the result of the articles' system and of its fixed
 // version: every SPOF the articles list, each in its category.
 func TestSeedAudit(t *testing.T) {
-	load := func(path string) *Result {
-		data, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		m, err := model.Parse(path, data)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return mustCheck(t, m, Options{})
-	}
+	load := func(path string) *Result { return mustCheck(t, parseFile(t, path), Options{}) }
 	res := load("../examples/seed-audit/spof.yaml")
 	got := map[string]Category{}
 	for _, f := range res.Findings {

@@ -48,10 +48,6 @@ func (m *metrics) handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Timeout: 10 * time.Second})
 }
 
-// observe is called when a system's analysis changes. The collector
-// reads the current ones at scrape; nothing to keep.
-func (m *metrics) observe(*system) {}
-
 // Recorded counts a run this replica stored (the scheduler calls it).
 func (m *metrics) Recorded(system, verdict string) {
 	m.runs.WithLabelValues(system, verdict).Inc()

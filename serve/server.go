@@ -257,7 +257,6 @@ func (s *Server) install(sys *system) {
 		s.systems[sys.name] = sys
 	}
 	s.mu.Unlock()
-	s.metrics.observe(sys)
 }
 
 // refresh loads the systems the store has a newer version of than this

@@ -226,7 +226,7 @@ func percent(a float64) string {
 
 // share writes a fraction as a percentage with three significant digits.
 func share(f float64) string {
-	return strings.TrimSuffix(model.FormatPercent(roundSig(f, 3)), "%") + "%"
+	return model.FormatPercent(roundSig(f, 3))
 }
 
 func roundSig(f float64, digits int) float64 {
